@@ -1,0 +1,410 @@
+"""The archive database: the system of record for every article, and the indexing outbox.
+
+An article is durable here before any search index sees it. Each row carries an
+`index_state` ('pending' until a backend acknowledges it), so an index that is down or slow
+loses nothing and catches up by draining the outbox. SQLite in WAL mode lets the crawler
+write while searches and exports read; every write is one transaction, so a crash
+mid-write leaves the previous state, never half a row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from arshif.record import FIELDS, LIST_FIELDS, Article
+from indexer.filters import Filters
+
+APPLICATION_ID = 0x41525348  # "ARSH": marks the file as an Arshif archive
+SCHEMA_VERSION = 1
+
+# One entry per schema version; a database at version N runs the entries after N.
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE articles (
+        pk            INTEGER PRIMARY KEY AUTOINCREMENT,  -- stable rowid, shared with the FTS index
+        id            TEXT NOT NULL UNIQUE,
+        url           TEXT NOT NULL,
+        canonical_url TEXT NOT NULL,
+        outlet        TEXT NOT NULL,
+        title         TEXT,
+        text          TEXT,
+        lead          TEXT,
+        authors       TEXT NOT NULL DEFAULT '[]',  -- JSON list
+        published     TEXT,
+        modified      TEXT,
+        language      TEXT,
+        language_prob REAL,
+        image         TEXT,
+        section       TEXT,
+        tags          TEXT NOT NULL DEFAULT '[]',  -- JSON list
+        page_type     TEXT,
+        fetched_at    TEXT,
+        http_status   INTEGER,
+        encoding      TEXT,
+        warc_file     TEXT,
+        warc_offset   INTEGER,
+        content_hash  TEXT,
+        dup_cluster   TEXT,
+        dup_of        TEXT,
+        story_id      TEXT,
+        topics        TEXT NOT NULL DEFAULT '[]',  -- JSON list
+        index_state   TEXT NOT NULL DEFAULT 'pending'
+                      CHECK (index_state IN ('pending', 'indexed')),
+        indexed_at    TEXT,
+        indexed_by    TEXT,
+        archived_at   TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX articles_outlet ON articles (outlet);
+    CREATE INDEX articles_published ON articles (published);
+    CREATE INDEX articles_language ON articles (language);
+    CREATE INDEX articles_index_state ON articles (index_state, updated_at);
+
+    CREATE TABLE urls (
+        url        TEXT PRIMARY KEY,
+        article_id TEXT REFERENCES articles (id) ON DELETE SET NULL,
+        status     TEXT NOT NULL,
+        seen_at    TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX urls_article ON urls (article_id);
+
+    CREATE TABLE crawl_runs (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        outlet       TEXT NOT NULL,
+        started_at   TEXT NOT NULL,
+        ended_at     TEXT,
+        status       TEXT NOT NULL,
+        pages        INTEGER NOT NULL DEFAULT 0,
+        new_articles INTEGER NOT NULL DEFAULT 0,
+        skipped      INTEGER NOT NULL DEFAULT 0,
+        errors       TEXT NOT NULL DEFAULT '{}',  -- JSON {kind: count}
+        info         TEXT NOT NULL DEFAULT '{}'   -- JSON of start_run(**info)
+    ) STRICT;
+    """,
+)
+assert len(_MIGRATIONS) == SCHEMA_VERSION
+
+ARTICLE_COLUMNS = ", ".join(f"a.{name}" for name in FIELDS)
+_RUN_COLUMNS = (
+    "id",
+    "outlet",
+    "started_at",
+    "ended_at",
+    "status",
+    "pages",
+    "new_articles",
+    "skipped",
+    "errors",
+    "info",
+)
+
+
+class ArchiveError(Exception):
+    """The archive cannot be opened or used; the message says what to do."""
+
+
+def now() -> str:
+    """Timestamps as ISO 8601 UTC, sortable as text."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def row_to_article(row: Sequence[Any]) -> Article:
+    """An Article from a row selected with ARTICLE_COLUMNS (list fields decoded)."""
+    data = dict(zip(FIELDS, row, strict=True))
+    for name in LIST_FIELDS:
+        data[name] = json.loads(data[name])
+    return Article(**data)
+
+
+def _article_values(article: Article) -> list[Any]:
+    return [
+        json.dumps(list(value), ensure_ascii=False) if name in LIST_FIELDS else value
+        for name, value in zip(FIELDS, (getattr(article, n) for n in FIELDS), strict=True)
+    ]
+
+
+class Archive:
+    """One Arshif archive database file. Not shared across threads; open one per user."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArchiveError(
+                f"cannot create the archive folder {self.path.parent}: {exc.strerror}; "
+                "choose a writable data folder with --data-dir or ARSHIF_HOME"
+            ) from exc
+        try:
+            # Autocommit mode: transactions are explicit (see `transaction`), never implicit.
+            self._conn = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.DatabaseError as exc:
+            raise self._open_error(exc) from exc
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise self._open_error(exc) from exc
+        except ArchiveError:
+            self._conn.close()
+            raise
+
+    def _open(self) -> None:
+        conn = self._conn
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA foreign_keys = ON")
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0] > 0
+        if app_id != APPLICATION_ID and (app_id != 0 or has_tables):
+            raise ArchiveError(
+                f"{self.path} is an SQLite database but not an Arshif archive; "
+                "point --data-dir / ARSHIF_HOME at another folder or move the file away"
+            )
+        if version > SCHEMA_VERSION:
+            raise ArchiveError(
+                f"{self.path} was written by a newer Arshif (schema {version}, this one "
+                f"reads up to {SCHEMA_VERSION}); upgrade Arshif to open it"
+            )
+        if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+            raise ArchiveError(
+                f"{self.path}: SQLite cannot use WAL mode here (network file system?); "
+                "keep the data folder on a local disk"
+            )
+        conn.execute("PRAGMA synchronous = NORMAL")
+        if version < SCHEMA_VERSION:
+            with self.transaction():
+                # Read again under the write lock: another process may have just migrated.
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                for script in _MIGRATIONS[version:]:
+                    for statement in script.split(";\n"):
+                        if statement.strip():
+                            conn.execute(statement)
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _open_error(self, exc: sqlite3.DatabaseError) -> ArchiveError:
+        message = str(exc)
+        if "not a database" in message:
+            return ArchiveError(
+                f"{self.path} is not an SQLite database, so not an Arshif archive; "
+                "point --data-dir / ARSHIF_HOME at another folder or move the file away"
+            )
+        if "readonly" in message or "unable to open" in message:
+            return ArchiveError(
+                f"cannot write the archive {self.path} ({message}); check the file and "
+                "folder permissions or choose another folder with --data-dir / ARSHIF_HOME"
+            )
+        return ArchiveError(f"cannot open the archive {self.path}: {message}")
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, for a search backend that lives in the same database file."""
+        return self._conn
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write step. Used inside another transaction it becomes a savepoint, so
+        callers can group writes (an article, its URLs, its index entry) and still have a
+        failed inner step undo only itself.
+
+        BEGIN IMMEDIATE takes the write lock up front: a reader turning writer mid-way
+        would fail with SQLITE_BUSY instead of waiting for the busy timeout."""
+        conn = self._conn
+        nested = conn.in_transaction
+        conn.execute("SAVEPOINT step" if nested else "BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            if not conn.in_transaction:  # SQLite already rolled everything back itself
+                raise
+            if nested:
+                conn.execute("ROLLBACK TO step")
+                conn.execute("RELEASE step")
+            else:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("RELEASE step" if nested else "COMMIT")
+
+    # ------------------------------------------------------------------ articles
+
+    def upsert(self, article: Article) -> bool:
+        """Insert or update by id; returns True if the article is new. An update sends the
+        article back to the outbox ('pending') so every index sees the new version. The
+        article's URLs are recorded as seen in the same transaction."""
+        stamp = now()
+        values = _article_values(article)
+        with self.transaction() as conn:
+            exists = conn.execute("SELECT 1 FROM articles WHERE id = ?", (article.id,)).fetchone()
+            if exists:
+                assignments = ", ".join(f"{name} = ?" for name in FIELDS)
+                conn.execute(
+                    f"UPDATE articles SET {assignments}, index_state = 'pending', "
+                    "updated_at = ? WHERE id = ?",
+                    [*values, stamp, article.id],
+                )
+            else:
+                conn.execute(
+                    f"INSERT INTO articles ({', '.join(FIELDS)}, archived_at, updated_at) "
+                    f"VALUES ({', '.join('?' * len(FIELDS))}, ?, ?)",
+                    [*values, stamp, stamp],
+                )
+            for url in dict.fromkeys((article.url, article.canonical_url)):
+                self.mark_seen(url, article.id, "archived")
+        return not exists
+
+    def get(self, article_id: str) -> Article | None:
+        row = self._conn.execute(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.id = ?", (article_id,)
+        ).fetchone()
+        return row_to_article(row) if row else None
+
+    def has_article(self, article_id: str) -> bool:
+        """For the crawler: an article with this id (from the canonical URL) is archived."""
+        query = "SELECT 1 FROM articles WHERE id = ?"
+        return self._conn.execute(query, (article_id,)).fetchone() is not None
+
+    def iter_articles(self, filters: Filters | None = None, batch: int = 500) -> Iterator[Article]:
+        """Every matching article in archive order, in constant memory: keyset pages by rowid
+        (each page a short read), so no OFFSET rescans and no long-held read snapshot."""
+        if batch < 1:
+            raise ValueError(f"batch must be at least 1, got {batch}")
+        where, params = (filters or Filters()).where("a")
+        last = 0
+        while True:
+            rows = self._conn.execute(
+                f"SELECT a.pk, {ARTICLE_COLUMNS} FROM articles a "
+                f"WHERE a.pk > ? AND {where} ORDER BY a.pk LIMIT ?",
+                [last, *params, batch],
+            ).fetchall()
+            for row in rows:
+                yield row_to_article(row[1:])
+            if len(rows) < batch:
+                return
+            last = rows[-1][0]
+
+    def count(self, filters: Filters | None = None) -> int:
+        where, params = (filters or Filters()).where("a")
+        return self._conn.execute(
+            f"SELECT count(*) FROM articles a WHERE {where}", params
+        ).fetchone()[0]
+
+    # ------------------------------------------------------------------ outbox
+
+    def pending(self, limit: int) -> list[Article]:
+        """The outbox: articles no index has acknowledged since their last write, oldest first."""
+        rows = self._conn.execute(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.index_state = 'pending' "
+            "ORDER BY a.updated_at, a.pk LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [row_to_article(row) for row in rows]
+
+    def pending_count(self) -> int:
+        query = "SELECT count(*) FROM articles WHERE index_state = 'pending'"
+        return self._conn.execute(query).fetchone()[0]
+
+    def mark_indexed(self, ids: Sequence[str], backend: str) -> None:
+        """Acknowledge articles as indexed by `backend`. The ids travel as one JSON
+        parameter, so any number fits in one statement."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE articles SET index_state = 'indexed', indexed_at = ?, indexed_by = ? "
+                "WHERE id IN (SELECT value FROM json_each(?))",
+                (now(), backend, json.dumps(list(ids))),
+            )
+
+    def mark_all_indexed(self, backend: str) -> None:
+        """Acknowledge the whole archive, after a backend re-indexed all of it."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE articles SET index_state = 'indexed', indexed_at = ?, indexed_by = ?",
+                (now(), backend),
+            )
+
+    def requeue_all(self) -> None:
+        """Put every article back in the outbox, for an index that starts empty."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE articles SET index_state = 'pending', indexed_at = NULL")
+
+    # ------------------------------------------------------------------ URLs
+
+    def mark_seen(self, url: str, article_id: str | None, status: str) -> None:
+        """Record a fetched URL: the article it holds (several URLs may share one) and a
+        status such as 'archived' or 'skipped:<reason>'. A later sighting updates the status
+        but keeps the known article."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO urls (url, article_id, status, seen_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (url) DO UPDATE SET "
+                "article_id = coalesce(excluded.article_id, urls.article_id), "
+                "status = excluded.status, seen_at = excluded.seen_at",
+                (url, article_id, status, now()),
+            )
+
+    def has_url(self, url: str) -> bool:
+        """The crawler's "don't fetch again": this URL was archived or seen and skipped."""
+        return self._conn.execute("SELECT 1 FROM urls WHERE url = ?", (url,)).fetchone() is not None
+
+    def url_article(self, url: str) -> str | None:
+        """The id of the article archived under this URL, if any."""
+        row = self._conn.execute("SELECT article_id FROM urls WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else None
+
+    # ------------------------------------------------------------------ crawl runs
+
+    def start_run(self, outlet: str, **info: Any) -> int:
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO crawl_runs (outlet, started_at, status, info) "
+                "VALUES (?, ?, 'running', ?)",
+                (outlet, now(), json.dumps(info, ensure_ascii=False, default=str)),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        pages: int,
+        new_articles: int,
+        skipped: int,
+        errors: dict[str, int],
+    ) -> None:
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE crawl_runs SET ended_at = ?, status = ?, pages = ?, new_articles = ?, "
+                "skipped = ?, errors = ? WHERE id = ?",
+                (now(), status, pages, new_articles, skipped, json.dumps(errors), run_id),
+            )
+            if cursor.rowcount != 1:
+                raise ArchiveError(f"no crawl run {run_id} in {self.path}")
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest crawl runs, newest first, with `errors` and `info` decoded."""
+        rows = self._conn.execute(
+            f"SELECT {', '.join(_RUN_COLUMNS)} FROM crawl_runs ORDER BY id DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        runs = [dict(zip(_RUN_COLUMNS, row, strict=True)) for row in rows]
+        for run in runs:
+            run["errors"] = json.loads(run["errors"])
+            run["info"] = json.loads(run["info"])
+        return runs

@@ -1,0 +1,106 @@
+"""Counts that show what the archive holds and how the crawls went (`arshif stats`).
+
+`stats` returns plain data (JSON-ready for `--json`); `render_stats` prints it as tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from indexer.archive import Archive
+
+DAYS = 30  # the most recent publication dates shown
+RUNS = 10  # the most recent crawl runs shown
+
+
+def _counts(archive: Archive, sql: str) -> dict[str, int]:
+    return {str(key): count for key, count in archive.db.execute(sql)}
+
+
+def stats(archive: Archive) -> dict[str, Any]:
+    """Totals by outlet, topic, publication day (the last DAYS dates present), language and
+    index state, plus the latest crawl runs. Missing values count under "unknown"."""
+    by_day = _counts(
+        archive,
+        "SELECT substr(published, 1, 10) AS day, count(*) FROM articles "
+        f"WHERE published IS NOT NULL GROUP BY day ORDER BY day DESC LIMIT {DAYS}",
+    )
+    return {
+        "total": archive.count(),
+        "undated": archive.db.execute(
+            "SELECT count(*) FROM articles WHERE published IS NULL"
+        ).fetchone()[0],
+        "by_outlet": _counts(
+            archive,
+            "SELECT outlet, count(*) AS n FROM articles GROUP BY outlet ORDER BY n DESC, outlet",
+        ),
+        "by_topic": _counts(
+            archive,
+            "SELECT t.value AS topic, count(*) AS n FROM articles, json_each(articles.topics) t "
+            "GROUP BY topic ORDER BY n DESC, topic",
+        ),
+        "by_day": dict(sorted(by_day.items())),
+        "by_language": _counts(
+            archive,
+            "SELECT coalesce(language, 'unknown') AS lang, count(*) AS n FROM articles "
+            "GROUP BY lang ORDER BY n DESC, lang",
+        ),
+        "by_index_state": _counts(
+            archive,
+            "SELECT index_state, count(*) FROM articles GROUP BY index_state ORDER BY index_state",
+        ),
+        "runs": archive.runs(RUNS),
+    }
+
+
+def _table(title: str, header: str, counts: dict[str, int], total: int) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(header)
+    table.add_column("articles", justify="right")
+    table.add_column("share", justify="right")
+    for key, count in counts.items():
+        table.add_row(key, f"{count:,}", f"{count / total:.0%}" if total else "–")
+    return table
+
+
+def render_stats(d: dict[str, Any], console: Console) -> None:
+    """Print the counts of `stats` as readable tables."""
+    total = d["total"]
+    states = ", ".join(f"{n:,} {state}" for state, n in d["by_index_state"].items())
+    console.print(f"[bold]{total:,}[/] articles ({d['undated']:,} undated); index: {states or '–'}")
+    console.print(_table("By outlet", "outlet", d["by_outlet"], total))
+    if d["by_topic"]:
+        console.print(_table("By topic", "topic", d["by_topic"], total))
+    console.print(_table("By language", "language", d["by_language"], total))
+    if d["by_day"]:
+        console.print(_table(f"By day (last {DAYS} dates)", "published", d["by_day"], total))
+    if d["runs"]:
+        console.print(_runs_table(d["runs"]))
+    else:
+        console.print("No crawl runs recorded yet.")
+
+
+def _runs_table(runs: list[dict[str, Any]]) -> Table:
+    table = Table(title="Latest crawl runs", title_justify="left")
+    for column in ("run", "outlet", "started", "ended", "status", "pages", "new", "skipped"):
+        table.add_column(
+            column, justify="right" if column in {"pages", "new", "skipped"} else "left"
+        )
+    table.add_column("errors")
+    for run in runs:
+        errors = ", ".join(f"{kind} {n}" for kind, n in sorted(run["errors"].items()))
+        table.add_row(
+            str(run["id"]),
+            run["outlet"],
+            run["started_at"][:19].replace("T", " "),
+            (run["ended_at"] or "")[:19].replace("T", " ") or "–",
+            run["status"],
+            f"{run['pages']:,}",
+            f"{run['new_articles']:,}",
+            f"{run['skipped']:,}",
+            errors or "–",
+        )
+    return table
