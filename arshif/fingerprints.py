@@ -1,0 +1,16 @@
+"""Fingerprints of article text, computed on normalised tokens so that spelling variants
+(tashkeel, tatweel, hamza forms, digits) of one text have one fingerprint."""
+
+from __future__ import annotations
+
+import hashlib
+
+from arshif.arabic import tokens
+
+
+def content_hash(text: str) -> str | None:
+    """Hash of the normalised word sequence: equal for exact copies of one text."""
+    words = tokens(text)
+    if not words:
+        return None
+    return hashlib.sha1(" ".join(words).encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,81 @@
+"""Rebuild extracted fields from the raw WARC archive, without fetching anything.
+
+When extraction improves, the whole archive can be brought up to date from what was kept;
+pages that failed extraction before are tried again too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from indexer.archive import Archive
+from w3lib.encoding import http_content_type_encoding
+
+from arshif.config import warc_dir
+from crawler.extract import ExtractionError, ExtractOptions, extract_article
+from crawler.outlets import Outlet
+from crawler.records import build_article
+from crawler.warc import iter_responses
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ReextractReport:
+    pages: int = 0
+    updated: int = 0
+    new: int = 0
+    failed: dict[str, int] = field(default_factory=dict)
+
+
+def reextract(
+    archive: Archive,
+    home: Path,
+    outlets: dict[str, Outlet],
+    *,
+    only_outlet: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ReextractReport:
+    """Re-run extraction on every archived response in the WARC files of `home`."""
+    report = ReextractReport()
+    for path in sorted(warc_dir(home).glob("*.warc.gz")):
+        for page in iter_responses(path):
+            if only_outlet and page.outlet != only_outlet:
+                continue
+            report.pages += 1
+            outlet = outlets.get(page.outlet)
+            options = ExtractOptions(drop_selectors=outlet.drop_selectors if outlet else ())
+            content_type = next(
+                (v for k, v in page.headers.items() if k.lower() == "content-type"), ""
+            )
+            try:
+                fields = extract_article(
+                    page.body,
+                    page.url,
+                    header_encoding=http_content_type_encoding(content_type),
+                    options=options,
+                )
+            except ExtractionError as exc:
+                report.failed[exc.reason] = report.failed.get(exc.reason, 0) + 1
+                logger.info("Re-extraction of %s failed: %s", page.url, exc.reason)
+                continue
+            article = build_article(
+                fields,
+                url=page.url,
+                outlet=page.outlet,
+                fetched_at=page.date,
+                status=page.status,
+                warc_file=page.warc_file,
+                warc_offset=page.offset,
+                domains=outlet.domains if outlet else (),
+            )
+            if archive.upsert(article):
+                report.new += 1
+            else:
+                report.updated += 1
+            if progress:
+                progress(1)
+    return report

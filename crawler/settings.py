@@ -1,0 +1,58 @@
+"""Scrapy settings for Arshif: polite by default, every ARSHIF_* setting in one place."""
+
+from arshif import __version__
+from arshif.config import data_dir
+
+BOT_NAME = "arshif"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Politeness: a User-Agent that names the project, robots.txt, AutoThrottle, few requests
+# per domain, bounded downloads and a few retries.
+USER_AGENT = f"Arshif/{__version__} (Arabic news archiver; +https://pypi.org/project/arshif/)"
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 3 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 5
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# Requests already seen in this crawl are kept in memory only: a resumed crawl re-reads its
+# feeds and asks the archive (not a stale seen-file) what is still missing.
+DUPEFILTER_CLASS = "crawler.dupefilter.MemoryDupeFilter"
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.SkipArchivedMiddleware": 50,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.WarcPipeline": 100,
+    "crawler.pipelines.ExtractPipeline": 200,
+    "crawler.pipelines.ArchivePipeline": 300,
+}
+EXTENSIONS = {
+    "crawler.extensions.CrawlRunRecorder": 500,
+    "crawler.extensions.IndexOnClose": 600,
+    "crawler.extensions.JobDirCleanup": 700,
+}
+
+# Arshif's own settings (overridable with -s NAME=VALUE or from `arshif` options).
+ARSHIF_HOME = str(data_dir())
+ARSHIF_OUTLETS = ""  # empty: ARSHIF_OUTLETS env or the shipped catalogue
+ARSHIF_REFRESH = False  # fetch articles again even when already archived
+ARSHIF_WARC_MAX_BYTES = 100 * 1024 * 1024
+ARSHIF_EXTRACT_WORKERS = 0  # 0: one extraction process per core; 1: extract in-process
+ARSHIF_INDEX_ON_CLOSE = True  # drain the outbox into the search index when the crawl ends
+ARSHIF_BACKEND = "sqlite"
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,149 @@
+"""The one generic news spider: an outlet's feeds, sitemaps and start pages lead to articles.
+
+Everything outlet-specific comes from the outlet file, so adding an outlet is a YAML entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import HtmlResponse, Response
+from scrapy.linkextractors import LinkExtractor
+from twisted.python.failure import Failure
+from w3lib.encoding import http_content_type_encoding
+
+from crawler.feeds import FeedError, feed_links, sitemap_entries
+from crawler.items import PageItem
+from crawler.outlets import Outlet, OutletConfigError, load_outlets
+
+
+def _headers(headers: Any) -> dict[str, str]:
+    return {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in headers.items() if v}
+
+
+class NewsSpider(scrapy.Spider):
+    """Crawl one outlet: `scrapy crawl news -a outlet=ID [-a base_url=URL]`."""
+
+    name = "news"
+
+    def __init__(self, outlet: str | None = None, base_url: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        if not outlet:
+            raise ValueError("which outlet? pass -a outlet=ID (see `arshif outlets list`)")
+        self.outlet_id = outlet
+        self.base_url = base_url
+        self.outlet: Outlet
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        outlets = load_outlets(crawler.settings.get("ARSHIF_OUTLETS") or None)
+        if spider.outlet_id not in outlets:
+            known = ", ".join(sorted(outlets)) or "none"
+            raise OutletConfigError(f"unknown outlet '{spider.outlet_id}' (known: {known})")
+        outlet = outlets[spider.outlet_id]
+        spider.outlet = outlet.with_base_url(spider.base_url) if spider.base_url else outlet
+        spider.allowed_domains = list(spider.outlet.domains)
+        spider._links = LinkExtractor(allow_domains=spider.allowed_domains, unique=True)
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        # Listing URLs are fetched on every crawl; only article URLs are deduplicated.
+        for url in self.outlet.feeds:
+            yield self._listing(self.outlet.url(url), self.parse_feed)
+        for url in self.outlet.sitemaps:
+            yield self._listing(self.outlet.url(url), self.parse_sitemap)
+        for url in self.outlet.start_pages:
+            yield self._listing(self.outlet.url(url), self.parse_listing, depth=0)
+
+    def _listing(self, url: str, callback: Any, depth: int = 0) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.failed,
+            dont_filter=True,
+            meta={"arshif_kind": "listing", "arshif_depth": depth},
+        )
+
+    def article(self, url: str) -> scrapy.Request:
+        """A request for one article page; the archive decides whether it is fetched again."""
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.failed,
+            meta={"arshif_kind": "article", "arshif_article": True},
+            priority=10,
+        )
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        try:
+            links = list(feed_links(response.body))
+        except FeedError as exc:
+            self._count("error/feed")
+            self.logger.warning("Feed %s unreadable: %s", response.url, exc)
+            return
+        self.crawler.stats.inc_value("arshif/links/feed", len(links))
+        for link in links:
+            yield self.article(response.urljoin(link))
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        try:
+            kind, locations = sitemap_entries(response.body)
+        except FeedError as exc:
+            self._count("error/sitemap")
+            self.logger.warning("Sitemap %s unreadable: %s", response.url, exc)
+            return
+        self.crawler.stats.inc_value("arshif/links/sitemap", len(locations))
+        for loc in locations:
+            if kind == "sitemapindex":
+                yield self._listing(response.urljoin(loc), self.parse_sitemap)
+            else:
+                yield self.article(response.urljoin(loc))
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        if not isinstance(response, HtmlResponse):
+            return
+        depth = response.meta.get("arshif_depth", 0)
+        for link in self._links.extract_links(response):
+            if self.outlet.is_article_url(link.url):
+                self.crawler.stats.inc_value("arshif/links/page")
+                yield self.article(link.url)
+            elif depth < self.outlet.follow_depth:
+                yield self._listing(link.url, self.parse_listing, depth=depth + 1).replace(
+                    dont_filter=False
+                )
+
+    def parse_article(self, response: Response) -> Iterator[PageItem]:
+        if not isinstance(response, HtmlResponse):
+            self._count("skip/not_html")
+            self.logger.info("Skipped %s: not an HTML page", response.url)
+            return
+        yield PageItem(
+            url=response.url,
+            outlet=self.outlet.id,
+            status=response.status,
+            body=response.body,
+            headers=_headers(response.headers),
+            request_headers=_headers(response.request.headers),
+            fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            header_encoding=http_content_type_encoding(
+                response.headers.get("Content-Type", b"").decode("latin-1")
+            ),
+        )
+
+    def failed(self, failure: Failure) -> None:
+        """Log a failed request once, with its kind, and count it for the crawl run."""
+        request = failure.request  # type: ignore[attr-defined]
+        kind = failure.type.__name__ if failure.type else "Error"
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            kind = f"http_{response.status}"
+        self._count(f"error/{kind}")
+        self.logger.warning("Failed %s: %s", request.url, failure.getErrorMessage() or kind)
+
+    def _count(self, key: str) -> None:
+        self.crawler.stats.inc_value(f"arshif/{key}")

@@ -1,0 +1,161 @@
+"""Raw archive: every fetched article page goes into gzipped WARC files, kept forever.
+
+Re-extraction with a better extractor reads pages back from here, so nothing is fetched
+twice. Files rotate by size; each record is its own gzip member, flushed as it is written,
+so a crash can tear at most the last record.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.client import responses
+from io import BytesIO
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from arshif import __version__
+
+logger = logging.getLogger(__name__)
+
+# Scrapy hands us the decoded body, so transfer headers would no longer describe it.
+_DROP_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
+# Which outlet a page was fetched for, so re-extraction needs nothing but the WARC files.
+OUTLET_HEADER = "Arshif-Outlet"
+
+
+class WarcStore:
+    """Appends request/response pairs to size-rotated `.warc.gz` files in one folder."""
+
+    def __init__(self, folder: Path, max_bytes: int = 100 * 1024 * 1024, prefix: str = "arshif"):
+        if max_bytes < 1024:
+            raise ValueError("max_bytes must be at least 1024")
+        self.folder = folder
+        self.max_bytes = max_bytes
+        self.prefix = prefix
+        self._file = None
+        self._writer: WARCWriter | None = None
+        self._seq = 0
+        self.path: Path | None = None
+
+    def _open(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        while True:
+            self._seq += 1
+            self.path = self.folder / f"{self.prefix}-{stamp}-{os.getpid()}-{self._seq:05d}.warc.gz"
+            if not self.path.exists():
+                break
+        self._file = self.path.open("ab")
+        self._writer = WARCWriter(self._file, gzip=True)
+        info = self._writer.create_warcinfo_record(
+            self.path.name,
+            {"software": f"Arshif/{__version__}", "hostname": socket.gethostname(),
+             "format": "WARC File Format 1.1"},
+        )  # fmt: skip
+        self._writer.write_record(info)
+        self._file.flush()
+
+    def write(
+        self,
+        url: str,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+        request_headers: dict[str, str],
+        outlet: str,
+    ) -> tuple[str, int]:
+        """Write one response (and its request); returns (file name, response offset)."""
+        if self._writer is None or self._file.tell() >= self.max_bytes:
+            self.close()
+            self._open()
+        assert self._writer is not None and self._file is not None and self.path is not None
+        http_headers = [(k, v) for k, v in headers.items() if k.lower() not in _DROP_HEADERS]
+        http_headers.append(("Content-Length", str(len(body))))
+        status_line = f"{status} {responses.get(status, 'Unknown')}"
+        response = self._writer.create_warc_record(
+            url,
+            "response",
+            payload=BytesIO(body),
+            http_headers=StatusAndHeaders(status_line, http_headers, protocol="HTTP/1.1"),
+            warc_headers_dict={OUTLET_HEADER: outlet},
+        )
+        offset = self._file.tell()
+        self._writer.write_record(response)
+        request = self._writer.create_warc_record(
+            url,
+            "request",
+            payload=BytesIO(b""),
+            http_headers=StatusAndHeaders(
+                f"GET {url} HTTP/1.1", list(request_headers.items()), is_http_request=True
+            ),
+            warc_headers_dict={"WARC-Concurrent-To": response.rec_headers["WARC-Record-ID"]},
+        )
+        self._writer.write_record(request)
+        self._file.flush()
+        return self.path.name, offset
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+        self._file = None
+        self._writer = None
+
+
+@dataclass(frozen=True)
+class WarcResponse:
+    """One archived response, as re-extraction needs it."""
+
+    url: str
+    outlet: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    date: str
+    warc_file: str
+    offset: int
+
+
+def iter_responses(path: Path) -> Iterator[WarcResponse]:
+    """Every response record of one WARC file, in order, with its offset.
+
+    A file torn by a crash ends in a partial record: the records before it are returned and
+    the tear is logged with the number of bytes skipped.
+    """
+    end = 0
+    with path.open("rb") as fh:
+        records = ArchiveIterator(fh)
+        try:
+            for record in records:
+                if record.rec_type == "response":
+                    body = record.content_stream().read()
+                    yield WarcResponse(
+                        url=record.rec_headers.get_header("WARC-Target-URI"),
+                        outlet=record.rec_headers.get_header(OUTLET_HEADER) or "",
+                        status=int(record.http_headers.get_statuscode() or 0),
+                        headers=dict(record.http_headers.headers),
+                        body=body,
+                        date=record.rec_headers.get_header("WARC-Date") or "",
+                        warc_file=path.name,
+                        offset=records.get_record_offset(),
+                    )
+                records.read_to_end(record)
+                end = records.get_record_offset() + records.get_record_length()
+        except (EOFError, OSError, ArchiveLoadFailed) as exc:
+            logger.warning("%s: damaged record after offset %d skipped: %s", path.name, end, exc)
+            return
+    size = path.stat().st_size
+    if end < size:
+        logger.warning(
+            "%s: torn last record after offset %d skipped (%d bytes)", path.name, end, size - end
+        )
