@@ -1,0 +1,617 @@
+"""Published and modified dates of a news page.
+
+Structured sources come first because outlets fill them from their CMS (JSON-LD, meta
+tags, `<time datetime>`); visible Arabic date lines and the URL come next, and htmldate is
+the last resort. Arabic pages write dates in many ways (Arabic-Indic digits, Egyptian,
+Levantine and Maghrebi month names, «سبتمبر/أيلول», «ص/م», GMT offsets, Hijri dates next
+to Gregorian ones), so the visible-text parser is ours. Output is ISO 8601: a bare
+`YYYY-MM-DD` when only the day is known, the offset kept when the page gives one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from htmldate import find_date
+from lxml import html as lxml_html
+from lxml.html import HtmlElement
+
+EARLIEST = datetime(1990, 1, 1)
+
+# One-to-one folds, so match positions in the folded text are positions in the original.
+_FOLD = str.maketrans(
+    {
+        "\u0622": "\u0627",
+        "\u0623": "\u0627",
+        "\u0625": "\u0627",
+        "\u0649": "\u064a",
+        "\u2212": "-",
+        **{chr(0x0660 + d): str(d) for d in range(10)},
+        **{chr(0x06F0 + d): str(d) for d in range(10)},
+    }
+)
+
+# Folded spellings (hamza on alef dropped) of Gregorian month names as Arabic outlets write
+# them: Egyptian/Gulf, Levantine/Iraqi, Maghrebi, and English.
+_MONTHS: dict[str, int] = {
+    **dict.fromkeys(("يناير", "كانون الثاني", "كانون ثاني", "جانفي", "january", "jan"), 1),
+    **dict.fromkeys(("فبراير", "شباط", "فيفري", "february", "feb"), 2),
+    **dict.fromkeys(("مارس", "اذار", "march", "mar"), 3),
+    **dict.fromkeys(("ابريل", "نيسان", "افريل", "april", "apr"), 4),
+    **dict.fromkeys(("مايو", "ايار", "ماي", "may"), 5),
+    **dict.fromkeys(("يونيو", "يونيه", "يونية", "حزيران", "جوان", "june", "jun"), 6),
+    **dict.fromkeys(
+        ("يوليو", "يوليه", "يولية", "تموز", "جويلية", "جويليه", "يوليوز", "july", "jul"), 7
+    ),
+    **dict.fromkeys(("اغسطس", "اب", "اوت", "غشت", "august", "aug"), 8),
+    **dict.fromkeys(("سبتمبر", "ايلول", "شتنبر", "september", "sept", "sep"), 9),
+    **dict.fromkeys(("اكتوبر", "تشرين الاول", "تشرين اول", "october", "oct"), 10),
+    **dict.fromkeys(("نوفمبر", "تشرين الثاني", "تشرين ثاني", "نونبر", "november", "nov"), 11),
+    **dict.fromkeys(("ديسمبر", "كانون الاول", "كانون اول", "دجنبر", "december", "dec"), 12),
+}
+_HIJRI_MONTHS = (
+    "محرم",
+    "صفر",
+    "ربيع الاول",
+    "ربيع اول",
+    "ربيع الثاني",
+    "ربيع الاخر",
+    "ربيع ثاني",
+    "جمادى الاولى",
+    "جمادي الاولى",
+    "جمادى الاولي",
+    "جمادي الاولي",
+    "جمادى الاخرة",
+    "جمادي الاخرة",
+    "جمادى الثانية",
+    "جمادي الثانية",
+    "رجب",
+    "شعبان",
+    "رمضان",
+    "شوال",
+    "ذو القعدة",
+    "ذي القعدة",
+    "ذو الحجة",
+    "ذي الحجة",
+)
+
+
+def _alternation(names: Any) -> str:
+    ordered = sorted(names, key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in ordered) + ")"
+
+
+_MONTH = _alternation(_MONTHS)
+_HMONTH = _alternation(_HIJRI_MONTHS)
+_YEAR = r"(?:19|20)\d\d"
+_DSEP = r"\s*[-/.,،]?\s*"
+# A second month name in another set, «سبتمبر/أيلول» or «أيلول (سبتمبر)».
+_ALT_MONTH = rf"(?:\s*[/\-–(]\s*(?P<alt>{_MONTH})\.?\s*\)?)?"
+
+_DATE = re.compile(
+    "|".join(
+        (
+            rf"(?<![\d/.:-])(?P<d1>[0-3]?\d){_DSEP}(?P<m1>{_MONTH})\.?{_ALT_MONTH}(?!\w)"
+            rf"{_DSEP}(?P<y1>{_YEAR})(?!\d)(?:\s*م(?!\w))?",
+            rf"(?<!\w)(?P<m2>{_MONTH})\.?\s+(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?\s*[,،]?\s*(?P<y2>{_YEAR})(?!\d)",
+            rf"(?<![\d/.:-])(?P<d3>[0-3]?\d)(?P<s3>[./-])(?P<m3>[01]?\d)(?P=s3)(?P<y3>{_YEAR})(?![\d/.:-])",
+            rf"(?<![\d/.:-])(?P<y4>{_YEAR})(?P<s4>[./-])(?P<m4>[01]?\d)(?P=s4)(?P<d4>[0-3]?\d)(?![\d/.-])",
+        )
+    ),
+    re.IGNORECASE,
+)
+_HIJRI = re.compile(
+    rf"(?<!\d)[0-3]?\d{_DSEP}{_HMONTH}(?:{_DSEP}1[34]\d\d(?:\s*هـ?(?!\w))?)?(?!\w)"
+    r"|(?<![\d/.-])\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\s*هـ?(?!\w)"
+    r"|(?<!\d)1[34]\d\d\s*هـ?(?!\w)"
+)
+_TIME = re.compile(
+    r"(?<![\d:.])(?P<h>[0-2]?\d):(?P<mi>[0-5]\d)(?::(?P<s>[0-5]\d)(?:[.,]\d+)?)?(?![\d:])"
+    r"(?:\s*(?P<ap>صباحاً|صباحًا|صباحا|مساءً|مساءا|مساء|ص|م|am|pm|a\.m\.|p\.m\.)(?!\w))?"
+    r"(?:\s*\(?\s*(?P<tzn>GMT|UTC|بتوقيت\s+(?:غرينتش|جرينتش|غرينيتش))"
+    r"\s*(?P<tzo>[+-]\s*\d{1,2}(?::?\d\d)?)?\s*\)?)?",
+    re.IGNORECASE,
+)
+# Between a date and its time: separators and «الساعة»/«في», nothing else.
+_JOIN = re.compile(r"[\s,،\-–—|@T]*(?:(?:الساعة|الساعه|في|at)\s*)?", re.IGNORECASE)
+_MODIFIED_MARK = re.compile(
+    r"تحديث|محدث|حدث في|تعديل|عدل في|updated|modified|last update", re.IGNORECASE
+)
+_PUBLISHED_MARK = re.compile(r"نشر|تاريخ النشر|published|posted", re.IGNORECASE)
+
+_TZ_NAMES = {"Z": 0, "GMT": 0, "UTC": 0, "UT": 0, "EET": 2, "EEST": 3, "MSK": 3, "AST": 3}
+_TZ_NAMES |= {"GST": 4, "CET": 1, "CEST": 2}
+_ISO = re.compile(
+    r"\s*(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+    r"(?:[T\s]+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,]\d+)?)?)?"
+    r"\s*(?P<tz>Z|[+-]\d{2}(?::?\d{2})?|[A-Za-z]{2,4}(?![A-Za-z]))?"
+)
+_URL_DATE = re.compile(
+    rf"(?<![\d])(?P<y>{_YEAR})(?P<s>[/-])(?P<m>[01]?\d)(?P=s)(?P<d>[0-3]?\d)(?=[/-]|$|\D)"
+    # a section between year and month: /2013/middle_east/8/3/
+    rf"|/(?P<y2>{_YEAR})/[a-z_-]+/(?P<m2>[01]?\d)/(?P<d2>[0-3]?\d)/"
+)
+
+_PUBLISHED_META = (
+    "article:published_time",
+    "og:published_time",
+    "og:article:published_time",
+    "article:published",
+    "datepublished",
+    "publish-date",
+    "publish_date",
+    "publishdate",
+    "pubdate",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "dcterms.date",
+    "date",
+    "datecreated",
+)
+_MODIFIED_META = (
+    "article:modified_time",
+    "og:updated_time",
+    "og:article:modified_time",
+    "datemodified",
+    "dc.date.modified",
+    "dcterms.modified",
+    "last-modified",
+    "lastmod",
+    "modified",
+)
+_PUBLISHED_KEYS = (("datePublished", "dateCreated"), _PUBLISHED_META, "datepublished")
+_MODIFIED_KEYS = (("dateModified",), _MODIFIED_META, "datemodified")
+_ARTICLE_TYPES = re.compile(r"article|posting|report|story", re.IGNORECASE)
+_DATE_HINT = re.compile(r"date|time|publish|posted|created|updated|modified", re.IGNORECASE)
+_NON_CONTENT = ("nav", "footer", "aside")
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A point in time as precise as the page states it: a day, or a time with or
+    without an offset."""
+
+    when: datetime
+    has_time: bool
+
+    def iso(self) -> str:
+        if not self.has_time:
+            return self.when.date().isoformat()
+        return self.when.isoformat(timespec="seconds")
+
+    def naive(self) -> datetime:
+        return self.when.replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class TextDate:
+    """A Gregorian date found in text, with the role its wording gives it."""
+
+    kind: str  # "published", "modified" or "unknown"
+    stamp: Stamp
+    start: int
+    end: int
+
+
+def _fold_text(text: str) -> str:
+    """Digits to ASCII and hamza-less alef, without changing the length of the text."""
+    return text.translate(_FOLD)
+
+
+def _offset(name: str | None, value: str | None) -> timezone | None:
+    if value:
+        value = value.replace(" ", "")
+        sign = -1 if value[0] == "-" else 1
+        digits = value[1:].replace(":", "")
+        hours, minutes = (
+            (int(digits[:-2]), int(digits[-2:])) if len(digits) > 2 else (int(digits), 0)
+        )
+        if hours > 14 or minutes >= 60:
+            return None
+        return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    if name:
+        hours = _TZ_NAMES.get(name.upper(), 0 if "توقيت" in name else None)
+        return None if hours is None else timezone(timedelta(hours=hours))
+    return None
+
+
+def _build(
+    y: int,
+    m: int,
+    d: int,
+    h: int | None = None,
+    mi: int = 0,
+    s: int = 0,
+    tz: timezone | None = None,
+) -> Stamp | None:
+    try:
+        if h is None:
+            return Stamp(datetime(y, m, d), False)
+        return Stamp(datetime(y, m, d, h, mi, s, tzinfo=tz), True)
+    except ValueError:
+        return None
+
+
+def _month(name: str) -> int:
+    return _MONTHS[re.sub(r"\s+", " ", name.lower())]
+
+
+def _date_of(match: re.Match[str]) -> tuple[int, int, int] | None:
+    g = match.groupdict()
+    if g["d1"]:
+        month = _month(g["m1"])
+        if g["alt"] and _month(g["alt"]) != month:
+            return None
+        return int(g["y1"]), month, int(g["d1"])
+    if g["d2"]:
+        return int(g["y2"]), _month(g["m2"]), int(g["d2"])
+    if g["d3"]:
+        day, month = int(g["d3"]), int(g["m3"])
+        if month > 12 >= day:  # month-first, as some English widgets write it
+            day, month = month, day
+        return int(g["y3"]), month, day
+    return int(g["y4"]), int(g["m4"]), int(g["d4"])
+
+
+def _time_of(match: re.Match[str]) -> tuple[int, int, int, timezone | None]:
+    hour, minute = int(match["h"]), int(match["mi"])
+    marker = (match["ap"] or "").lower()
+    if marker.startswith(("ص", "a")) and hour == 12:
+        hour = 0
+    elif marker.startswith(("م", "p")) and hour < 12:
+        hour += 12
+    return hour, minute, int(match["s"] or 0), _offset(match["tzn"], match["tzo"])
+
+
+def _kind(prefix: str) -> str:
+    """The role of a date from the words just before it («آخر تحديث», «نشر في»)."""
+    modified = [m.end() for m in _MODIFIED_MARK.finditer(prefix)]
+    published = [m.end() for m in _PUBLISHED_MARK.finditer(prefix)]
+    if not modified and not published:
+        return "unknown"
+    return "modified" if max(modified, default=-1) > max(published, default=-1) else "published"
+
+
+def date_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of every date, Hijri date and time in `text`, for telling timestamp lines apart."""
+    folded = _fold_text(text)
+    spans = [m.span() for m in _HIJRI.finditer(folded)]
+    spans += [m.span() for m in _DATE.finditer(folded)]
+    spans += [m.span() for m in _TIME.finditer(folded)]
+    return sorted(spans)
+
+
+def text_dates(text: str) -> list[TextDate]:
+    """Gregorian dates in visible text, in order. Hijri dates are recognised and skipped;
+    a time joins the date right before or after it, and a lone time (« آخر تحديث 14:00»)
+    takes the day of the date before it in the same text."""
+    folded = _fold_text(text)
+    hijri = [m.span() for m in _HIJRI.finditer(folded)]
+
+    def free(span: tuple[int, int]) -> bool:
+        return not any(a < span[1] and span[0] < b for a, b in hijri)
+
+    dates = [m for m in _DATE.finditer(folded) if free(m.span())]
+    times = [
+        m
+        for m in _TIME.finditer(folded)
+        if free(m.span()) and not any(d.start() < m.end() and m.start() < d.end() for d in dates)
+    ]
+    used: set[int] = set()
+    found: list[TextDate] = []
+    for match in dates:
+        day = _date_of(match)
+        if day is None:
+            continue
+        start, end = match.span()
+        clock = None
+        for t in times:
+            after = t.start() >= end and _JOIN.fullmatch(folded, end, t.start())
+            before = t.end() <= start and _JOIN.fullmatch(folded, t.end(), start)
+            if id(t) not in used and (after or before):
+                clock = t
+                used.add(id(t))
+                start, end = min(start, t.start()), max(end, t.end())
+                break
+        stamp = _build(*day, *_time_of(clock)) if clock else _build(*day)
+        if stamp:
+            found.append(TextDate("unknown", stamp, start, end))
+    for t in times:
+        if id(t) in used:
+            continue
+        previous = [f for f in found if f.end <= t.start()]
+        if previous:
+            day = previous[-1].stamp.when
+            stamp = _build(day.year, day.month, day.day, *_time_of(t))
+            if stamp:
+                found.append(TextDate("unknown", stamp, t.start(), t.end()))
+    found.sort(key=lambda f: f.start)
+    typed = []
+    for i, item in enumerate(found):
+        begin = found[i - 1].end if i else 0
+        typed.append(TextDate(_kind(folded[begin : item.start]), item.stamp, item.start, item.end))
+    return typed
+
+
+def parse_date(value: str) -> Stamp | None:
+    """One date value from structured metadata: ISO 8601 (also with a space, `Z`, `+0400`
+    or a zone name), a Unix time, RFC 2822, or Arabic text as some CMSs put there."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if re.fullmatch(r"\d{10}(\d{3})?", value):
+        return Stamp(datetime.fromtimestamp(int(value[:10]), UTC), True)
+    iso = _ISO.match(_fold_text(value))
+    if iso:
+        tz = iso["tz"]
+        offset = _offset(None, tz) if tz and tz[0] in "+-" else _offset(tz, None)
+        hour = int(iso["h"]) if iso["h"] else None
+        return _build(
+            int(iso["y"]),
+            int(iso["m"]),
+            int(iso["d"]),
+            hour,
+            int(iso["mi"] or 0),
+            int(iso["s"] or 0),
+            offset,
+        )
+    try:
+        return Stamp(parsedate_to_datetime(value), True)
+    except (TypeError, ValueError, IndexError):
+        pass
+    found = text_dates(value)
+    return found[0].stamp if found else None
+
+
+def _plausible(stamp: Stamp | None, now: datetime) -> bool:
+    return stamp is not None and EARLIEST <= stamp.naive() <= now + timedelta(days=1)
+
+
+def json_ld(tree: HtmlElement) -> list[dict[str, Any]]:
+    """Every JSON-LD object of the page, `@graph` members and list items flattened, the
+    article-typed ones first. Lenient: outlets put raw newlines in strings."""
+    objects: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            objects.append(node)
+            walk(node.get("@graph"))
+            walk(node.get("mainEntity"))
+
+    for script in tree.iterfind(".//script[@type]"):
+        if "ld+json" not in (script.get("type") or "").lower() or not script.text:
+            continue
+        raw = script.text.strip().removeprefix("<!--").removesuffix("-->").strip()
+        raw = raw.removeprefix("//<![CDATA[").removesuffix("//]]>").strip()
+        try:
+            walk(json.loads(raw, strict=False))
+        except ValueError:
+            continue
+    return sorted(objects, key=lambda o: not _ARTICLE_TYPES.search(str(o.get("@type", ""))))
+
+
+def article_json_ld(tree: HtmlElement) -> dict[str, Any]:
+    """The page's first article-typed JSON-LD object (NewsArticle, BlogPosting...), or {}."""
+    first = next(iter(json_ld(tree)), {})
+    return first if _ARTICLE_TYPES.search(str(first.get("@type", ""))) else {}
+
+
+def meta_values(tree: HtmlElement) -> dict[str, list[str]]:
+    """`<meta>` contents by lower-cased name, property, itemprop or http-equiv."""
+    values: dict[str, list[str]] = {}
+    for meta in tree.iterfind(".//meta"):
+        content = meta.get("content")
+        if content is None:
+            continue
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            key = meta.get(attr)
+            if key:
+                values.setdefault(key.strip().lower(), []).append(content.strip())
+    return values
+
+
+def _structured(
+    tree: HtmlElement,
+    objects: list[dict[str, Any]],
+    metas: dict[str, list[str]],
+    keys: tuple[tuple[str, ...], tuple[str, ...], str],
+) -> Iterator[str]:
+    """Values from JSON-LD, then meta tags, then microdata on any element."""
+    keys_ld, keys_meta, itemprop = keys
+    for obj in objects:
+        for key in keys_ld:
+            value = obj.get(key)
+            if isinstance(value, list) and value:
+                value = value[0]
+            if isinstance(value, str):
+                yield value
+    for key in keys_meta:
+        yield from metas.get(key, ())
+    for el in tree.xpath(
+        "//*[translate(@itemprop,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')=$p]",
+        p=itemprop,
+    ):
+        if el.tag != "meta":
+            yield el.get("datetime") or el.get("content") or el.text_content()
+
+
+def _content(el: HtmlElement) -> bool:
+    return not any(a.tag in _NON_CONTENT for a in el.iterancestors())
+
+
+def _times(tree: HtmlElement, headline: HtmlElement | None) -> Iterator[str]:
+    """`<time datetime>` values, those marked as publication first, then those after the
+    headline, then the rest."""
+    marked = tree.xpath("//time[@pubdate or contains(@class,'publish')][@datetime]")
+    after = headline.xpath("following::time[@datetime]") if headline is not None else []
+    for el in [*marked, *after, *tree.iterfind(".//time[@datetime]")]:
+        if _content(el):
+            yield el.get("datetime", "")
+
+
+def _headline(tree: HtmlElement, metas: dict[str, list[str]]) -> HtmlElement | None:
+    """The element showing the article's title: the `<h1>` that the `<title>` or og:title
+    contains (sites also put their logo in an `<h1>`), else the first `<h1>`, else on pages
+    without one an element whose text is the `<title>`."""
+    titles = [
+        " ".join(t.split()) for t in [tree.findtext(".//title") or "", *metas.get("og:title", [])]
+    ]
+    h1s = list(tree.iter("h1"))
+    for h1 in h1s:
+        text = " ".join(h1.text_content().split())
+        if len(text) >= 8 and any(text in t for t in titles):
+            return h1
+    if h1s:
+        return h1s[0]
+    body = tree.find(".//body")
+    if not titles[0] or body is None:
+        return None
+    for el in body.iter():
+        if (
+            isinstance(el.tag, str)
+            and el.tag not in ("script", "style", "a")
+            and len(el) <= 2
+            and " ".join(el.text_content().split()) == titles[0]
+        ):
+            return el
+    return None
+
+
+def _visible_chunks(tree: HtmlElement, headline: HtmlElement | None) -> Iterator[str]:
+    """Short texts where pages print their dates, nearest the headline first: elements
+    after it whose class or id speaks of a date, the text right after it, and only then
+    date elements before it (where the site header prints «today»)."""
+    after_headline = headline is None
+    before: list[str] = []
+    for el in tree.iter():
+        if el is headline:
+            after_headline = True
+        if not isinstance(el.tag, str) or el.tag in ("script", "style", "time", "meta"):
+            continue
+        hint = f"{el.get('class', '')} {el.get('id', '')}"
+        if _DATE_HINT.search(hint) and _content(el):
+            text = el.text_content()
+            if 6 <= len(text) <= 300:
+                if after_headline:
+                    yield text
+                else:
+                    before.append(text)
+    if headline is not None:
+        pieces: list[str] = []
+        size = 0
+        for node in headline.xpath("following::text()"):
+            parent = node.getparent()
+            if parent is not None and parent.tag in ("script", "style"):
+                continue
+            pieces.append(node)
+            size += len(node)
+            if size > 1500:
+                break
+        yield "\n".join(pieces)
+    yield from before
+
+
+def url_date(url: str) -> Stamp | None:
+    """The day in article URLs such as `/2020/8/24/`, `/2020-06-03-1.38` or
+    `/2013/middle_east/8/3/`."""
+    match = _URL_DATE.search(url or "")
+    if match is None:
+        return None
+    if match["y"]:
+        return _build(int(match["y"]), int(match["m"]), int(match["d"]))
+    return _build(int(match["y2"]), int(match["m2"]), int(match["d2"]))
+
+
+def _first(values: Any, now: datetime) -> Stamp | None:
+    for value in values:
+        stamp = parse_date(value) if isinstance(value, str) else value
+        if _plausible(stamp, now):
+            return stamp
+    return None
+
+
+def find_dates(
+    source: HtmlElement | str, url: str = "", *, now: datetime | None = None
+) -> tuple[str | None, str | None]:
+    """(published, modified) of a page, from its tree, its HTML or its plain text.
+
+    A modified date is never reported as published, and a modified date earlier than the
+    published one is dropped as inconsistent."""
+    now = (now or datetime.now(UTC)).replace(tzinfo=None)
+    if isinstance(source, str):
+        if re.search(r"<[a-zA-Z!/]", source):
+            source = lxml_html.fromstring(source)
+        else:
+            return _finish(*_text_stamps([source], url, now))
+    tree = source
+    objects, metas = json_ld(tree), meta_values(tree)
+    headline = _headline(tree, metas)
+    from_url = url_date(url)
+    published = _first(_structured(tree, objects, metas, _PUBLISHED_KEYS), now)
+    modified = _first(_structured(tree, objects, metas, _MODIFIED_KEYS), now)
+    if published is None:
+        published = _first(_times(tree, headline), now)
+        if published and from_url and abs(published.naive() - from_url.naive()) > timedelta(days=1):
+            published = None
+    if published is None or modified is None:
+        seen_published, seen_modified = _text_stamps(_visible_chunks(tree, headline), url, now)
+        published = published or seen_published
+        modified = modified or seen_modified
+    if published is None:
+        # htmldate falls back to "last modified" signals when it finds nothing else, so
+        # its day is not taken when it is the day the page says it was updated.
+        found = find_date(tree, url=url, original_date=True, extensive_search=False)
+        published = _first([found] if found else [], now)
+        if published and modified and published.when.date() == modified.when.date():
+            published = None
+    return _finish(published, modified)
+
+
+def _text_stamps(
+    chunks: Iterable[str], url: str, now: datetime
+) -> tuple[Stamp | None, Stamp | None]:
+    """Published and modified dates from visible text; the URL's day wins over a text
+    date more than a day away from it (sidebars carry other articles' dates)."""
+    from_url = url_date(url)
+    published = modified = None
+    for chunk in chunks:
+        for found in text_dates(chunk):
+            if not _plausible(found.stamp, now):
+                continue
+            if found.kind == "modified":
+                modified = modified or found.stamp
+            elif published is None:
+                if from_url and abs(found.stamp.naive() - from_url.naive()) > timedelta(days=1):
+                    continue
+                published = found.stamp
+    if published is None and _plausible(from_url, now):
+        published = from_url
+    return published, modified
+
+
+def _before(a: Stamp, b: Stamp) -> bool:
+    """Whether `a` is earlier than `b`, by day when either lacks a time, by wall clock when
+    either lacks an offset."""
+    if not (a.has_time and b.has_time):
+        return a.when.date() < b.when.date()
+    if a.when.tzinfo is None or b.when.tzinfo is None:
+        return a.naive() < b.naive()
+    return a.when < b.when
+
+
+def _finish(published: Stamp | None, modified: Stamp | None) -> tuple[str | None, str | None]:
+    if published and modified and _before(modified, published):
+        modified = None
+    return (published.iso() if published else None, modified.iso() if modified else None)

@@ -1,0 +1,414 @@
+"""One fetched page to the extracted fields of an article record.
+
+A plain function, so the Scrapy pipeline can run it in worker processes and `arshif
+extract` and re-extraction from the WARC archive can call it directly. The stages: bytes to
+text (`encoding`), widget removal (`boilerplate.prune`), body text from trafilatura in two
+modes reconciled by agreement (and with the page's JSON-LD `articleBody` when it matches
+the visible text), Arabic boilerplate lines (`boilerplate.clean_text`), metadata from
+JSON-LD and meta tags, dates (`dates`), language (`language`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml.etree import ParserError, XPathError
+from lxml.html import HtmlElement
+from trafilatura import bare_extraction
+from trafilatura.settings import Extractor
+from trafilatura.utils import load_html
+
+from arshif.arabic import normalize, tokens
+from crawler.boilerplate import clean_text, prune
+from crawler.dates import article_json_ld, find_dates, meta_values
+from crawler.encoding import decode_html
+from crawler.language import detect_language
+
+# Built once: trafilatura reads its configuration when an Extractor is made.
+_PRECISION = Extractor(output_format="python", precision=True, comments=False)
+_RECALL = Extractor(output_format="python", recall=True, comments=False, fast=True)
+
+_MB = 1024 * 1024
+# A precision-mode text shorter than this (characters) that leaves out much of the page's
+# paragraph text is checked against the recall mode.
+_SHORT_TEXT = 2000
+_HTML_TAG = re.compile(
+    r"<\s*(?:!doctype\s+html|html|head|body|p|div|article|title|meta|h[1-6]|span|section|main|br|table)\b",
+    re.IGNORECASE,
+)
+# XML documents that share tag names with HTML (<title>, <link>) but are feeds or sitemaps.
+_FEED = re.compile(
+    r"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|rdf:rdf|urlset|sitemapindex)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+# Tables that lay out a page: nested, with blocks in cells, or with article-long cells
+# (paragraphs split by <br>).
+_LAYOUT_TABLES = (
+    "//table[.//table"
+    " or .//td//*[self::p or self::div or self::ul or self::ol or self::h1 or self::h2"
+    " or self::h3 or self::blockquote]"
+    " or .//td[string-length(normalize-space()) > 400]"
+    " or .//td[br and string-length(normalize-space()) > 150]]"
+)
+_BYLINE_PREFIX = re.compile(
+    r"^(?:كتب|كتبت|كتبه|بقلم|بواسطة|إعداد|اعداد|تقرير|by|written by)\s*[:：-]?\s*", re.I
+)
+_NAME_SPLIT = re.compile(r"\s*(?:[,،;|/]|\sو\s|\sand\s)\s*")
+_NOT_A_NAME = re.compile(r"[\d()@]|://|\b(?:developed|designed|powered)\s+by\b", re.IGNORECASE)
+# «حسام أبو العلا - القاهرة»: what follows a spaced dash in a byline is a place.
+_DATELINE = re.compile(r"\s+[-–—]\s+")
+_TITLE_SPLIT = re.compile(r"\s+[-|–—:]+\s+")
+_TAG_SPLIT = re.compile(r"\s*[,،;]\s*")
+
+
+class ExtractionError(Exception):
+    """A page that yields no article, with a short human reason ('empty page', 'no article
+    text found', 'page is not HTML', 'page too large (12.3 MB > 10 MB)')."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """Per-outlet extraction settings; plain values, so they pickle to worker processes."""
+
+    drop_selectors: tuple[str, ...] = ()  # CSS selectors removed before extraction
+    max_bytes: int = 10 * _MB
+    min_text_chars: int = 200  # below this the page has no article
+
+
+def extract_article(
+    body: bytes | str,
+    url: str,
+    *,
+    header_encoding: str | None = None,
+    options: ExtractOptions = ExtractOptions(),  # noqa: B008 - frozen, shared safely
+) -> dict[str, Any]:
+    """The extracted fields of one page (a subset of `arshif.record.Article`).
+
+    Raises ExtractionError for pages without an article; a library failure inside is
+    reported the same way, so callers handle one exception type."""
+    try:
+        return _extract(body, url, header_encoding, options)
+    except ExtractionError:
+        raise
+    except Exception as exc:  # the boundary: a library bug must not kill a crawl
+        detail = f"{type(exc).__name__}: {exc}"[:160]
+        raise ExtractionError(f"extraction failed ({detail})") from exc
+
+
+def _extract(
+    body: bytes | str, url: str, header_encoding: str | None, options: ExtractOptions
+) -> dict[str, Any]:
+    size = len(body) if isinstance(body, bytes) else len(body.encode("utf-8", "replace"))
+    if not body or not body.strip():
+        raise ExtractionError("empty page")
+    if size > options.max_bytes:
+        raise ExtractionError(
+            f"page too large ({size / _MB:.1f} MB > {options.max_bytes / _MB:g} MB)"
+        )
+    if isinstance(body, bytes):
+        if b"\x00" in body[:1024] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ExtractionError("page is not HTML")
+        html, encoding = decode_html(body, header_encoding)
+    else:
+        html, encoding = body, None
+    if not _HTML_TAG.search(html) or _FEED.match(html):
+        raise ExtractionError("page is not HTML")
+    try:
+        tree = load_html(html)
+    except (ParserError, ValueError) as exc:
+        raise ExtractionError("page is not HTML") from exc
+    if tree is None:
+        raise ExtractionError("page is not HTML")
+
+    meta = _metadata(tree, url)
+    published, modified = find_dates(tree, url)
+    _drop_selected(tree, options.drop_selectors)
+    _unwrap_layout_tables(tree)
+    prune(tree)
+    text = _body_text(tree, meta["title"], meta.pop("_article_body"))
+    if len(text) < options.min_text_chars:
+        raise ExtractionError("no article text found")
+    language, probability = detect_language(text)
+    return {
+        **meta,
+        "text": text,
+        "published": published,
+        "modified": modified,
+        "page_type": "article",
+        "language": language,
+        "language_prob": probability,
+        "encoding": encoding,
+    }
+
+
+def _drop_selected(tree: HtmlElement, selectors: tuple[str, ...]) -> None:
+    for selector in selectors:
+        try:
+            matches = tree.cssselect(selector)
+        except (XPathError, ValueError, SyntaxError) as exc:
+            raise ExtractionError(f"invalid drop selector {selector!r}") from exc
+        for el in matches:
+            if el.getparent() is not None:
+                el.drop_tree()
+
+
+def _unwrap_layout_tables(tree: HtmlElement) -> None:
+    """Turn tables used for page layout into plain blocks. Trafilatura renders a table
+    cell as one line, which would merge an old-style page's paragraphs (and the prompts
+    and credits among them) into one; data tables (short cells, no blocks) stay tables."""
+    for table in tree.xpath(_LAYOUT_TABLES):
+        for el in table.iter("table", "tbody", "thead", "tfoot", "tr", "td", "th"):
+            el.tag = "div"
+
+
+# --- body text ------------------------------------------------------------------------
+
+
+def _lines(document: Any) -> list[str]:
+    if document is None or not document.text:
+        return []
+    return [line for line in (" ".join(raw.split()) for raw in document.text.splitlines()) if line]
+
+
+def _body_text(tree: HtmlElement, title: str, article_body: str) -> str:
+    """Trafilatura's precision mode, checked against its recall mode when the result is
+    short and leaves out paragraph text, or misses much of the page's JSON-LD
+    `articleBody`. The two are reconciled by agreement: the recall output between the
+    first and last line both modes share (recall also keeps subheadings and short
+    paragraphs that precision drops, while what it adds before and after the article is
+    page furniture). An `articleBody` that matches the page decides instead which lines
+    are article. Boilerplate lines go last."""
+    precise = _lines(bare_extraction(tree, options=_PRECISION))
+    body_words = tokens(article_body)
+    if len(body_words) < max(30, 0.8 * len(tokens(" ".join(precise)))):
+        body_words = []  # a teaser, not the article
+    broad: list[str] = []
+    if _share(body_words, _words(precise)) < 0.9 or _may_miss_text(tree, precise):
+        broad = _lines(bare_extraction(tree, options=_RECALL))
+    lines = precise
+    if body_words and _share(body_words, _words(broad or precise)) >= 0.8:
+        reference = frozenset(body_words)
+        lines = [line for line in broad or precise if _share(tokens(line), reference) >= 0.6]
+    elif precise and broad:
+        shared = {normalize(line) for line in precise}
+        agreed = [i for i, line in enumerate(broad) if normalize(line) in shared]
+        if agreed:
+            lines = broad[agreed[0] : agreed[-1] + 1]
+    elif broad:
+        lines = broad
+    return clean_text("\n".join(lines), title)
+
+
+def _may_miss_text(tree: HtmlElement, lines: list[str]) -> bool:
+    """A short precision result that leaves out much of the page's paragraph text."""
+    found = sum(map(len, lines))
+    if found >= _SHORT_TEXT:
+        return False
+    paragraphs = sum(len(p.text_content().strip()) for p in tree.iter("p"))
+    return found < 0.8 * paragraphs
+
+
+def _words(lines: list[str]) -> frozenset[str]:
+    return frozenset(tokens(" ".join(lines)))
+
+
+def _share(words: list[str], known: frozenset[str]) -> float:
+    """The share of `words` that are `known`; 1.0 when there are no words to miss."""
+    return sum(w in known for w in words) / len(words) if words else 1.0
+
+
+# --- metadata -------------------------------------------------------------------------
+
+
+def _clean(value: Any) -> str:
+    return " ".join(str(value).split()) if value else ""
+
+
+def _first(*values: Any) -> str:
+    for value in values:
+        if isinstance(value, list):
+            value = value[0] if value else ""
+        if isinstance(value, dict):
+            value = value.get("url") or value.get("contentUrl") or value.get("name")
+        text = _clean(value)
+        if text:
+            return text
+    return ""
+
+
+def _metadata(tree: HtmlElement, url: str) -> dict[str, Any]:
+    metas = meta_values(tree)
+    article = article_json_ld(tree)
+
+    def meta(*keys: str) -> str:
+        return _first(*(metas.get(k, [""])[0] for k in keys))
+
+    site = meta("og:site_name", "application-name")
+    canonical = tree.xpath(
+        "string(//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href)"
+    )
+    canonical = _clean(canonical) or meta("og:url")
+    image = meta("og:image", "og:image:url", "twitter:image", "twitter:image:src") or _first(
+        article.get("image")
+    )
+    image = image or _clean(tree.xpath("string(//link[@rel='image_src']/@href)"))
+    return {
+        "title": _title(tree, metas, article, site),
+        "lead": _lead(metas, article, site),
+        "authors": _authors(
+            tree, metas, article, (*metas.get("og:site_name", []), urlsplit(url).hostname or "")
+        ),
+        "image": urljoin(url, image) if image else None,
+        "canonical_url": urljoin(url, canonical)
+        if canonical and not canonical.startswith("#")
+        else url,
+        "section": meta("article:section") or _first(article.get("articleSection")) or None,
+        "tags": _tags(metas, article),
+        "_article_body": _first(article.get("articleBody")),
+    }
+
+
+def _lead(metas: dict[str, list[str]], article: dict[str, Any], site: str) -> str:
+    """The description, unless it is only the outlet's name (as some CMSs fill it)."""
+    for value in (
+        *(metas.get(k, [""])[0] for k in ("og:description", "description", "twitter:description")),
+        _first(article.get("description")),
+    ):
+        lead = _clean(value)
+        if len(lead.split()) >= 4 and not _same_outlet(lead, (site,)):
+            return lead
+    return ""
+
+
+def _same_outlet(text: str, outlet: tuple[str, ...]) -> bool:
+    """Whether `text` names the outlet (its site name or its host name)."""
+    shape = normalize(text).replace(" ", "")
+    for name in outlet:
+        name = re.sub(r"^\w+://", "", normalize(name)).removeprefix("www.").split(".")[0]
+        name = name.replace(" ", "")
+        if len(name) >= 3 and (name in shape or shape in name):
+            return True
+    return False
+
+
+def _title(
+    tree: HtmlElement, metas: dict[str, list[str]], article: dict[str, Any], site: str
+) -> str:
+    """The visible headline (`<h1>`) that best matches a declared title (JSON-LD, og:title,
+    `<title>`, which often carry the site name before or after it); otherwise the declared
+    title without the site name. Sites put their logo or name in an `<h1>` too."""
+    declared = [
+        _first(article.get("headline")),
+        *(metas.get(k, [""])[0] for k in ("og:title", "twitter:title")),
+        _clean(tree.findtext(".//title")),
+    ]
+    declared = [_strip_site(_clean(t), site) for t in declared if _clean(t)]
+    headings = [_clean(h.text_content()) for h in tree.iter("h1")]
+    best, best_ratio = "", 0.5
+    for heading in headings:
+        shape = normalize(heading)
+        for declared_title in declared:
+            other = normalize(declared_title)
+            if len(shape) >= 8 and (shape in other or other in shape):
+                ratio = min(len(shape), len(other)) / max(len(shape), len(other))
+                if ratio > best_ratio:
+                    best, best_ratio = heading, ratio
+    if best:
+        return best
+    if declared:
+        return declared[0]
+    return next((h for h in headings if len(h.split()) >= 3), headings[0] if headings else "")
+
+
+def _strip_site(title: str, site: str) -> str:
+    if not site:
+        return title
+    parts = _TITLE_SPLIT.split(title)
+    site_shape = normalize(site)
+    while len(parts) > 1 and (
+        normalize(parts[-1]) in site_shape or site_shape in normalize(parts[-1])
+    ):
+        parts.pop()
+    while len(parts) > 1 and (
+        normalize(parts[0]) in site_shape or site_shape in normalize(parts[0])
+    ):
+        parts.pop(0)
+    return title if len(parts) == len(_TITLE_SPLIT.split(title)) else " - ".join(parts)
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [n for item in value for n in _names(item)]
+    if isinstance(value, dict):
+        if "organization" in str(value.get("@type", "")).lower():
+            return []
+        value = value.get("name")
+    return [_clean(value)] if isinstance(value, str) and _clean(value) else []
+
+
+def _authors(
+    tree: HtmlElement, metas: dict[str, list[str]], article: dict[str, Any], outlet: tuple[str, ...]
+) -> list[str]:
+    """Author names from JSON-LD, then meta tags, then byline elements. Outlet names,
+    datelines («(أبوظبي - البيان)»), web credits, URLs and long phrases are not people."""
+    sources = [
+        _names(article.get("author")),
+        [
+            v
+            for k in ("author", "article:author", "dc.creator", "sailthru.author", "parsely-author")
+            for v in metas.get(k, [])
+        ],
+        [
+            _clean(el.text_content())
+            for el in tree.xpath("//*[@itemprop='author' or @rel='author']")
+        ],
+        [
+            _clean(el.text_content())
+            for el in tree.xpath(
+                "//*[contains(concat(' ', @class, ' '), ' author ') or contains(concat(' ', @class, ' '), ' byline ')]"
+            )
+        ],
+    ]
+    for source in sources:
+        names: list[str] = []
+        for raw in source:
+            byline = _DATELINE.split(_BYLINE_PREFIX.sub("", raw))[0]
+            for name in _NAME_SPLIT.split(byline):
+                name = name.strip(" :-–")
+                if (
+                    name
+                    and len(name.split()) <= 5
+                    and not _NOT_A_NAME.search(name)
+                    and not _same_outlet(name, outlet)
+                    and name not in names
+                ):
+                    names.append(name)
+        if names:
+            return names
+    return []
+
+
+def _tags(metas: dict[str, list[str]], article: dict[str, Any]) -> list[str]:
+    keywords = article.get("keywords")
+    if isinstance(keywords, str):
+        keywords = [keywords]
+    values = [
+        *metas.get("article:tag", []),
+        *(k for k in keywords or [] if isinstance(k, str)),
+        *metas.get("news_keywords", []),
+        *metas.get("keywords", []),
+    ]
+    tags: dict[str, str] = {}
+    for value in values:
+        for tag in _TAG_SPLIT.split(value):
+            tag = _clean(tag)
+            if tag and len(tag) <= 80:
+                tags.setdefault(normalize(tag), tag)
+    return list(tags.values())[:50]
