@@ -85,15 +85,25 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     ids = sorted(outlets) if args.all else args.outlet_ids
     if not ids:
         raise UserError("name the outlets to crawl (see `arshif outlets list`) or pass --all")
-    stats = crawl(
-        ids,
-        _home(args),
-        base_url=args.base_url,
-        outlets_path=args.outlets,
-        ARSHIF_REFRESH=args.refresh or None,
-        LOG_LEVEL=args.log_level,
-    )
+    overrides: dict[str, Any] = {
+        "ARSHIF_REFRESH": args.refresh or None,
+        "LOG_LEVEL": args.log_level,
+    }
+    for item in args.set or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UserError(f"--set takes NAME=VALUE, not '{item}'")
+        overrides[name.strip()] = value
+    try:
+        stats = crawl(
+            ids, _home(args), base_url=args.base_url, outlets_path=args.outlets, **overrides
+        )
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
     _print_crawl_summary(stats)
+    broken = [oid for oid, s in stats.items() if "finish_reason" not in s]
+    if broken:
+        raise UserError(f"the crawl of {', '.join(broken)} did not run; see the log above")
     return 0
 
 
@@ -230,10 +240,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_reextract(args: argparse.Namespace) -> int:
-    from indexer.fts import SqliteIndex
-
     from crawler.outlets import load_outlets
     from crawler.reextract import reextract
+    from indexer.fts import SqliteIndex
 
     outlets = load_outlets(args.outlets)
     with _archive(args) as archive:
@@ -307,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--refresh", action="store_true", help="fetch archived articles again")
     p.add_argument("--base-url", help="serve the outlet from another address (mirror, test)")
     p.add_argument("--log-level", default="INFO", help="Scrapy log level (default INFO)")
+    p.add_argument(
+        "--set", action="append", metavar="NAME=VALUE", help="a Scrapy or ARSHIF_* setting"
+    )
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("extract", parents=[common], help="print one page's extraction as JSON")
@@ -356,9 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from crawler.extract import ExtractionError
-    from indexer.archive import ArchiveError
-
     from crawler.outlets import OutletConfigError
+    from indexer.archive import ArchiveError
 
     args = build_parser().parse_args(argv)
     try:

@@ -12,7 +12,7 @@ from rich.console import Console
 from arshif.config import archive_path
 
 DEMO_PORT = 8765  # a fixed port keeps the sample's article ids the same across demo runs
-DEMO_QUERY = "قمة شنغهاي"
+DEMO_QUERY = "قمة بوتين"
 
 
 def _free(port: int) -> bool:
@@ -25,12 +25,11 @@ def _free(port: int) -> bool:
 
 
 def run_demo(home: Path, console: Console) -> int:
+    from crawler.run import crawl
     from crawler.sample_server import SampleServer
     from indexer.archive import Archive
     from indexer.fts import SqliteIndex
     from indexer.search import SearchQuery, search
-
-    from crawler.run import crawl
 
     started = time.monotonic()
     port = DEMO_PORT if _free(DEMO_PORT) else 0

@@ -7,13 +7,13 @@ import shutil
 from pathlib import Path
 from typing import Self
 
-from indexer.archive import Archive
-from indexer.fts import SqliteIndex
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from arshif.config import archive_path
+from indexer.archive import Archive
+from indexer.fts import SqliteIndex
 
 logger = logging.getLogger(__name__)
 

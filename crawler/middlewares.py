@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Self
 
-from indexer.archive import Archive
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from arshif.config import archive_path
 from arshif.urls import article_id
+from indexer.archive import Archive
 
 
 class SkipArchivedMiddleware:

@@ -17,7 +17,6 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Self
 
-from indexer.archive import Archive
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
@@ -27,6 +26,7 @@ from crawler.extract import ExtractionError, ExtractOptions, extract_article
 from crawler.items import PageItem
 from crawler.records import build_article
 from crawler.warc import WarcStore
+from indexer.archive import Archive
 
 logger = logging.getLogger(__name__)
 

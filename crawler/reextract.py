@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.archive import Archive
 from w3lib.encoding import http_content_type_encoding
 
 from arshif.config import warc_dir
@@ -19,6 +18,7 @@ from crawler.extract import ExtractionError, ExtractOptions, extract_article
 from crawler.outlets import Outlet
 from crawler.records import build_article
 from crawler.warc import iter_responses
+from indexer.archive import Archive
 
 logger = logging.getLogger(__name__)
 

@@ -47,10 +47,11 @@ def crawl(
     )
     process = CrawlerProcess(settings)
     crawlers: dict[str, Crawler] = {}
-    for oid in outlet_ids:
+    for n, oid in enumerate(outlet_ids):
         own = settings.copy()
         own.set("JOBDIR", str(job_dir(home, oid)), priority="cmdline")
-        crawler = Crawler(NewsSpider, own)
+        # The first crawler installs the reactor, as CrawlerProcess does for its own.
+        crawler = Crawler(NewsSpider, own, init_reactor=n == 0)
         crawlers[oid] = crawler
         process.crawl(crawler, outlet=oid, base_url=base_url)
     process.start()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -48,7 +49,7 @@ class NewsSpider(scrapy.Spider):
         outlet = outlets[spider.outlet_id]
         spider.outlet = outlet.with_base_url(spider.base_url) if spider.base_url else outlet
         spider.allowed_domains = list(spider.outlet.domains)
-        spider._links = LinkExtractor(allow_domains=spider.allowed_domains, unique=True)
+        spider._links = LinkExtractor(unique=True)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -109,6 +110,8 @@ class NewsSpider(scrapy.Spider):
             return
         depth = response.meta.get("arshif_depth", 0)
         for link in self._links.extract_links(response):
+            if not self._on_outlet(link.url):
+                continue
             if self.outlet.is_article_url(link.url):
                 self.crawler.stats.inc_value("arshif/links/page")
                 yield self.article(link.url)
@@ -116,6 +119,11 @@ class NewsSpider(scrapy.Spider):
                 yield self._listing(link.url, self.parse_listing, depth=depth + 1).replace(
                     dont_filter=False
                 )
+
+    def _on_outlet(self, url: str) -> bool:
+        """Whether a link stays on the outlet's domains (by host name, whatever the port)."""
+        host = urlsplit(url).hostname or ""
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
 
     def parse_article(self, response: Response) -> Iterator[PageItem]:
         if not isinstance(response, HtmlResponse):

@@ -1,0 +1,154 @@
+"""Whole-pipeline throughput against bare trafilatura on the same pages.
+
+Generates a local site of N article pages (default 2,000) from the sample outlet's pages,
+serves it on 127.0.0.1, then measures side by side in one run:
+  - bare `trafilatura.extract(..., with_metadata=True)` over the pages, on one core and on
+    both (a process pool);
+  - `arshif crawl` of the whole site (fetch, WARC, extract, archive, index) with one
+    extraction worker and with one per core.
+Prints pages per second and the ratios, and writes them to bench/RESULTS.md.
+
+usage: python bench/pipeline.py [--pages 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import trafilatura
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.results import write_section  # noqa: E402
+from crawler.sample_server import SampleServer, load_manifest, sample_site_dir  # noqa: E402
+
+
+def build_site(folder: Path, pages: int) -> list[Path]:
+    """Copies of the sample outlet's Arabic articles under new URLs and titles, listed in a
+    news sitemap; the paragraphs are rotated so that no two pages carry the same text."""
+    manifest = load_manifest()
+    sources = [a for a in manifest["articles"] if a["kind"] in ("seed", "arabic")]
+    site = sample_site_dir()
+    folder.mkdir(parents=True)
+    (folder / "robots.txt").write_text("User-agent: *\nAllow: /\n", encoding="utf-8")
+    files, urls = [], []
+    for i in range(pages):
+        src = sources[i % len(sources)]
+        html = (site / src["path"].lstrip("/")).read_text(encoding="utf-8")
+        path = f"/news/2025/01/{1 + i % 28:02d}/bench-{i:05d}.html"
+        html = html.replace(src["path"], path).replace(src["title"], f"{src['title']} ({i})")
+        body = src["body"]
+        k = i % len(body)
+        for old, new in zip(body, body[k:] + body[:k], strict=True):
+            html = html.replace(f">{old}<", f">{new} {i}<", 1)
+        target = folder / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html, encoding="utf-8")
+        files.append(target)
+        urls.append(f"<url><loc>__BASE_URL__{path}</loc></url>")
+    (folder / "sitemap.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        + "\n".join(urls)
+        + "\n</urlset>\n",
+        encoding="utf-8",
+    )
+    return files
+
+
+def _bare(path: str) -> int:
+    html = Path(path).read_text(encoding="utf-8")
+    return len(trafilatura.extract(html, url=path, with_metadata=True) or "")
+
+
+def bare_rate(files: list[Path], workers: int) -> float:
+    paths = [str(f) for f in files]
+    if workers == 1:
+        _bare(paths[0])  # warm-up outside the timing, as the pool's workers get
+        start = time.perf_counter()
+        for p in paths:
+            _bare(p)
+        return len(paths) / (time.perf_counter() - start)
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(_bare, paths[:workers]))  # start the workers outside the timing
+        start = time.perf_counter()
+        list(pool.map(_bare, paths, chunksize=16))
+        return len(paths) / (time.perf_counter() - start)
+
+
+def crawl_rate(server: SampleServer, pages: int, workers: int, scratch: Path) -> tuple[float, int]:
+    home = scratch / f"home-{workers}"
+    outlets = scratch / "outlets.yaml"
+    outlets.write_text(
+        "outlets:\n  - id: bench\n    name: bench\n    language: ar\n"
+        f"    base_url: {server.base_url}\n    sitemaps: ['/sitemap.xml']\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "ARSHIF_HOME": str(home)}
+    settings = {
+        "ARSHIF_EXTRACT_WORKERS": workers,
+        "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": 0,
+        "CONCURRENT_REQUESTS": 32,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 32,
+        "LOG_LEVEL": "WARNING",
+    }
+    args = [sys.executable, "-m", "arshif.cli", "crawl", "bench", "--outlets", str(outlets)]
+    for name, value in settings.items():
+        args += ["--set", f"{name}={value}"]
+    start = time.perf_counter()
+    run = subprocess.run(args, env=env, capture_output=True, text=True, cwd=ROOT)
+    elapsed = time.perf_counter() - start
+    if run.returncode != 0:
+        raise SystemExit(f"crawl failed:\n{run.stderr[-3000:]}")
+    archived = int(re.search(r"(\d+) new articles", run.stdout).group(1))
+    return pages / elapsed, archived
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="arshif-bench-"))
+    try:
+        files = build_site(scratch / "site", args.pages)
+        cores = os.cpu_count() or 1
+        rows = []
+        with SampleServer(root=scratch / "site") as server:
+            for workers in sorted({1, cores}):
+                bare = bare_rate(files, workers)
+                whole, archived = crawl_rate(server, args.pages, workers, scratch)
+                rows.append((workers, bare, whole, archived))
+                print(
+                    f"{workers} core(s): bare trafilatura {bare:.1f} pages/s, "
+                    f"whole pipeline {whole:.1f} pages/s ({archived} archived), "
+                    f"ratio {whole / bare:.2f}"
+                )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    lines = [
+        f"{args.pages} generated article pages served on 127.0.0.1; the whole pipeline is "
+        "`arshif crawl` from process start to exit (fetch, WARC, extract + language + dates, "
+        "archive, index); bare is `trafilatura.extract(with_metadata=True)` on the same files.",
+        "",
+        "| cores | bare trafilatura (pages/s) | whole pipeline (pages/s) | ratio | archived |",
+        "|---|---|---|---|---|",
+        *(f"| {w} | {b:.1f} | {p:.1f} | {p / b:.2f} | {a} |" for w, b, p, a in rows),
+        "",
+        "Target: ratio ≥ 0.8 on both cores.",
+    ]
+    write_section("Pipeline throughput (bench/pipeline.py)", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
