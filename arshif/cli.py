@@ -69,6 +69,8 @@ def _filters(args: argparse.Namespace) -> Any:
             since=args.since,
             until=args.until,
             languages=tuple(args.lang or ()),
+            topics=tuple(args.topic or ()),
+            dedup=args.dedup,
         )
     except ValueError as exc:
         raise UserError(str(exc)) from exc
@@ -302,6 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     filters.add_argument("--since", help="published on or after YYYY-MM-DD")
     filters.add_argument("--until", help="published on or before YYYY-MM-DD")
     filters.add_argument("--lang", action="append", help="language code, e.g. ar (repeatable)")
+    filters.add_argument("--topic", action="append", help="topic id, e.g. sco-summit (repeatable)")
+    filters.add_argument("--dedup", action="store_true", help="one article per duplicate cluster")
 
     parser = argparse.ArgumentParser(
         prog="arshif", description="Crawl, archive, search and export Arabic news.",

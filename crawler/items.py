@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from arshif.record import Article
+
 
 @dataclass
 class PageItem:
@@ -21,6 +23,7 @@ class PageItem:
     warc_file: str | None = None
     warc_offset: int | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+    article: Article | None = None  # the record, once RecordPipeline built it
 
     def __repr__(self) -> str:  # keep page bodies out of Scrapy's logs
         return f"PageItem({self.url!r}, status={self.status}, {len(self.body)} bytes)"

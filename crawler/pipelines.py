@@ -21,7 +21,6 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from arshif.config import archive_path, warc_dir
-from arshif.record import Article
 from crawler.extract import ExtractionError, ExtractOptions, extract_article
 from crawler.items import PageItem
 from crawler.records import build_article
@@ -113,8 +112,9 @@ def _extract_in_worker(
     return extract_article(body, url, header_encoding=header_encoding, options=options)
 
 
-class ArchivePipeline:
-    """Writes the article row (idempotent by id); records skipped pages as seen."""
+class RecordPipeline:
+    """Turns extracted fields into the archive record (`item.article`), or drops the page
+    with its reason, recording it as seen so the next crawl does not fetch it again."""
 
     def __init__(self, crawler: Crawler, db_path: Path) -> None:
         self.crawler = crawler
@@ -134,20 +134,13 @@ class ArchivePipeline:
 
     def process_item(self, item: PageItem) -> PageItem:
         assert self.archive is not None
-        stats = self.crawler.stats
         reason = item.fields.get("skip_reason")
         if reason:
             self.archive.mark_seen(item.url, None, f"skipped:{reason}")
-            stats.inc_value(f"arshif/drop/extract/{_reason_key(reason)}")
+            self.crawler.stats.inc_value(f"arshif/drop/extract/{_reason_key(reason)}")
             logger.warning("Skipped %s: %s (raw page kept in %s)", item.url, reason, item.warc_file)
             raise DropItem(f"{item.url}: {reason}")
-        article = self._article(item)
-        is_new = self.archive.upsert(article)  # also records both URLs as archived
-        stats.inc_value("arshif/archived/new" if is_new else "arshif/archived/updated")
-        return item
-
-    def _article(self, item: PageItem) -> Article:
-        return build_article(
+        item.article = build_article(
             item.fields,
             url=item.url,
             outlet=item.outlet,
@@ -157,3 +150,30 @@ class ArchivePipeline:
             warc_offset=item.warc_offset,
             domains=self.crawler.spider.allowed_domains or (),  # type: ignore[union-attr]
         )
+        return item
+
+
+class ArchivePipeline:
+    """Writes the article row, idempotent by id; the outbox then feeds the search index."""
+
+    def __init__(self, crawler: Crawler, db_path: Path) -> None:
+        self.crawler = crawler
+        self.db_path = db_path
+        self.archive: Archive | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler, archive_path(_home(crawler)))
+
+    def open_spider(self) -> None:
+        self.archive = Archive(self.db_path)
+
+    def close_spider(self) -> None:
+        if self.archive is not None:
+            self.archive.close()
+
+    def process_item(self, item: PageItem) -> PageItem:
+        assert self.archive is not None and item.article is not None
+        is_new = self.archive.upsert(item.article)  # also records both URLs as archived
+        self.crawler.stats.inc_value("arshif/archived/new" if is_new else "arshif/archived/updated")
+        return item

@@ -37,6 +37,7 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "crawler.pipelines.WarcPipeline": 100,
     "crawler.pipelines.ExtractPipeline": 200,
+    "crawler.pipelines.RecordPipeline": 250,
     "crawler.pipelines.ArchivePipeline": 300,
 }
 EXTENSIONS = {
