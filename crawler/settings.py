@@ -56,4 +56,7 @@ ARSHIF_INDEX_ON_CLOSE = True  # drain the outbox into the search index when the 
 ARSHIF_BACKEND = "sqlite"
 
 LOG_LEVEL = "INFO"
+# The pipeline that refuses a page logs it once with its reason; Scrapy's own drop message
+# would print the whole item again.
+DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from arshif.arabic import analyze
+from arshif.arabic import analyze, tokens
 from arshif.record import Article
 from indexer.archive import ARTICLE_COLUMNS, Archive, row_to_article
 from indexer.filters import Filters
@@ -26,9 +26,18 @@ TITLE_WEIGHT, TEXT_WEIGHT = 10.0, 1.0
 
 
 def body(lead: str | None, text: str | None) -> str:
-    """The searchable body: the text, with the lead in front when the text lacks it."""
+    """The searchable body: the text, with the lead in front when the text lacks it.
+
+    Leads are often the first paragraph cut short («…»), so "lacks it" means that most of
+    the lead's words are missing from the start of the text, not an exact substring test."""
     lead, text = lead or "", text or ""
-    return text if lead in text else f"{lead}\n\n{text}"
+    lead_words = set(tokens(lead))
+    if not lead_words:
+        return text
+    opening = set(tokens(text[: 2 * len(lead) + 200]))
+    if len(lead_words & opening) >= 0.8 * len(lead_words):
+        return text
+    return f"{lead}\n\n{text}"
 
 
 def match_expression(query: ParsedQuery) -> str:

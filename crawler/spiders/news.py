@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
@@ -144,8 +145,14 @@ class NewsSpider(scrapy.Spider):
         )
 
     def failed(self, failure: Failure) -> None:
-        """Log a failed request once, with its kind, and count it for the crawl run."""
+        """Log a failed request once, with its kind, and count it for the crawl run.
+
+        Requests refused on purpose (robots.txt, already archived, off the outlet's
+        domains) are not failures: they are counted as skips by whoever refused them."""
         request = failure.request  # type: ignore[attr-defined]
+        if failure.check(IgnoreRequest):
+            self.logger.debug("Not fetched %s: %s", request.url, failure.getErrorMessage())
+            return
         kind = failure.type.__name__ if failure.type else "Error"
         response = getattr(failure.value, "response", None)
         if response is not None:
