@@ -18,6 +18,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
+# Scrapy starts one task per concurrent item for every response's output; our responses
+# yield one item or a list of requests, so a small number saves work per page.
+CONCURRENT_ITEMS = 16
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 3 * 1024 * 1024
