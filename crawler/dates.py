@@ -11,9 +11,10 @@ to Gregorian ones), so the visible-text parser is ours. Output is ISO 8601: a ba
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -22,7 +23,9 @@ from htmldate import find_date
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
-EARLIEST = datetime(1990, 1, 1)
+logger = logging.getLogger(__name__)
+
+EARLIEST = datetime(1990, 1, 1)  # no outlet year given: older dates are misreadings
 
 # One-to-one folds, so match positions in the folded text are positions in the original.
 _FOLD = str.maketrans(
@@ -372,8 +375,25 @@ def parse_date(value: str) -> Stamp | None:
     return found[0].stamp if found else None
 
 
-def _plausible(stamp: Stamp | None, now: datetime) -> bool:
-    return stamp is not None and EARLIEST <= stamp.naive() <= now + timedelta(days=1)
+@dataclass
+class _Window:
+    """The span a page's dates must fall in: not before the outlet existed, not after the
+    fetch (with a day's grace for time zones). Rejected dates are kept, to be logged once
+    per page: a CMS that stamps every page with a far-future or epoch date should show."""
+
+    earliest: datetime
+    latest: datetime
+    rejected: list[str] = field(default_factory=list)
+
+    def admits(self, stamp: Stamp | None) -> bool:
+        if stamp is None:
+            return False
+        when = stamp.naive()
+        if self.earliest <= when <= self.latest:
+            return True
+        why = "after the fetch" if when > self.latest else f"before {self.earliest.year}"
+        self.rejected.append(f"{stamp.iso()} ({why})")
+        return False
 
 
 def json_ld(tree: HtmlElement) -> list[dict[str, Any]]:
@@ -534,53 +554,73 @@ def url_date(url: str) -> Stamp | None:
     return _build(int(match["y2"]), int(match["m2"]), int(match["d2"]))
 
 
-def _first(values: Any, now: datetime) -> Stamp | None:
+def _first(values: Any, window: _Window) -> Stamp | None:
     for value in values:
         stamp = parse_date(value) if isinstance(value, str) else value
-        if _plausible(stamp, now):
+        if window.admits(stamp):
             return stamp
     return None
 
 
 def find_dates(
-    source: HtmlElement | str, url: str = "", *, now: datetime | None = None
+    source: HtmlElement | str,
+    url: str = "",
+    *,
+    now: datetime | None = None,
+    founded: int | None = None,
 ) -> tuple[str | None, str | None]:
     """(published, modified) of a page, from its tree, its HTML or its plain text.
 
-    A modified date is never reported as published, and a modified date earlier than the
-    published one is dropped as inconsistent."""
-    now = (now or datetime.now(UTC)).replace(tzinfo=None)
+    Dates after `now` (the fetch time) or before the outlet's `founded` year are rejected
+    and logged. A modified date is never reported as published, and a modified date
+    earlier than the published one is dropped as inconsistent."""
+    window = _Window(
+        datetime(founded, 1, 1) if founded else EARLIEST,
+        (now or datetime.now(UTC)).replace(tzinfo=None) + timedelta(days=1),
+    )
+    try:
+        return _find(source, url, window)
+    finally:
+        if window.rejected:
+            logger.info(
+                "%s: ignored implausible dates %s",
+                url or "page",
+                ", ".join(dict.fromkeys(window.rejected)),
+            )
+
+
+def _find(source: HtmlElement | str, url: str, window: _Window) -> tuple[str | None, str | None]:
     if isinstance(source, str):
         if re.search(r"<[a-zA-Z!/]", source):
             source = lxml_html.fromstring(source)
         else:
-            return _finish(*_text_stamps([source], url, now))
+            return _finish(*_text_stamps([source], url, window))
     tree = source
     objects, metas = json_ld(tree), meta_values(tree)
     headline = _headline(tree, metas)
     from_url = url_date(url)
-    published = _first(_structured(tree, objects, metas, _PUBLISHED_KEYS), now)
-    modified = _first(_structured(tree, objects, metas, _MODIFIED_KEYS), now)
+    published = _first(_structured(tree, objects, metas, _PUBLISHED_KEYS), window)
+    modified = _first(_structured(tree, objects, metas, _MODIFIED_KEYS), window)
     if published is None:
-        published = _first(_times(tree, headline), now)
+        published = _first(_times(tree, headline), window)
         if published and from_url and abs(published.naive() - from_url.naive()) > timedelta(days=1):
             published = None
     if published is None or modified is None:
-        seen_published, seen_modified = _text_stamps(_visible_chunks(tree, headline), url, now)
+        seen_published, seen_modified = _text_stamps(_visible_chunks(tree, headline), url, window)
         published = published or seen_published
         modified = modified or seen_modified
     if published is None:
         # htmldate falls back to "last modified" signals when it finds nothing else, so
         # its day is not taken when it is the day the page says it was updated.
         found = find_date(tree, url=url, original_date=True, extensive_search=False)
-        published = _first([found] if found else [], now)
+        published = _first([found] if found else [], window)
         if published and modified and published.when.date() == modified.when.date():
             published = None
     return _finish(published, modified)
 
 
 def _text_stamps(
-    chunks: Iterable[str], url: str, now: datetime
+    chunks: Iterable[str], url: str, window: _Window
 ) -> tuple[Stamp | None, Stamp | None]:
     """Published and modified dates from visible text; the URL's day wins over a text
     date more than a day away from it (sidebars carry other articles' dates)."""
@@ -588,7 +628,7 @@ def _text_stamps(
     published = modified = None
     for chunk in chunks:
         for found in text_dates(chunk):
-            if not _plausible(found.stamp, now):
+            if not window.admits(found.stamp):
                 continue
             if found.kind == "modified":
                 modified = modified or found.stamp
@@ -596,7 +636,7 @@ def _text_stamps(
                 if from_url and abs(found.stamp.naive() - from_url.naive()) > timedelta(days=1):
                     continue
                 published = found.stamp
-    if published is None and _plausible(from_url, now):
+    if published is None and from_url is not None and window.admits(from_url):
         published = from_url
     return published, modified
 

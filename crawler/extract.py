@@ -23,9 +23,10 @@ from trafilatura.utils import load_html
 
 from arshif.arabic import normalize, tokens
 from crawler.boilerplate import clean_text, prune
-from crawler.dates import article_json_ld, find_dates, meta_values
+from crawler.dates import article_json_ld, find_dates, json_ld, meta_values
 from crawler.encoding import decode_html
 from crawler.language import detect_language
+from crawler.pagetype import GALLERY, LISTING, VIDEO, page_type, teasers
 
 # Built once: trafilatura reads its configuration when an Extractor is made.
 _PRECISION = Extractor(output_format="python", precision=True, comments=False)
@@ -80,6 +81,8 @@ class ExtractOptions:
     drop_selectors: tuple[str, ...] = ()  # CSS selectors removed before extraction
     max_bytes: int = 10 * _MB
     min_text_chars: int = 200  # below this the page has no article
+    min_media_chars: int = 60  # a video or gallery page's description may be its text
+    founded: int | None = None  # the outlet's first year: earlier dates are misreadings
 
 
 def extract_article(
@@ -128,12 +131,22 @@ def _extract(
         raise ExtractionError("page is not HTML")
 
     meta = _metadata(tree, url)
-    published, modified = find_dates(tree, url)
+    published, modified = find_dates(tree, url, founded=options.founded)
+    links = teasers(tree, url)
+    objects, metas = json_ld(tree), meta_values(tree)
     _drop_selected(tree, options.drop_selectors)
     _unwrap_layout_tables(tree)
     prune(tree)
     text = _body_text(tree, meta["title"], meta.pop("_article_body"))
-    if len(text) < options.min_text_chars:
+    kind = page_type(url, objects, metas, text, links)
+    if kind == LISTING:
+        raise ExtractionError("section listing page")
+    if len(text) < options.min_text_chars and kind in (VIDEO, GALLERY):
+        # A video or gallery page's words are its description and captions.
+        text = max(text, meta["lead"], key=len)
+        if len(text) < options.min_media_chars:
+            raise ExtractionError(f"{kind} page without a description")
+    elif len(text) < options.min_text_chars:
         raise ExtractionError("no article text found")
     language, probability = detect_language(text)
     return {
@@ -141,7 +154,7 @@ def _extract(
         "text": text,
         "published": published,
         "modified": modified,
-        "page_type": "article",
+        "page_type": kind,
         "language": language,
         "language_prob": probability,
         "encoding": encoding,

@@ -1,5 +1,6 @@
 """Outlet file loading: one generic spider, outlets as configuration, clear errors."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,45 @@ def test_unreadable_files(tmp_path: Path) -> None:
         load_outlets(write(tmp_path, "outlets: [\n"))
     with pytest.raises(OutletConfigError, match="top-level 'outlets:'"):
         load_outlets(write(tmp_path, "- id: x\n"))
+
+
+# Article URLs of saved real pages (../shared/realpages/MANIFEST.tsv) and the outlet each
+# belongs to: the catalogue's patterns must recognise them.
+REAL_ARTICLE_URLS = {
+    "youm7": "https://www.youm7.com/story/2020/8/24/وزير-الرى-يشهد-توقيع-عقد-دراسة-تحديد-السحب-الآمن-للخزانات/4943459",
+    "alyaum": "https://www.alyaum.com/articles/6291787/القارات-السبع/طهران-تدفن-زادة-وتتهم-المعارضة-الإيرانية-باغتياله",
+    "albayan": "https://www.albayan.ae/across-the-uae/news-and-reports/2020-06-03-1.3874341",
+    "cnn-arabic": "http://arabic.cnn.com/2013/middle_east/8/3/syria.clashes/index.html",
+}
+
+
+def test_catalogue_has_twenty_real_outlets_each_confirmed() -> None:
+    outlets = load_outlets()
+    real = {oid: o for oid, o in outlets.items() if oid != "sample"}
+    assert len(real) >= 20
+    for oid, outlet in real.items():
+        assert outlet.feeds or outlet.sitemaps, oid
+        assert outlet.language == "ar", oid
+        assert outlet.article_pattern, oid
+        re.compile(outlet.article_pattern)
+        assert set(outlet.confirmed) >= {"date", "how"}, oid
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", outlet.confirmed["date"]), oid
+        assert outlet.founded and 1800 <= outlet.founded <= 2026, oid
+        for url in (*outlet.feeds, *outlet.sitemaps):
+            assert url.startswith("https://"), (oid, url)
+            assert not outlet.is_article_url(url), (oid, url)
+
+
+@pytest.mark.parametrize(("oid", "url"), sorted(REAL_ARTICLE_URLS.items()))
+def test_patterns_recognise_real_article_urls(oid: str, url: str) -> None:
+    outlets = load_outlets()
+    assert outlets[oid].is_article_url(url)
+    assert not outlets[oid].is_article_url(url.split("/", 3)[0] + "//" + url.split("/")[2] + "/")
+    others = [o for k, o in outlets.items() if k not in (oid, "sample")]
+    assert not any(o.is_article_url(url) for o in others)
+
+
+def test_founded_must_be_a_year(tmp_path: Path) -> None:
+    assert load_outlets(write(tmp_path, GOOD + "    founded: 1996\n"))["daily"].founded == 1996
+    with pytest.raises(OutletConfigError, match="field 'founded'"):
+        load_outlets(write(tmp_path, GOOD + "    founded: 'old'\n"))

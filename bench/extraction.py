@@ -1,0 +1,182 @@
+"""Extraction quality and cost: Arshif's `extract_article` against bare trafilatura.
+
+Quality on the real outlet pages in ../shared/realpages (text F1 over Arabic-normalised
+word tokens, as that folder's `score.py` computes it, and dates), time per page on those pages and on the bundled
+sample outlet's articles. Bare trafilatura is `trafilatura.extract(with_metadata=True)`,
+the baseline the issue names; both run in this process, so start-up cost is left out.
+
+    python bench/extraction.py [REALPAGES_DIR]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import trafilatura
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `python bench/extraction.py` from anywhere
+
+from bench.results import write_section  # noqa: E402
+from crawler.extract import ExtractionError, extract_article  # noqa: E402
+from crawler.sample_server import load_manifest, sample_site_dir  # noqa: E402
+
+REALPAGES = ROOT.parent / "shared" / "realpages"
+REPEATS = 5
+
+
+def _tokens(text: str) -> Counter[str]:
+    """Word tokens with harakat and tatweel dropped and alef, taa marbuta and alef maqsura
+    folded: the realpages README's "Arabic-normalised word tokens"."""
+    text = re.sub(r"[\u064B-\u0652\u0640]", "", text or "")
+    text = re.sub("[إأآ]", "ا", text).replace("ة", "ه").replace("ى", "ي")
+    return Counter(re.findall(r"\w+", text.lower()))
+
+
+def text_f1(got: str, gold: str) -> tuple[float, float, float]:
+    """Token precision, recall and F1 of `got` against `gold`."""
+    g, w = _tokens(got), _tokens(gold)
+    overlap = sum((g & w).values())
+    if not overlap:
+        return 0.0, 0.0, 0.0
+    p, r = overlap / sum(g.values()), overlap / sum(w.values())
+    return p, r, 2 * p * r / (p + r)
+
+
+def gold_for(folder: Path, name: str, url: str) -> dict[str, str]:
+    """A page's known text (NAME.txt) or known publication date (NAME.json)."""
+    if (folder / f"{name}.txt").exists():
+        return {
+            "kind": "text",
+            "text": (folder / f"{name}.txt").read_text(encoding="utf-8"),
+            "url": url,
+        }
+    known = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+    return {"kind": "date", "date": known["date"], "url": known.get("url") or url}
+
+
+def ours(html: bytes, url: str) -> dict[str, Any]:
+    try:
+        return extract_article(html, url)
+    except ExtractionError:
+        return {}
+
+
+def bare(html: bytes, url: str) -> dict[str, Any]:
+    out = trafilatura.extract(html, url=url, with_metadata=True, output_format="json")
+    record = json.loads(out) if out else {}
+    return {"text": record.get("text") or "", "published": record.get("date")}
+
+
+def _time(fn: Callable[[bytes, str], Any], pages: list[tuple[bytes, str]]) -> float:
+    """Median over REPEATS of the mean seconds per page."""
+    runs = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        for html, url in pages:
+            fn(html, url)
+        runs.append((time.perf_counter() - start) / len(pages))
+    return statistics.median(runs)
+
+
+def realpages(folder: Path) -> tuple[list[str], list[tuple[bytes, str]], dict[str, float]]:
+    urls = {}
+    for row in (folder / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+        cols = row.split("\t")
+        urls[cols[0]] = cols[5]
+    rows = ["| page | kind | bare trafilatura | Arshif |", "|---|---|---|---|"]
+    pages, f1 = [], {"bare": [], "ours": []}
+    dates = {"bare": 0, "ours": 0, "n": 0}
+    for html_path in sorted(folder.glob("*.html")):
+        name = html_path.stem
+        gold = gold_for(folder, name, urls.get(name, ""))
+        url = gold["url"]
+        html = html_path.read_bytes()
+        pages.append((html, url))
+        results = {"bare": bare(html, url), "ours": ours(html, url)}
+        cells = []
+        for who in ("bare", "ours"):
+            record = results[who]
+            if gold["kind"] == "text":
+                p, r, f = text_f1(record.get("text") or "", gold["text"])
+                f1[who].append(f)
+                cells.append(f"F1 {f:.3f} (P {p:.3f}, R {r:.3f})")
+            else:
+                got = str(record.get("published") or "")[:10]
+                ok = got == gold["date"]
+                dates[who] += ok
+                cells.append(f"{got or 'none'} {'✓' if ok else '✗ (want ' + gold['date'] + ')'}")
+        dates["n"] += gold["kind"] == "date"
+        rows.append(f"| {name} | {gold['kind']} | {cells[0]} | {cells[1]} |")
+    summary = {
+        "bare_f1": statistics.mean(f1["bare"]),
+        "ours_f1": statistics.mean(f1["ours"]),
+        "bare_dates": dates["bare"],
+        "ours_dates": dates["ours"],
+        "dates": dates["n"],
+    }
+    return rows, pages, summary
+
+
+def sample_pages() -> list[tuple[bytes, str]]:
+    root = sample_site_dir()
+    base = "http://127.0.0.1:8765"
+    return [
+        ((root / a["path"].lstrip("/")).read_bytes(), base + a["path"])
+        for a in load_manifest()["articles"]
+    ]
+
+
+def main(argv: list[str]) -> None:
+    folder = Path(argv[0]) if argv else REALPAGES
+    lines: list[str] = []
+    timing = [
+        "| pages | bare trafilatura (ms/page) | Arshif (ms/page) | ratio |",
+        "|---|---|---|---|",
+    ]
+    sets: list[tuple[str, list[tuple[bytes, str]]]] = [("sample outlet articles", sample_pages())]
+    if (folder / "MANIFEST.tsv").exists():
+        rows, pages, s = realpages(folder)
+        sets.insert(0, (f"realpages ({len(pages)})", pages))
+        lines += [
+            f"Real outlet pages from `{folder.name}/` (MANIFEST.tsv there names their sources):"
+            " token F1 over Arabic-normalised words, as its `score.py` computes it, and dates.",
+            "",
+            *rows,
+            "",
+            f"Mean text F1: bare trafilatura **{s['bare_f1']:.3f}**, Arshif **{s['ours_f1']:.3f}**"
+            " (target 0.97). Dates right: bare "
+            f"**{s['bare_dates']}/{s['dates']}**, Arshif **{s['ours_dates']}/{s['dates']}**.",
+            "",
+        ]
+    else:
+        lines += [f"{folder} not found: real-page quality not measured.", ""]
+    for label, pages in sets:
+        t_bare, t_ours = _time(bare, pages), _time(ours, pages)
+        timing.append(
+            f"| {label} | {t_bare * 1000:.1f} | {t_ours * 1000:.1f} | {t_ours / t_bare:.2f}× |"
+        )
+    lines += [
+        f"Time per page, in one process, median of {REPEATS} runs (Arshif includes"
+        " encoding detection, dates, page type and language; bare is trafilatura's own"
+        " text and metadata):",
+        "",
+        *timing,
+        "",
+        "Target: at most 1.5× bare trafilatura's time.",
+    ]
+    body = "\n".join(lines)
+    print(body)
+    write_section("Extraction quality and time (bench/extraction.py)", body)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,190 @@
+"""`arshif outlets check`: does each outlet's robots.txt, feed and sitemap still answer?
+
+Outlet sites change their feed addresses without notice, so the catalogue is only as good
+as its last check. This asks each configured URL once with a plain HTTP client (no Scrapy
+engine, no retries, a short timeout, Arshif's own User-Agent), and says what answered, how
+many article links each feed or sitemap holds, and what failed. When nothing can be
+reached at all it says so in one line per outlet instead of a wall of errors.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
+
+from crawler.feeds import FeedError, feed_links, sitemap_entries
+from crawler.outlets import Outlet
+
+MAX_BYTES = 10 * 1024 * 1024  # the crawl's own download limit
+INDEX_CHILDREN = 3  # sitemaps of an index read to count its article links
+
+
+class _Unreachable(Exception):
+    """The network (not the outlet) failed: DNS, no route, refused, timed out."""
+
+
+@dataclass(frozen=True)
+class UrlCheck:
+    """What one URL answered."""
+
+    kind: str  # "robots", "feed" or "sitemap"
+    url: str
+    ok: bool
+    detail: str  # "HTTP 200", "HTTP 404", "connection refused", ...
+    links: int = 0  # item links (feed) or locations (sitemap)
+    article_links: int = 0  # of those, links the outlet's article_pattern accepts
+    unreachable: bool = False  # failed before any HTTP answer
+
+
+@dataclass
+class OutletCheck:
+    """Every URL checked for one outlet."""
+
+    outlet: str
+    results: list[UrlCheck] = field(default_factory=list)
+
+    @property
+    def offline(self) -> str | None:
+        """The network failure shared by every URL, when none got an HTTP answer."""
+        if self.results and all(r.unreachable for r in self.results):
+            return self.results[0].detail
+        return None
+
+    @property
+    def ok(self) -> bool:
+        """Whether at least one feed or sitemap answered with readable links."""
+        return any(r.ok and r.kind != "robots" and r.links for r in self.results)
+
+
+def _fetch(url: str, user_agent: str, timeout: float) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers={"User-Agent": user_agent})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return response.status, response.read(MAX_BYTES + 1)[:MAX_BYTES]
+    except urllib.error.HTTPError as exc:
+        return exc.code, b""
+    except urllib.error.URLError as exc:
+        raise _Unreachable(_network_reason(exc.reason)) from exc
+    except TimeoutError as exc:
+        raise _Unreachable(f"timed out after {timeout:g} s") from exc
+    except OSError as exc:
+        raise _Unreachable(_network_reason(exc)) from exc
+    except http.client.HTTPException as exc:  # a connection that broke mid-answer
+        raise _Unreachable(f"broken HTTP answer ({type(exc).__name__})") from exc
+
+
+def _network_reason(reason: object) -> str:
+    if isinstance(reason, socket.gaierror):
+        return "network unreachable (DNS failed)"
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(reason, TimeoutError):
+        return "timed out"
+    if isinstance(reason, ssl.SSLError):
+        return f"TLS failed ({reason.reason or reason})"
+    if isinstance(reason, OSError) and reason.errno in (101, 113):  # ENETUNREACH, EHOSTUNREACH
+        return "network unreachable (no route)"
+    return f"failed ({reason})"
+
+
+def _robots(outlet: Outlet, user_agent: str, timeout: float) -> tuple[UrlCheck, RobotFileParser]:
+    first = outlet.url((*outlet.feeds, *outlet.sitemaps, *outlet.start_pages)[0])
+    url = urljoin(first, "/robots.txt")
+    parser = RobotFileParser(url)
+    try:
+        status, body = _fetch(url, user_agent, timeout)
+    except _Unreachable as exc:
+        parser.allow_all = True
+        return UrlCheck("robots", url, False, str(exc), unreachable=True), parser
+    if status == 200:
+        parser.parse(body.decode("utf-8", "replace").splitlines())
+    else:
+        parser.allow_all = status >= 400  # as Scrapy does: no robots.txt, no rules
+    return UrlCheck("robots", url, status == 200 or status == 404, f"HTTP {status}"), parser
+
+
+def _listing(
+    kind: str, url: str, outlet: Outlet, robots: RobotFileParser, user_agent: str, timeout: float
+) -> UrlCheck:
+    if not robots.can_fetch(user_agent, url):
+        return UrlCheck(kind, url, False, "disallowed by robots.txt")
+    try:
+        status, body = _fetch(url, user_agent, timeout)
+    except _Unreachable as exc:
+        return UrlCheck(kind, url, False, str(exc), unreachable=True)
+    if status != 200:
+        return UrlCheck(kind, url, False, f"HTTP {status}")
+    try:
+        if kind == "feed":
+            links, sub = [urljoin(url, link) for link in feed_links(body)], ""
+        else:
+            links, sub = _sitemap_links(url, body, user_agent, timeout)
+    except FeedError as exc:
+        return UrlCheck(kind, url, False, f"HTTP {status}, unreadable: {exc}")
+    if not links:
+        return UrlCheck(kind, url, False, f"HTTP {status}, no links{sub}")
+    articles = sum(outlet.is_article_url(link) for link in links)
+    return UrlCheck(kind, url, True, f"HTTP {status}{sub}", len(links), articles)
+
+
+def _sitemap_links(url: str, body: bytes, user_agent: str, timeout: float) -> tuple[list[str], str]:
+    """A sitemap's locations; for a sitemap index, those of its first few sitemaps."""
+    form, locations = sitemap_entries(body)
+    locations = [urljoin(url, loc) for loc in locations]
+    if form != "sitemapindex":
+        return locations, ""
+    links: list[str] = []
+    children = locations[:INDEX_CHILDREN]
+    for child in children:
+        try:
+            status, child_body = _fetch(child, user_agent, timeout)
+            if status == 200:
+                links += [urljoin(child, loc) for loc in sitemap_entries(child_body)[1]]
+        except (_Unreachable, FeedError):
+            continue
+    return links, f" (index of {len(locations)}, read {len(children)})"
+
+
+def check_outlet(outlet: Outlet, user_agent: str, timeout: float = 10.0) -> OutletCheck:
+    """Fetch the outlet's robots.txt, then each feed and sitemap it configures."""
+    report = OutletCheck(outlet.id)
+    robots_check, robots = _robots(outlet, user_agent, timeout)
+    report.results.append(robots_check)
+    if robots_check.unreachable:
+        return report  # the same host serves the rest; one network error is enough
+    for kind, urls in (("feed", outlet.feeds), ("sitemap", outlet.sitemaps)):
+        for url in urls:
+            report.results.append(
+                _listing(kind, outlet.url(url), outlet, robots, user_agent, timeout)
+            )
+    return report
+
+
+def check_outlets(
+    outlets: list[Outlet], user_agent: str, timeout: float = 10.0, workers: int = 8
+) -> list[OutletCheck]:
+    """Check several outlets at once (different hosts), in catalogue order."""
+    with ThreadPoolExecutor(max(1, min(workers, len(outlets)))) as pool:
+        return list(pool.map(lambda o: check_outlet(o, user_agent, timeout), outlets))
+
+
+def render(report: OutletCheck) -> list[str]:
+    """Human lines: one when the outlet is unreachable, else one per URL."""
+    if report.offline:
+        return [f"{report.outlet}: {report.offline}"]
+    lines = [f"{report.outlet}: {'ok' if report.ok else 'FAILING'}"]
+    for r in report.results:
+        mark = "ok  " if r.ok else "FAIL"
+        count = ""
+        if r.kind != "robots" and r.ok:
+            count = f", {r.links} links, {r.article_links} match article_pattern"
+        host = urlsplit(r.url)
+        lines.append(f"  {mark} {r.kind:<7} {host.netloc}{host.path}: {r.detail}{count}")
+    return lines
