@@ -1,0 +1,199 @@
+"""Near-duplicate fingerprints and story vectors of article text (no archive, no Scrapy).
+
+Two levels above the exact `content_hash`:
+- near-duplicates: MinHash (datasketch) over word shingles of the normalised Arabic text,
+  bucketed by LSH bands, so syndicated copies with a new headline, a dateline, a cut ending or
+  an appended block are found without comparing every pair;
+- stories: TF-IDF vectors over stemmed words (title words count double, as they name the
+  event), compared only within a date window, for independent write-ups of one event.
+
+The parameters travel with the stored data (`DedupParams.to_json`), so fingerprints made
+in different runs stay comparable.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zlib
+from collections import Counter
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+from datasketch import MinHash
+
+from arshif.arabic import analyze, tokens
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+SCHEME = "crc32+affine32"  # shingle hash (zlib.crc32) + datasketch's permutation scheme
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: spreads band values over 64 bits
+
+
+@dataclass(frozen=True)
+class DedupParams:
+    """Fingerprint and decision settings. Defaults chosen by `bench/dedup_eval.py`."""
+
+    num_perm: int = 120  # MinHash permutations
+    bands: int = 40  # LSH bands of 3 rows: a pair at Jaccard 0.45 meets with p ≈ 0.99
+    shingle: int = 3  # words per shingle
+    seed: int = 1  # MinHash permutation seed
+    near_dup: float = 0.45  # estimated Jaccard of shingle sets at or above which: near-duplicate
+    containment: float = 0.8  # or: share of the shorter text's shingles found in the other
+    story: float = 0.2  # cosine of story vectors at or above which: same story
+    story_days: int = 10  # how far apart (published days) two write-ups of a story may be
+    story_terms: int = 80  # terms kept per story vector
+    story_prior: int = 1000  # documents assumed to lack every term, so IDF is sane when few
+    story_probes: int = 12  # heaviest terms by which a story vector is looked up
+    scheme: str = SCHEME  # how shingles are hashed and permuted; other schemes cannot mix
+
+    def __post_init__(self) -> None:
+        if self.scheme != SCHEME:
+            raise ValueError(
+                f"fingerprints made with scheme {self.scheme!r} cannot be compared with this "
+                f"version's {SCHEME!r}; start a new database"
+            )
+        if self.num_perm < 16:
+            raise ValueError(f"num_perm must be at least 16, got {self.num_perm}")
+        if self.bands < 1 or self.num_perm % self.bands:
+            raise ValueError(
+                f"bands must divide num_perm ({self.num_perm}) evenly, got {self.bands}"
+            )
+        if self.shingle < 1:
+            raise ValueError(f"shingle must be at least 1 word, got {self.shingle}")
+        for name in ("near_dup", "containment", "story"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
+        if self.story_days < 0 or self.story_prior < 0:
+            raise ValueError("story_days and story_prior must be 0 or more")
+        if not 1 <= self.story_probes <= self.story_terms:
+            raise ValueError("story_probes must be between 1 and story_terms")
+
+    @property
+    def rows(self) -> int:
+        return self.num_perm // self.bands
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> DedupParams:
+        data = json.loads(text)
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """MinHash signature (uint32 per permutation) and the shingle-set size, which turns an
+    estimated Jaccard into an estimated containment."""
+
+    signature: np.ndarray
+    size: int
+
+    def jaccard(self, other: Fingerprint) -> float:
+        return float(np.count_nonzero(self.signature == other.signature)) / len(self.signature)
+
+    def containment(self, other: Fingerprint, jaccard: float | None = None) -> float:
+        """Estimated share of the smaller shingle set that the other set holds."""
+        j = self.jaccard(other) if jaccard is None else jaccard
+        smaller = min(self.size, other.size)
+        if not smaller:
+            return 0.0
+        return min(1.0, j * (self.size + other.size) / (1 + j) / smaller)
+
+    def to_bytes(self) -> bytes:
+        return self.signature.astype("<u4").tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, size: int) -> Fingerprint:
+        return cls(np.frombuffer(data, dtype="<u4").astype(np.uint32), size)
+
+
+def shingles(text: str, size: int) -> set[bytes]:
+    """Word n-grams of the normalised text (tashkeel, tatweel, hamza forms, digits folded).
+    A text shorter than one shingle is its one shingle."""
+    words = tokens(text)
+    if len(words) <= size:
+        return {" ".join(words).encode("utf-8")} if words else set()
+    return {" ".join(words[i : i + size]).encode("utf-8") for i in range(len(words) - size + 1)}
+
+
+class Fingerprinter:
+    """Builds fingerprints with one set of parameters; permutations are made once. Shingles
+    are hashed with CRC-32 (stable across processes, and several times faster than
+    datasketch's default SHA-1; the random permutations on top do the mixing)."""
+
+    def __init__(self, params: DedupParams) -> None:
+        self.params = params
+        self._permutations = MinHash(params.num_perm, seed=params.seed).permutations
+        # Per-row multipliers fold each band's rows into one 64-bit bucket key.
+        rng = np.random.default_rng(params.seed)
+        self._row_mix = rng.integers(1, 2**63, size=params.rows, dtype=np.uint64) | np.uint64(1)
+
+    def fingerprint(self, text: str) -> Fingerprint | None:
+        """The text's fingerprint, or None when it has no words."""
+        grams = shingles(text, self.params.shingle)
+        if not grams:
+            return None
+        minhash = MinHash(
+            self.params.num_perm,
+            seed=self.params.seed,
+            hashfunc=zlib.crc32,
+            permutations=self._permutations,
+            scheme="affine32",
+        )
+        minhash.update_batch(list(grams))
+        return Fingerprint(minhash.hashvalues.astype(np.uint32), len(grams))
+
+    def buckets(self, fp: Fingerprint) -> list[int]:
+        """One signed 64-bit LSH bucket key per band (band index mixed in)."""
+        p = self.params
+        rows = fp.signature.astype(np.uint64).reshape(p.bands, p.rows)
+        with np.errstate(over="ignore"):
+            keys = (rows * self._row_mix).sum(axis=1, dtype=np.uint64)
+            keys = (keys ^ (np.arange(p.bands, dtype=np.uint64) + np.uint64(1))) * _MIX
+        return keys.view(np.int64).tolist()
+
+    def is_near_dup(self, a: Fingerprint, b: Fingerprint) -> tuple[bool, float]:
+        """The decision and the similarity it rests on (the larger of Jaccard and
+        containment, whichever passed its threshold)."""
+        j = a.jaccard(b)
+        if j >= self.params.near_dup:
+            return True, j
+        c = a.containment(b, j)
+        if c >= self.params.containment:
+            return True, c
+        return False, j
+
+
+def story_counts(title: str, text: str) -> Counter[str]:
+    """Term counts for story vectors: stemmed words of three letters or more; the title's
+    count double."""
+    counts = Counter(t for t in analyze(text) if len(t) >= 3)
+    for term in analyze(title):
+        if len(term) >= 3:
+            counts[term] += 2
+    return counts
+
+
+def story_vector(
+    counts: Counter[str], df: dict[str, int], docs: int, keep: int, prior: int
+) -> dict[str, float]:
+    """Unit-length TF-IDF vector of the `keep` heaviest terms (sublinear tf; idf from `df`
+    document frequencies among `docs` documents plus `prior` that hold none of the terms,
+    so that a young archive of one topic does not count the topic's own names as common)."""
+    weights = {
+        term: (1 + math.log(n)) * (math.log((docs + prior + 1) / (df.get(term, 0) + 1)) + 1)
+        for term, n in counts.items()
+    }
+    top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
+    norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
+    return {term: w / norm for term, w in top}
+
+
+def day_of(*stamps: str | None) -> str | None:
+    """The first YYYY-MM-DD date among ISO timestamps, for story windows."""
+    for stamp in stamps:
+        if stamp and _DAY.match(stamp):
+            return stamp[:10]
+    return None

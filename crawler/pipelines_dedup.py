@@ -1,0 +1,61 @@
+"""The dedup stage in the crawl: exact copies, near-duplicates and stories, before archiving.
+
+Runs after RecordPipeline (250) built `item.article` and before ArchivePipeline (300) writes
+it, so the archive row, index document and export row carry `dup_cluster`, `dup_of` and
+`story_id`. The index lives in the archive database, so a copy found in a later crawl (or by
+another process) joins the cluster of the first one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Self
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from arshif.config import archive_path
+from crawler.items import PageItem
+from indexer.archive import Archive
+from indexer.dedup_store import DedupIndex
+
+_STAT = {"near": "near_dup", "exact": "exact_dup"}
+
+
+class DedupPipeline:
+    """Places each article in the persistent dedup index (ARSHIF_DEDUP, on by default;
+    ARSHIF_DEDUP_STORIES off leaves out story clustering).
+    Stats: `arshif/dedup/new`, `exact_dup`, `near_dup`, `unchanged`, `story_joined`."""
+
+    def __init__(self, crawler: Crawler, db_path: Path, stories: bool = True) -> None:
+        self.crawler = crawler
+        self.db_path = db_path
+        self.stories = stories
+        self.archive: Archive | None = None
+        self.index: DedupIndex | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool("ARSHIF_DEDUP", True):
+            raise NotConfigured("ARSHIF_DEDUP is off")
+        home = Path(crawler.settings["ARSHIF_HOME"])
+        return cls(
+            crawler, archive_path(home), crawler.settings.getbool("ARSHIF_DEDUP_STORIES", True)
+        )
+
+    def open_spider(self) -> None:
+        self.archive = Archive(self.db_path)
+        self.index = DedupIndex.for_archive(self.archive, stories=self.stories)
+
+    def close_spider(self) -> None:
+        if self.archive is not None:
+            self.archive.close()
+
+    def process_item(self, item: PageItem) -> PageItem:
+        assert self.index is not None and item.article is not None
+        result = self.index.place(item.article)
+        stats = self.crawler.stats
+        stats.inc_value(f"arshif/dedup/{_STAT.get(result.kind, result.kind)}")
+        if result.kind == "new" and result.story_id != item.article.id:
+            stats.inc_value("arshif/dedup/story_joined")
+        return item

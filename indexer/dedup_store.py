@@ -1,0 +1,391 @@
+"""The persistent near-duplicate and story index, in SQLite tables of its own.
+
+Kept in the archive's database file, so duplicates are found across crawls, processes and
+restarts; the same class over an in-memory database dedups a JSONL file (`arshif dedup`),
+so both take one code path. Tables: `dedup_params` (the fingerprint settings, fixed at
+creation so every stored signature stays comparable), `dedup_docs` (signature, sizes and the
+assignment of each article), `dedup_lsh` (LSH bucket -> document), `dedup_terms` (each
+story vector's heaviest terms, by term and day, to find story candidates in a date window)
+and `dedup_df` (document frequencies for IDF).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Literal
+
+from arshif.dedup import (
+    DedupParams,
+    Fingerprint,
+    Fingerprinter,
+    day_of,
+    story_counts,
+    story_vector,
+)
+from arshif.fingerprints import content_hash
+from arshif.record import Article
+
+if TYPE_CHECKING:
+    from indexer.archive import Archive
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dedup_params (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS dedup_docs (
+    doc          INTEGER PRIMARY KEY,
+    id           TEXT NOT NULL UNIQUE,
+    content_hash TEXT,
+    signature    BLOB,
+    size         INTEGER NOT NULL,
+    day          TEXT,
+    vector       TEXT NOT NULL,  -- JSON {term: weight}, unit length
+    dup_cluster  TEXT NOT NULL,
+    dup_of       TEXT,
+    story_id     TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS dedup_docs_hash ON dedup_docs (content_hash);
+CREATE INDEX IF NOT EXISTS dedup_docs_cluster ON dedup_docs (dup_cluster);
+CREATE INDEX IF NOT EXISTS dedup_docs_story ON dedup_docs (story_id);
+CREATE TABLE IF NOT EXISTS dedup_lsh (
+    bucket INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (bucket, doc)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dedup_terms (
+    term TEXT NOT NULL, day TEXT NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (term, day, doc)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dedup_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) STRICT
+"""
+
+Kind = Literal["new", "exact", "near", "unchanged"]
+CANDIDATES = 50  # story candidates compared in full, those sharing most heavy terms first
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """What the index decided for one article. `similarity` is to `dup_of` (1.0 for an
+    exact copy), None when the article starts its own cluster."""
+
+    content_hash: str | None
+    dup_cluster: str
+    dup_of: str | None
+    story_id: str
+    kind: Kind
+    similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    """A related article: a near-duplicate (`near_dup`, estimated Jaccard or containment)
+    or a story mate (`story`, cosine of story vectors)."""
+
+    id: str
+    relation: Literal["near_dup", "story"]
+    similarity: float
+
+
+class DedupIndex:
+    """Assigns `dup_cluster`, `dup_of` and `story_id` to articles as they arrive, and answers
+    "what is similar to this one". Not thread-safe; one per connection."""
+
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        transaction: Callable[[], AbstractContextManager[sqlite3.Connection]],
+        params: DedupParams | None = None,
+        *,
+        stories: bool = True,
+    ) -> None:
+        self.db = db
+        self._transaction = transaction
+        self.stories = stories  # off: near-duplicates only, each cluster its own story
+        with transaction():
+            for statement in _SCHEMA.split(";\n"):
+                db.execute(statement)
+            row = db.execute("SELECT value FROM dedup_params WHERE key = 'params'").fetchone()
+            if row is None:
+                params = params or DedupParams()
+                db.execute("INSERT INTO dedup_params VALUES ('params', ?)", (params.to_json(),))
+            else:
+                stored = DedupParams.from_json(row[0])
+                if params is not None and params != stored:
+                    raise ValueError(
+                        "this database's fingerprints were made with other settings "
+                        f"({stored.to_json()}); use those or start a new database"
+                    )
+                params = stored
+        self.params = params
+        self.fingerprinter = Fingerprinter(params)
+
+    @classmethod
+    def for_archive(
+        cls, archive: Archive, params: DedupParams | None = None, *, stories: bool = True
+    ) -> DedupIndex:
+        """The index in the archive's database; also indexes `articles.dup_cluster`, which
+        `--dedup` filters on."""
+        with archive.transaction() as db:
+            db.execute("CREATE INDEX IF NOT EXISTS articles_dup_cluster ON articles (dup_cluster)")
+        return cls(archive.db, archive.transaction, params, stories=stories)
+
+    @classmethod
+    def in_memory(cls, params: DedupParams | None = None) -> DedupIndex:
+        """A throwaway index, for deduplicating a dataset outside the archive."""
+        db = sqlite3.connect(":memory:", isolation_level=None)
+
+        @contextmanager
+        def transaction() -> Iterator[sqlite3.Connection]:
+            # A savepoint opens a transaction when none is open, and nests inside one.
+            db.execute("SAVEPOINT dedup")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK TO dedup")
+                db.execute("RELEASE dedup")
+                raise
+            db.execute("RELEASE dedup")
+
+        return cls(db, transaction, params)
+
+    # ------------------------------------------------------------------ writing
+
+    def batch(self) -> AbstractContextManager[sqlite3.Connection]:
+        """Group many `add`s in one transaction (bulk loads): one commit, not one each."""
+        return self._transaction()
+
+    def add(
+        self, article_id: str, title: str, text: str, published: str | None = None
+    ) -> Assignment:
+        """Place one article: an exact copy (same content hash) or near-duplicate joins the
+        cluster and story of the article it copies; otherwise it starts a cluster and joins
+        the closest story within the date window, if close enough. Adding an id again with
+        the same text changes nothing; with new text it is placed afresh."""
+        digest = content_hash(text)
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT doc, content_hash, dup_cluster, dup_of, story_id FROM dedup_docs "
+                "WHERE id = ?",
+                (article_id,),
+            ).fetchone()
+            if row and row[1] == digest:
+                return Assignment(digest, row[2], row[3], row[4], "unchanged")
+            if row:
+                self._remove(row[0])
+            fp = self.fingerprinter.fingerprint(text)
+            kind: Kind = "new"
+            dup_of, similarity = self._exact(digest), 1.0
+            if dup_of:
+                kind = "exact"
+            elif fp is not None:
+                dup_of, similarity = self._nearest(fp)
+                kind = "near" if dup_of else "new"
+            day = day_of(published) if self.stories else None
+            vector = self._vector(title, text) if self.stories else {}
+            if dup_of:
+                cluster, story = db.execute(
+                    "SELECT dup_cluster, story_id FROM dedup_docs WHERE id = ?", (dup_of,)
+                ).fetchone()
+            else:
+                cluster, story, similarity = article_id, self._story(vector, day), None
+                story = story or article_id
+            cursor = db.execute(
+                "INSERT INTO dedup_docs (id, content_hash, signature, size, day, vector, "
+                "dup_cluster, dup_of, story_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    article_id,
+                    digest,
+                    fp.to_bytes() if fp else None,
+                    fp.size if fp else 0,
+                    day,
+                    json.dumps(vector, ensure_ascii=False),
+                    cluster,
+                    dup_of,
+                    story,
+                ),
+            )
+            doc = cursor.lastrowid
+            if fp is not None:
+                db.executemany(
+                    "INSERT OR IGNORE INTO dedup_lsh (bucket, doc) VALUES (?, ?)",
+                    [(b, doc) for b in self.fingerprinter.buckets(fp)],
+                )
+            if day:
+                db.executemany(
+                    "INSERT INTO dedup_terms (term, day, doc) VALUES (?, ?, ?)",
+                    [(term, day, doc) for term in self._probes(vector)],
+                )
+        return Assignment(digest, cluster, dup_of, story, kind, similarity)
+
+    def place(self, article: Article) -> Assignment:
+        """`add` an archive record (undated: its fetch day stands in for the story window)
+        and write the assignment onto it."""
+        result = self.add(
+            article.id, article.title, article.text, article.published or article.fetched_at
+        )
+        article.content_hash = result.content_hash
+        article.dup_cluster, article.dup_of = result.dup_cluster, result.dup_of
+        article.story_id = result.story_id
+        return result
+
+    def _vector(self, title: str, text: str) -> dict[str, float]:
+        """The story vector, with IDF from the documents so far; counts this one in."""
+        counts = story_counts(title, text)
+        # max(doc) is O(1) where count(*) scans; re-added articles make it an estimate.
+        docs = self.db.execute("SELECT coalesce(max(doc), 0) FROM dedup_docs").fetchone()[0]
+        terms = json.dumps(list(counts), ensure_ascii=False)
+        df = dict(
+            self.db.execute(
+                "SELECT term, df FROM dedup_df WHERE term IN (SELECT value FROM json_each(?))",
+                (terms,),
+            ).fetchall()
+        )
+        self.db.execute(
+            "INSERT INTO dedup_df (term, df) SELECT value, 1 FROM json_each(?) WHERE true "
+            "ON CONFLICT (term) DO UPDATE SET df = df + 1",
+            (terms,),
+        )
+        p = self.params
+        return story_vector(counts, df, docs, p.story_terms, p.story_prior)
+
+    def _remove(self, doc: int) -> None:
+        """Take a document's signature and story terms out of the index (its document
+        frequencies stay counted: IDF is an estimate, and one extra count does not move it)."""
+        db = self.db
+        signature, size, day, vector = db.execute(
+            "SELECT signature, size, day, vector FROM dedup_docs WHERE doc = ?", (doc,)
+        ).fetchone()
+        if signature is not None:
+            fp = Fingerprint.from_bytes(signature, size)
+            db.executemany(
+                "DELETE FROM dedup_lsh WHERE bucket = ? AND doc = ?",
+                [(b, doc) for b in self.fingerprinter.buckets(fp)],
+            )
+        if day:
+            db.executemany(
+                "DELETE FROM dedup_terms WHERE term = ? AND day = ? AND doc = ?",
+                [(term, day, doc) for term in self._probes(json.loads(vector))],
+            )
+        db.execute("DELETE FROM dedup_docs WHERE doc = ?", (doc,))
+
+    # ------------------------------------------------------------------ reading
+
+    def _exact(self, digest: str | None) -> str | None:
+        if digest is None:
+            return None
+        row = self.db.execute(
+            "SELECT id FROM dedup_docs WHERE content_hash = ? ORDER BY doc LIMIT 1", (digest,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def _candidates(self, fp: Fingerprint) -> Iterator[tuple[int, str, Fingerprint]]:
+        """Documents sharing at least one LSH bucket with `fp`."""
+        rows = self.db.execute(
+            "SELECT d.doc, d.id, d.signature, d.size FROM dedup_docs d WHERE d.doc IN "
+            "(SELECT doc FROM dedup_lsh WHERE bucket IN (SELECT value FROM json_each(?)))",
+            (json.dumps(self.fingerprinter.buckets(fp)),),
+        )
+        for doc, article_id, signature, size in rows:
+            yield doc, article_id, Fingerprint.from_bytes(signature, size)
+
+    def _nearest(self, fp: Fingerprint) -> tuple[str | None, float | None]:
+        """The most similar near-duplicate already indexed (earliest added on ties)."""
+        best: tuple[float, int, str] | None = None
+        for doc, article_id, other in self._candidates(fp):
+            is_dup, similarity = self.fingerprinter.is_near_dup(fp, other)
+            if is_dup and (best is None or (-similarity, doc) < (-best[0], best[1])):
+                best = (similarity, doc, article_id)
+        return (best[2], best[0]) if best else (None, None)
+
+    def _probes(self, vector: dict[str, float]) -> list[str]:
+        """The heaviest terms of a story vector (vectors are stored heaviest first)."""
+        return list(vector)[: self.params.story_probes]
+
+    def _story_candidates(
+        self, vector: dict[str, float], day: str, exclude: int = 0
+    ) -> list[tuple[str, str, float]]:
+        """(id, story_id, cosine) of the articles within the window sharing heavy terms."""
+        first, last = self._window(day)
+        rows = self.db.execute(
+            "SELECT d.id, d.story_id, d.vector FROM dedup_docs d WHERE d.doc IN ("
+            "SELECT t.doc FROM dedup_terms t WHERE t.term IN (SELECT value FROM json_each(?)) "
+            "AND t.day BETWEEN ? AND ? AND t.doc != ? GROUP BY t.doc "
+            "ORDER BY count(*) DESC, t.doc LIMIT ?)",
+            (
+                json.dumps(self._probes(vector), ensure_ascii=False),
+                first,
+                last,
+                exclude,
+                CANDIDATES,
+            ),
+        ).fetchall()
+        return [(i, story, _cosine(vector, json.loads(v))) for i, story, v in rows]
+
+    def _story(self, vector: dict[str, float], day: str | None) -> str | None:
+        """The story of the closest article within the window, if close enough."""
+        if not day or not vector:
+            return None
+        scored = self._story_candidates(vector, day)
+        best = max(scored, key=lambda row: row[2], default=None)
+        return best[1] if best and best[2] >= self.params.story else None
+
+    def _window(self, day: str) -> tuple[str, str]:
+        center = date.fromisoformat(day)
+        span = timedelta(days=self.params.story_days)
+        return (center - span).isoformat(), (center + span).isoformat()
+
+    def assignment(self, article_id: str) -> Assignment | None:
+        row = self.db.execute(
+            "SELECT content_hash, dup_cluster, dup_of, story_id FROM dedup_docs WHERE id = ?",
+            (article_id,),
+        ).fetchone()
+        return Assignment(*row, kind="unchanged") if row else None
+
+    def similar(self, article_id: str, limit: int = 20) -> list[Match]:
+        """Near-duplicates (same cluster, or sharing an LSH bucket and passing the test) and
+        story mates (same story, or above the story threshold within the window), most
+        similar first. Raises KeyError for an id the index does not hold."""
+        row = self.db.execute(
+            "SELECT doc, signature, size, day, vector, dup_cluster, story_id FROM dedup_docs "
+            "WHERE id = ?",
+            (article_id,),
+        ).fetchone()
+        if row is None:
+            raise KeyError(article_id)
+        doc, signature, size, day, vector_json, cluster, story = row
+        matches: dict[str, Match] = {}
+        if signature is not None:
+            fp = Fingerprint.from_bytes(signature, size)
+            rows = self.db.execute(
+                "SELECT doc, id, signature, size FROM dedup_docs "
+                "WHERE dup_cluster = ? AND signature IS NOT NULL",
+                (cluster,),
+            ).fetchall()
+            mates = [(d, i, Fingerprint.from_bytes(s, n)) for d, i, s, n in rows]
+            in_cluster = {i for _, i, _ in mates}
+            for other_doc, other_id, other in [*mates, *self._candidates(fp)]:
+                if other_doc == doc or other_id in matches:
+                    continue
+                is_dup, similarity = self.fingerprinter.is_near_dup(fp, other)
+                if is_dup or other_id in in_cluster:
+                    matches[other_id] = Match(other_id, "near_dup", round(similarity, 3))
+        vector = json.loads(vector_json)
+        mates = self.db.execute(
+            "SELECT id, story_id, vector FROM dedup_docs WHERE story_id = ? AND doc != ?",
+            (story, doc),
+        ).fetchall()
+        scored = [(i, st, _cosine(vector, json.loads(v))) for i, st, v in mates]
+        if day:
+            scored += self._story_candidates(vector, day, exclude=doc)
+        for other_id, other_story, cosine in scored:
+            if other_id not in matches and (cosine >= self.params.story or other_story == story):
+                matches[other_id] = Match(other_id, "story", round(cosine, 3))
+        ranked = sorted(matches.values(), key=lambda m: (m.relation != "near_dup", -m.similarity))
+        return ranked[:limit]
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    """Cosine of two unit-length sparse vectors."""
+    if len(b) < len(a):
+        a, b = b, a
+    return sum(w * b.get(term, 0.0) for term, w in a.items())

@@ -1,0 +1,172 @@
+"""Near-duplicates and stories: fingerprints, the persistent index, the --dedup filter, stats."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from arshif.dedup import DedupParams, Fingerprinter, shingles
+from arshif.record import Article
+from bench.dedup_eval import VARIANTS, Doc, originals
+from indexer.archive import Archive
+from indexer.dedup_store import DedupIndex
+from indexer.filters import Filters
+from indexer.stats import stats
+
+SAMARKAND = "/news/2022/09/15/putin-xi-first-meeting-since-ukraine-war.html"
+
+
+@pytest.fixture(scope="module")
+def docs() -> dict[str, Doc]:
+    return {d.id: d for d in originals()}
+
+
+def seeds(docs: dict[str, Doc]) -> list[Doc]:
+    return [d for d in docs.values() if d.id.startswith(("/news/2022/", "/news/2024/07/"))]
+
+
+def add(index: DedupIndex, doc: Doc):  # noqa: ANN201 - the Assignment
+    return index.add(doc.id, doc.title, doc.text, doc.published)
+
+
+def test_params_are_checked_and_stored_with_the_data(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="bands must divide"):
+        DedupParams(num_perm=120, bands=7)
+    with pytest.raises(ValueError, match="near_dup"):
+        DedupParams(near_dup=0)
+    path = tmp_path / "archive.sqlite"
+    with Archive(path) as archive:
+        DedupIndex.for_archive(archive, DedupParams(seed=5))
+    with Archive(path) as archive:
+        assert DedupIndex.for_archive(archive).params.seed == 5  # the stored settings win
+        with pytest.raises(ValueError, match="other settings"):
+            DedupIndex.for_archive(archive, DedupParams(seed=6))
+
+
+def test_shingles_fold_spelling_marks_and_digits() -> None:
+    plain = shingles("قمة منظمة شنغهاي عام 2022", 3)
+    assert plain == shingles("قِمّـــة منظمه شنغهاي عام ٢٠٢٢", 3)
+    assert len(plain) == 3
+
+
+@pytest.mark.parametrize("kind", sorted(VARIANTS))
+def test_each_variant_kind_joins_its_original(kind: str, docs: dict[str, Doc]) -> None:
+    index = DedupIndex.in_memory()
+    for doc in docs.values():
+        add(index, doc)
+    original = docs[SAMARKAND]
+    variant = replace(VARIANTS[kind](original, random.Random(1), list(docs.values())), id="copy")
+    result = add(index, variant)
+    assert result.dup_cluster == SAMARKAND, kind
+    assert result.dup_of == SAMARKAND
+    assert result.story_id == index.assignment(SAMARKAND).story_id
+    # Marks, tatweel and digits are folded before hashing: those copies are exact.
+    exact = {"new_headline", "tashkeel_tatweel", "indic_digits"}
+    assert result.kind == ("exact" if kind in exact else "near")
+    assert 0.45 <= result.similarity <= 1.0
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_seeds_are_not_duplicates_but_samarkand_is_one_story(
+    order: int, docs: dict[str, Doc]
+) -> None:
+    index = DedupIndex.in_memory()
+    results = {d.id: add(index, d) for d in seeds(docs)[::order]}
+    assert len(results) == 5
+    assert all(r.dup_of is None and r.dup_cluster == i for i, r in results.items())
+    samarkand = {r.story_id for i, r in results.items() if i.startswith("/news/2022/")}
+    astana = next(r.story_id for i, r in results.items() if "astana" in i)
+    assert len(samarkand) == 1 and astana not in samarkand
+
+
+def test_unrelated_articles_in_the_same_week_stay_out_of_the_story(
+    docs: dict[str, Doc],
+) -> None:
+    index = DedupIndex.in_memory()
+    for doc in seeds(docs):
+        add(index, doc)
+    story = index.assignment(SAMARKAND).story_id
+    others = [d for d in docs.values() if d not in seeds(docs)]
+    for doc in others:
+        result = index.add(doc.id, doc.title, doc.text, "2022-09-14")
+        assert result.story_id == doc.id and result.dup_of is None
+    assert index.assignment(SAMARKAND).story_id == story
+
+
+def test_exact_copy_readd_and_changed_text(docs: dict[str, Doc]) -> None:
+    index = DedupIndex.in_memory()
+    first = add(index, docs[SAMARKAND])
+    assert first.kind == "new" and first.similarity is None
+    copy = index.add("copy", "عنوان آخر", docs[SAMARKAND].text, None)
+    assert (copy.kind, copy.dup_of, copy.similarity) == ("exact", SAMARKAND, 1.0)
+    assert add(index, docs[SAMARKAND]).kind == "unchanged"
+    other = next(d for d in docs.values() if "flu" in d.id)
+    changed = index.add("copy", other.title, other.text, other.published)
+    assert changed.dup_of is None and changed.dup_cluster == "copy"
+    assert index.add("empty", "", "", None).dup_cluster == "empty"
+
+
+def test_index_persists_in_the_archive_across_connections(
+    tmp_path: Path, docs: dict[str, Doc]
+) -> None:
+    path = tmp_path / "archive.sqlite"
+    with Archive(path) as archive:
+        for doc in docs.values():
+            add(DedupIndex.for_archive(archive), doc)
+    variant = replace(
+        VARIANTS["combined"](docs[SAMARKAND], random.Random(2), list(docs.values())), id="late"
+    )
+    with Archive(path) as archive:
+        result = add(DedupIndex.for_archive(archive), variant)
+    assert result.dup_cluster == SAMARKAND
+    with Archive(path) as archive:
+        matches = DedupIndex.for_archive(archive).similar(SAMARKAND)
+    kinds = {m.id: m.relation for m in matches}
+    assert kinds["late"] == "near_dup"
+    mates = {i for i, k in kinds.items() if k == "story"}
+    assert mates == {d.id for d in seeds(docs) if d.id.startswith("/news/2022/")} - {SAMARKAND}
+    with pytest.raises(KeyError):
+        DedupIndex.in_memory().similar("missing")
+
+
+def test_lsh_buckets_depend_on_every_band() -> None:
+    fp = Fingerprinter(DedupParams())
+    a = fp.fingerprint("واحد اثنان ثلاثة اربعة خمسة ستة سبعة ثمانية تسعة عشرة")
+    assert a is not None and len(set(fp.buckets(a))) == DedupParams().bands
+    assert fp.fingerprint("  ...  ") is None
+
+
+def article(n: int, cluster: str | None, published: str | None, text: str, **kw) -> Article:
+    return Article(
+        id=f"id{n}", url=f"https://x.example/{n}", canonical_url=f"https://x.example/{n}",
+        outlet=kw.pop("outlet", "alpha"), text=text, published=published,
+        dup_cluster=cluster, **kw,
+    )  # fmt: skip
+
+
+def test_dedup_filter_keeps_earliest_published_then_longest(tmp_path: Path) -> None:
+    with Archive(tmp_path / "archive.sqlite") as archive:
+        DedupIndex.for_archive(archive)  # adds the dup_cluster index the filter uses
+        rows = [
+            article(1, "c1", "2022-09-16", "نص طويل جدا"),  # first seen, published later
+            article(2, "c1", "2022-09-15", "نص", dup_of="id1", outlet="beta"),
+            article(3, "c2", "2022-09-15", "قصير"),
+            article(4, "c2", "2022-09-15", "أطول من ذلك", dup_of="id3", outlet="beta"),
+            article(5, "c3", None, "بلا تاريخ"),
+            article(6, "c3", "2022-09-20", "مؤرخ", dup_of="id5"),
+            article(7, None, None, "قديم"),
+            article(8, None, None, "قديم", dup_of="id7"),
+        ]
+        for row in rows:
+            archive.upsert(row)
+        kept = [a.id for a in archive.iter_articles(Filters(dedup=True))]
+        assert kept == ["id2", "id4", "id6", "id7"]
+        assert archive.count(Filters(dedup=True, outlets=("alpha",))) == 2
+        dupes = stats(archive)["duplicates_by_outlet"]
+    assert dupes == {
+        "beta": {"articles": 2, "duplicates": 2, "rate": 1.0},
+        "alpha": {"articles": 6, "duplicates": 2, "rate": 0.3333},
+    }
