@@ -1,0 +1,254 @@
+"""Topic rules: loading and validation, matching with Arabic prefixes, the shipped topics on
+the seeds and their own example sentences, explain, and the Scrapy pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.test import get_crawler
+
+from arshif.record import Article
+from crawler.items import PageItem
+from crawler.pipelines_topics import TopicsPipeline
+from indexer.topics import TopicError, Topics, load_topics, strip_related, topic_from_dict
+
+SEEDS = Path("/work/shared/seeds")
+SHIPPED = load_topics()
+
+
+def seed(name: str) -> tuple[str, str]:
+    (path,) = SEEDS.glob(f"{name}_*.txt")
+    title, _, text = path.read_text(encoding="utf-8").partition("\n")
+    return title, text
+
+
+def topic(**rule: object) -> Topics:
+    data = {"id": "t", "labels": {"ar": "ت", "en": "t"}, "rules": [{"name": "r", **rule}]}
+    return Topics([topic_from_dict(data, "test.yaml")])
+
+
+# ------------------------------------------------------------------ shipped topics
+
+
+@pytest.mark.parametrize("name", ["000", "001", "002", "003", "004"])
+def test_every_seed_is_tagged_sco_summit_only(name: str) -> None:
+    assert SHIPPED.tag(*seed(name)) == ["sco-summit"]
+
+
+def test_read_also_headlines_of_seed_003_do_not_tag_it() -> None:
+    title, text = seed("003")
+    block = text[text.index("اقرأ أيضاً") :].split("\n", 1)[1]
+    headlines = "\n".join(line for line in block.splitlines() if line.startswith("- "))
+    # On their own the headlines are about the war in Ukraine ...
+    assert "russia-ukraine" in SHIPPED.tag("", headlines.replace("- ", ""))
+    # ... but as a related-links list they are removed before matching.
+    assert "أوكرانيا" not in strip_related(text)
+    assert SHIPPED.tag(title, text) == ["sco-summit"]
+
+
+def test_at_least_ten_more_topics_each_with_examples() -> None:
+    assert len(SHIPPED) >= 11 and "sco-summit" in SHIPPED.topics
+    for t in SHIPPED.topics.values():
+        assert t.labels["ar"] and t.labels["en"]
+        assert len(t.examples["positive"]) >= 3 and len(t.examples["negative"]) >= 3, t.id
+
+
+EXAMPLES = [
+    (t.id, kind, sentence)
+    for t in SHIPPED.topics.values()
+    for kind in ("positive", "negative")
+    for sentence in t.examples[kind]
+]
+
+
+@pytest.mark.parametrize(("topic_id", "kind", "sentence"), EXAMPLES)
+def test_shipped_topic_examples(topic_id: str, kind: str, sentence: str) -> None:
+    tagged = topic_id in SHIPPED.tag("", sentence)
+    assert tagged == (kind == "positive"), SHIPPED.explain(topic_id, "", sentence)
+
+
+# ------------------------------------------------------------------ matching
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["وشنغهاي", "بشنغهاي", "لشنغهاي", "فبشنغهاي", "شنغهايَ", "SHANGHAI", "shanghai"],
+)
+def test_phrase_words_match_with_attached_prefixes_and_any_case(text: str) -> None:
+    tags = topic(any=["شنغهاي", "Shanghai"])
+    assert tags.tag("", f"خبر عن {text} اليوم") == ["t"]
+
+
+@pytest.mark.parametrize("text", ["بقمة", "والقمة", "للقمة", "بالقمة", "فالقمة", "القمه", "قمة"])
+def test_definite_and_prepositional_forms(text: str) -> None:
+    assert topic(any=["قمة"]).tag("", text) == ["t"]
+    definite = text not in ("بقمة", "قمة")  # «القمة» asks for the article: not «بقمة»
+    assert (topic(any=["القمة"]).tag("", text) == ["t"]) == definite
+
+
+@pytest.mark.parametrize("text", ["قمحة", "أقمة", "شنغهايية", "مشنغهاي", "sco2"])
+def test_other_words_do_not_match(text: str) -> None:
+    assert topic(any=["قمة", "شنغهاي", "SCO"]).tag("", text) == []
+
+
+def test_phrases_match_whole_words_in_order() -> None:
+    tags = topic(any=["منظمة شنغهاي للتعاون"])
+    assert tags.tag("", "قمة لمنظمة شنغهاي للتعاون") == ["t"]
+    assert tags.tag("", "منظمة للتعاون شنغهاي") == []
+    assert tags.tag("", "منظمة شنغهاي الدولية للتعاون") == []
+
+
+def test_all_groups_exclusions_and_counts() -> None:
+    tags = topic(all=[["شنغهاي"], ["قمة"]], none=["بورصة"])
+    assert tags.tag("", "قمة شنغهاي") == ["t"]
+    assert tags.tag("", "مدينة شنغهاي") == []
+    assert tags.tag("", "قمة شنغهاي وبورصة شنغهاي") == []
+    twice = topic(any=["غزة"], min_hits=2)
+    assert twice.tag("", "غزة") == [] and twice.tag("", "غزة ثم غزة") == ["t"]
+
+
+def test_density_needs_more_than_a_passing_mention() -> None:
+    tags = topic(any=["أوكرانيا"], min_density=1.0)
+    filler = " ".join(["كلمة"] * 198)
+    assert tags.tag("", f"أوكرانيا {filler}") == []  # 1 hit in 199 words
+    assert tags.tag("", f"أوكرانيا أوكرانيا {filler}") == ["t"]  # 2 in 200
+    assert tags.tag("", "أوكرانيا اليوم") == ["t"]
+
+
+def test_title_alone_suffices_only_when_the_rule_says_so() -> None:
+    filler = " ".join(["كلمة"] * 300)
+    strict = topic(any=["شنغهاي"], min_density=1.0)
+    lenient = topic(any=["شنغهاي"], min_density=1.0, title_suffices=True)
+    assert strict.tag("قمة شنغهاي", filler) == []
+    assert lenient.tag("قمة شنغهاي", filler) == ["t"]
+    assert lenient.tag("قمة", "شنغهاي " + filler) == []
+
+
+def test_date_window() -> None:
+    data = {
+        "id": "w",
+        "labels": {"ar": "و", "en": "w"},
+        "since": "2022-01-01",
+        "until": "2022-12-31",
+        "rules": [{"any": ["قمة"]}],
+    }
+    tags = Topics([topic_from_dict(data, "w.yaml")])
+    assert tags.tag("", "قمة", "2022-09-15T10:00:00+04:00") == ["w"]
+    assert tags.tag("", "قمة", "2024-07-03") == []
+    assert tags.tag("", "قمة", None) == ["w"]
+    (late,) = tags.explain("w", "", "قمة", "2024-07-03")
+    assert not late.matched and "outside the topic's dates" in late.why
+
+
+def test_explain_says_which_rule_matched_and_where() -> None:
+    title, text = seed("000")
+    results = SHIPPED.explain("sco-summit", title, text)
+    first = results[0]
+    assert first.rule == "summit-of-the-organisation" and first.matched
+    assert first.why == "title alone suffices"
+    in_title = [h for h in first.hits if h.field == "title"]
+    assert {h.phrase for h in in_title} >= {"شنجهاي", "قمه"}
+    assert all("شنجهاي" in h.context or "قمه" in h.context for h in in_title)
+    miss = SHIPPED.explain("world-cup", title, text)
+    assert not any(r.matched for r in miss) and miss[0].why == "none of `any`"
+
+
+def test_version_follows_the_rules() -> None:
+    a = topic(any=["قمة"])
+    assert a.version == topic(any=["قمة"]).version
+    assert a.version != topic(any=["قمم"]).version
+
+
+# ------------------------------------------------------------------ validation
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "topics" / "mine.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path.parent
+
+
+GOOD = "id: mine\nlabels: {ar: موضوعي, en: mine}\nrules:\n"
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ("  - name: r1\n    anyy: [قمة]\n", "rule r1: unknown key anyy"),
+        ("  - name: r1\n    none: [قمة]\n", "rule r1: needs `any` or `all`"),
+        ("  - name: r1\n    any: [قمة, '...']\n", "rule r1: any: the phrase '...' has no words"),
+        ("  - name: r1\n    any: []\n", "rule r1: any: expected a non-empty list"),
+        ("  - name: r1\n    all: [قمة]\n", "rule r1: all group 1: expected a non-empty list"),
+        ("  - name: r1\n    any: [قمة]\n    min_hits: 0\n", "rule r1: min_hits must be"),
+        ("  - name: r1\n    any: [قمة]\n    title_suffices: yes please\n", "title_suffices"),
+    ],
+)
+def test_bad_rules_name_file_topic_and_rule(tmp_path: Path, rules: str, message: str) -> None:
+    folder = write(tmp_path, GOOD + rules)
+    with pytest.raises(TopicError) as err:
+        load_topics(folder)
+    assert str(folder / "mine.yaml") in str(err.value)
+    assert "topic mine" in str(err.value)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id: Bad Id\nlabels: {ar: a, en: b}\nrules: [{any: [x]}]\n", "lowercase slug"),
+        ("id: mine\nlabels: {en: b}\nrules: [{any: [x]}]\n", "labels must give both"),
+        ("id: mine\nlabels: {ar: a, en: b}\nrules: []\n", "non-empty list of rules"),
+        ("id: mine\nlabels: {ar: a, en: b}\nsince: soon\nrules: [{any: [x]}]\n", "since"),
+        ("id: mine\n  labels: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_topics(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(TopicError, match="mine.yaml") as err:
+        load_topics(write(tmp_path, text))
+    assert message in str(err.value)
+
+
+def test_duplicate_ids_and_missing_folder(tmp_path: Path) -> None:
+    folder = write(tmp_path, GOOD + "  - any: [قمة]\n")
+    (folder / "again.yaml").write_text(GOOD + "  - any: [قمم]\n", encoding="utf-8")
+    with pytest.raises(TopicError, match="already defined in"):
+        load_topics(folder)
+    with pytest.raises(TopicError, match="no such topic file"):
+        load_topics(tmp_path / "nowhere")
+
+
+def test_topics_folder_from_environment(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("ARSHIF_TOPICS", str(write(tmp_path, GOOD + "  - any: [قمة]\n")))
+    assert list(load_topics().topics) == ["mine"]
+
+
+# ------------------------------------------------------------------ pipeline
+
+
+def item(title: str, text: str) -> PageItem:
+    page = PageItem("https://x.example/a", "x", 200, b"", {}, {}, "2022-09-15T00:00:00Z")
+    page.article = Article(id="a", url=page.url, canonical_url=page.url, outlet="x")
+    page.article.title, page.article.text = title, text
+    return page
+
+
+def test_pipeline_tags_the_article_and_counts() -> None:
+    crawler = get_crawler(settings_dict={})
+    crawler.stats.open_spider()
+    pipeline = TopicsPipeline.from_crawler(crawler)
+    done = pipeline.process_item(item(*seed("003")))
+    assert done.article.topics == ["sco-summit"]
+    pipeline.process_item(item("طقس", "أمطار خفيفة"))
+    assert crawler.stats.get_value("arshif/topics/sco-summit") == 1
+    assert crawler.stats.get_value("arshif/topics/none") == 1
+
+
+def test_pipeline_settings(tmp_path: Path) -> None:
+    with pytest.raises(NotConfigured):
+        TopicsPipeline.from_crawler(get_crawler(settings_dict={"ARSHIF_TOPICS_ENABLED": False}))
+    folder = write(tmp_path, GOOD + "  - name: r1\n    any: 3\n")
+    with pytest.raises(TopicError, match="rule r1"):
+        TopicsPipeline.from_crawler(get_crawler(settings_dict={"ARSHIF_TOPICS": str(folder)}))
