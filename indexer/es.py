@@ -1,0 +1,705 @@
+"""The Elasticsearch backend: the archive's search index when it outgrows one machine.
+
+The archive stays the system of record; this index is fed from its outbox, and whichever
+backend is in use owns the outbox (switching backends: `arshif index --rebuild`). Documents
+are the record itself (ids are article ids, so a retry never duplicates) plus derived
+fields: `archive_seq` (the archive row number, so exports keep archive order),
+`published_day` (the date part of `published` as written, so `--since/--until` compare the
+outlet's local date exactly as the embedded backend does), `dup_rep` (the archive's own
+`--dedup` rule, evaluated by the archive when a cluster member is indexed, so `--dedup`
+keeps the same articles on both backends) and `collapse_key` (`dup_cluster`, or the id
+outside any cluster: searches collapse on it, one hit per cluster).
+
+Indices are versioned (`arshif-articles-v1`, `-v2`, ...) behind an alias; an index template
+holds the strict mapping and the Arabic analysis. A rebuild fills the next version and
+swaps the alias in one atomic request, so searches never see an empty index.
+
+Normalisation (آ أ إ→ا, ى→ي, ة→ه, no tatweel or harakat) is a `mapping` char filter: it does
+what Lucene's `arabic_normalization` does, and every server speaking the Elasticsearch API
+(including the test server) accepts it. Stop words and `arabic` stemming are token filters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import TransportError
+from elasticsearch import ApiError, AuthenticationException, Elasticsearch, helpers
+
+from arshif.record import Article
+from indexer.archive import ARTICLE_COLUMNS, Archive, now, row_to_article
+from indexer.filters import Filters
+from indexer.fts import body
+from indexer.search import Hit, SearchQuery, SearchResult, parse_query
+from indexer.snippets import snippet
+
+DEFAULT_ALIAS = "arshif-articles"
+TITLE_BOOST = 10
+MAX_WINDOW = 10_000  # Elasticsearch's default max_result_window: deeper pages use search_after
+FACET_SIZE = 20
+_PHRASE = re.compile(r'"([^"]*)"')
+
+_HARAKAT = [chr(c) for c in range(0x064B, 0x0653)]  # fathatan .. sukun, maddah above
+NORMALIZE = [f"{a} => ا" for a in "آأإ"] + ["ى => ي", "ة => ه"]
+NORMALIZE += [f"\\u{ord(c):04x} => " for c in ["ـ", *_HARAKAT]]
+
+
+class ESError(Exception):
+    """Elasticsearch cannot be used; the message names the URL and says what to do."""
+
+
+def _safe_url(url: str) -> str:
+    """The URL without user:password, for messages."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@dataclass(frozen=True)
+class ESConfig:
+    """Where and how to connect. Secrets are kept out of repr, so never logged."""
+
+    urls: tuple[str, ...]
+    api_key: str | None = field(default=None, repr=False)
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_certs: str | None = None
+    fingerprint: str | None = None
+    timeout: float = 30.0
+    retries: int = 3
+    shards: int = 1
+    replicas: int = 1
+    alias: str = DEFAULT_ALIAS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ESConfig | None:
+        """The configuration from `ARSHIF_ES_*` variables; None when ARSHIF_ES_URL is unset."""
+        env = os.environ if env is None else env
+        urls = tuple(u.strip() for u in env.get("ARSHIF_ES_URL", "").split(",") if u.strip())
+        if not urls:
+            return None
+
+        def number(name: str, default: float, kind: type) -> Any:
+            raw = env.get(name)
+            try:
+                return default if raw in (None, "") else kind(raw)
+            except ValueError:
+                raise ESError(f"{name} must be a number, got {raw!r}") from None
+
+        return cls(
+            urls=urls,
+            api_key=env.get("ARSHIF_ES_API_KEY") or None,
+            user=env.get("ARSHIF_ES_USER") or None,
+            password=env.get("ARSHIF_ES_PASSWORD") or None,
+            ca_certs=env.get("ARSHIF_ES_CA_CERTS") or None,
+            fingerprint=env.get("ARSHIF_ES_FINGERPRINT") or None,
+            timeout=number("ARSHIF_ES_TIMEOUT", 30.0, float),
+            retries=number("ARSHIF_ES_RETRIES", 3, int),
+            shards=number("ARSHIF_ES_SHARDS", 1, int),
+            replicas=number("ARSHIF_ES_REPLICAS", 1, int),
+            alias=env.get("ARSHIF_ES_INDEX") or DEFAULT_ALIAS,
+        )
+
+    @property
+    def where(self) -> str:
+        return ", ".join(_safe_url(u) for u in self.urls)
+
+    def client(self) -> Elasticsearch:
+        auth: dict[str, Any] = {}
+        if self.api_key:
+            auth["api_key"] = self.api_key
+        elif self.user:
+            auth["basic_auth"] = (self.user, self.password or "")
+        return Elasticsearch(
+            list(self.urls),
+            ca_certs=self.ca_certs,
+            ssl_assert_fingerprint=self.fingerprint,
+            request_timeout=self.timeout,
+            max_retries=self.retries,
+            retry_on_timeout=True,
+            retry_on_status=(429, 502, 503, 504),
+            **auth,
+        )
+
+
+def _text(analyzer: str = "arshif_arabic") -> dict[str, Any]:
+    return {
+        "type": "text",
+        "analyzer": analyzer,
+        "fields": {"exact": {"type": "text", "analyzer": "arshif_exact"}},
+    }
+
+
+KEYWORD = {"type": "keyword"}
+STORED = {"type": "keyword", "index": False, "doc_values": False}
+DATE = {"type": "date", "format": "strict_date_optional_time||epoch_millis"}
+MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "id": KEYWORD,
+        "url": KEYWORD,
+        "canonical_url": KEYWORD,
+        "outlet": KEYWORD,
+        "title": _text(),
+        "text": _text(),
+        "lead": _text(),
+        "authors": KEYWORD,
+        "published": DATE,
+        "modified": DATE,
+        "language": KEYWORD,
+        "language_prob": {"type": "double"},
+        "image": STORED,
+        "section": KEYWORD,
+        "tags": KEYWORD,
+        "page_type": KEYWORD,
+        "fetched_at": DATE,
+        "http_status": {"type": "integer"},
+        "encoding": KEYWORD,
+        "warc_file": KEYWORD,
+        "warc_offset": {"type": "long"},
+        "content_hash": KEYWORD,
+        "dup_cluster": KEYWORD,
+        "dup_of": KEYWORD,
+        "story_id": KEYWORD,
+        "topics": KEYWORD,
+        "archive_seq": {"type": "long"},
+        "published_day": KEYWORD,
+        "collapse_key": KEYWORD,
+        "dup_rep": {"type": "boolean"},
+    },
+}
+ANALYSIS: dict[str, Any] = {
+    "char_filter": {"arshif_normalize": {"type": "mapping", "mappings": NORMALIZE}},
+    "filter": {
+        "arshif_stop": {"type": "stop", "stopwords": "_arabic_"},
+        "arshif_stem": {"type": "stemmer", "language": "arabic"},
+    },
+    "analyzer": {
+        "arshif_arabic": {
+            "type": "custom",
+            "char_filter": ["arshif_normalize"],
+            "tokenizer": "standard",
+            "filter": ["lowercase", "decimal_digit", "arshif_stop", "arshif_stem"],
+        },
+        "arshif_exact": {
+            "type": "custom",
+            "char_filter": ["arshif_normalize"],
+            "tokenizer": "standard",
+            "filter": ["lowercase", "decimal_digit"],
+        },
+    },
+}
+
+
+def document(article: Article, seq: int, representative: bool) -> dict[str, Any]:
+    """The index document: the record and the derived fields (see the module docstring)."""
+    doc = article.to_dict()
+    doc["dup_rep"] = representative
+    doc["archive_seq"] = seq
+    doc["published_day"] = (article.published or "")[:10] or None
+    doc["collapse_key"] = article.dup_cluster or article.id
+    return doc
+
+
+def filter_clauses(filters: Filters) -> list[dict[str, Any]]:
+    """Filter clauses meaning exactly what `Filters.where` means in SQL."""
+    clauses: list[dict[str, Any]] = []
+    for name, values in (
+        ("outlet", filters.outlets),
+        ("language", filters.languages),
+        ("topics", filters.topics),
+    ):
+        if values:
+            clauses.append({"terms": {name: list(values)}})
+    if filters.topic_mode == "all":
+        clauses.extend({"term": {"topics": topic}} for topic in filters.topics)
+    day: dict[str, str] = {}
+    if filters.since:
+        day["gte"] = filters.since
+    if filters.until:
+        day["lte"] = filters.until
+    if day:
+        clauses.append({"range": {"published_day": day}})
+    if filters.dedup:
+        clauses.append({"term": {"dup_rep": True}})
+    return clauses
+
+
+def text_query(text: str) -> list[dict[str, Any]]:
+    """The user's words (all must appear, title boosted) and quoted phrases (on the
+    unstemmed sub-fields). Sent as match queries, so nothing in the input is syntax.
+    Raises ValueError when nothing searchable is left, as the embedded backend does."""
+    parse_query(text)
+    words = _PHRASE.sub(" ", text)
+    clauses: list[dict[str, Any]] = []
+    if any(ch.isalnum() for ch in words):
+        clauses.append(
+            {
+                "multi_match": {
+                    "query": words,
+                    "type": "cross_fields",
+                    "operator": "and",
+                    "fields": [f"title^{TITLE_BOOST}", "lead", "text"],
+                }
+            }
+        )
+    for phrase in _PHRASE.findall(text):
+        if any(ch.isalnum() for ch in phrase):
+            clauses.append(
+                {
+                    "multi_match": {
+                        "query": phrase,
+                        "type": "phrase",
+                        "fields": [f"title.exact^{TITLE_BOOST}", "lead.exact", "text.exact"],
+                    }
+                }
+            )
+    return clauses
+
+
+def build_query(text: str | None, filters: Filters) -> dict[str, Any]:
+    must = text_query(text) if text is not None else []
+    return {"bool": {"must": must or [{"match_all": {}}], "filter": filter_clauses(filters)}}
+
+
+@dataclass
+class DrainReport:
+    """What one drain did: articles acknowledged, and per-article errors (left pending)."""
+
+    indexed: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+class ElasticIndex:
+    """The archive's index in an Elasticsearch cluster (one alias, versioned indices)."""
+
+    name = "elasticsearch"
+
+    def __init__(self, config: ESConfig, client: Elasticsearch | None = None) -> None:
+        self.config = config
+        self.alias = config.alias
+        self.client = client or config.client()
+
+    # ------------------------------------------------------------------ setup
+
+    def _call(self, what: str, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
+        """One request; transport and auth failures become one clear ESError."""
+        try:
+            return fn(**kwargs)
+        except AuthenticationException:
+            raise ESError(
+                f"Elasticsearch at {self.config.where} refused the credentials while {what}; "
+                "check ARSHIF_ES_API_KEY or ARSHIF_ES_USER / ARSHIF_ES_PASSWORD"
+            ) from None
+        except TransportConnectionError as exc:
+            raise ESError(
+                f"cannot reach Elasticsearch at {self.config.where} ({type(exc).__name__}) "
+                f"while {what}; start it or fix ARSHIF_ES_URL"
+            ) from None
+        except (TransportError, ApiError) as exc:
+            raise ESError(
+                f"Elasticsearch at {self.config.where} failed while {what}: {exc}"
+            ) from None
+
+    def template(self) -> dict[str, Any]:
+        settings = {
+            "number_of_shards": self.config.shards,
+            "number_of_replicas": self.config.replicas,
+            "analysis": ANALYSIS,
+        }
+        return {"settings": settings, "mappings": MAPPINGS}
+
+    def ensure(self) -> str:
+        """Put the index template and create the first version behind the alias if there is
+        none; returns the index the alias points at."""
+        self._call(
+            "putting the index template",
+            self.client.indices.put_index_template,
+            name=self.alias,
+            index_patterns=[f"{self.alias}-v*"],
+            template=self.template(),
+            priority=200,
+        )
+        current = self.current_index()
+        if current:
+            return current
+        # A 400 here is another process having just created it: read the alias again.
+        self._call(
+            "creating the first index",
+            self.client.options(ignore_status=400).indices.create,
+            index=f"{self.alias}-v1",
+            aliases={self.alias: {}},
+        )
+        current = self.current_index()
+        if current is None:
+            raise ESError(f"the alias {self.alias} at {self.config.where} could not be created")
+        return current
+
+    def current_index(self) -> str | None:
+        found = self._call(
+            "reading the alias",
+            self.client.options(ignore_status=404).indices.get_alias,
+            name=self.alias,
+        )
+        names = [k for k, v in found.items() if isinstance(v, dict) and "aliases" in v]
+        return max(names, key=_version) if names else None
+
+    def _point_alias(self, new: str, old: str | None) -> None:
+        actions: list[dict[str, Any]] = [{"add": {"index": new, "alias": self.alias}}]
+        if old:
+            actions.insert(0, {"remove": {"index": old, "alias": self.alias}})
+        self.client.indices.update_aliases(actions=actions)
+
+    def refresh(self) -> None:
+        self._call("refreshing", self.client.indices.refresh, index=self.alias)
+
+    # ------------------------------------------------------------------ writing
+
+    def _bulk(
+        self, archive: Archive, index: str, rows: Sequence[tuple[int, str, Article]]
+    ) -> tuple[DrainReport, list[tuple[str, str]]]:
+        """Index one batch, each document with its `dup_rep` flag from the archive, and
+        re-flag the batch's cluster siblings already in the index. An article is
+        done only once it and its cluster's flags were acknowledged; returns the report and
+        the (id, updated_at) of the articles done. The transport retries 429
+        and 5xx with backoff; streaming_bulk re-sends documents refused with 429."""
+        reps, siblings = _representatives(archive, [a for _, _, a in rows])
+        actions: list[dict[str, Any]] = [
+            {
+                "_op_type": "index",
+                "_index": index,
+                "_id": a.id,
+                "_source": document(a, seq, a.id in reps),
+            }
+            for seq, _, a in rows
+        ]
+        actions += [
+            {"_op_type": "update", "_index": index, "_id": i, "doc": {"dup_rep": i in reps}}
+            for i in siblings
+        ]
+        acked: set[str] = set()
+        broken: dict[str, str] = {}  # cluster -> why its flags could not be updated
+        report = DrainReport()
+        # A batch cut short by a transport error is not acknowledged at all; what reached
+        # the index is sent again next time, under the same ids.
+        for ok, item in helpers.streaming_bulk(
+            self.client,
+            actions,
+            chunk_size=len(actions),
+            max_retries=self.config.retries,
+            initial_backoff=1,
+            raise_on_error=False,
+            yield_ok=True,
+        ):
+            op, result = next(iter(item.items()))
+            if ok and op == "index":
+                acked.add(result["_id"])
+            elif not ok and op == "update" and result.get("status") == 404:
+                pass  # a sibling not indexed yet: it gets its flag when it is
+            elif not ok:
+                error = result.get("error")
+                reason = str(error.get("reason", error) if isinstance(error, dict) else error)
+                if op == "index":
+                    report.failed[result["_id"]] = reason
+                else:
+                    broken[siblings[result["_id"]]] = reason
+        for a in (a for _, _, a in rows if a.id in acked and a.dup_cluster in broken):
+            report.failed[a.id] = f"duplicate cluster flags not updated: {broken[a.dup_cluster]}"
+        done = [(a.id, v) for _, v, a in rows if a.id in acked and a.dup_cluster not in broken]
+        report.indexed = len(done)
+        return report, done
+
+    def _rows(self, archive: Archive, pending_only: bool, batch: int) -> Iterator[list[Any]]:
+        """Batches of (archive rowid, updated_at, Article), in archive order (keyset pages,
+        one pass: an article that fails is not retried within the same drain)."""
+        state = "AND a.index_state = 'pending'" if pending_only else ""
+        last = 0
+        while True:
+            found = archive.db.execute(
+                f"SELECT a.pk, a.updated_at, {ARTICLE_COLUMNS} FROM articles a "
+                f"WHERE a.pk > ? {state} ORDER BY a.pk LIMIT ?",
+                (last, batch),
+            ).fetchall()
+            if found:
+                yield [(r[0], r[1], row_to_article(r[2:])) for r in found]
+            if len(found) < batch:
+                return
+            last = found[-1][0]
+
+    def _feed(
+        self,
+        archive: Archive,
+        index: str,
+        pending_only: bool,
+        batch: int,
+        progress: Callable[[int], None] | None,
+        done: list[tuple[str, str]] | None = None,
+    ) -> DrainReport:
+        """Send the archive's articles (or only the pending ones) to `index`. Each batch is
+        acknowledged in the archive as it is done, or, given a `done` list, collected there
+        for the caller to acknowledge later."""
+        total = DrainReport()
+        for rows in self._rows(archive, pending_only, batch):
+            try:
+                report, acked = self._bulk(archive, index, rows)
+            except TransportConnectionError as exc:
+                raise ESError(
+                    f"cannot reach Elasticsearch at {self.config.where} ({type(exc).__name__}); "
+                    f"{total.indexed} articles indexed, the rest stay pending: run "
+                    "`arshif index` again once it is back"
+                ) from None
+            except (TransportError, ApiError) as exc:
+                raise ESError(f"Elasticsearch at {self.config.where} failed: {exc}") from None
+            if done is None:
+                _acknowledge(archive, self.name, acked)
+            else:
+                done.extend(acked)
+            total.indexed += report.indexed
+            total.failed.update(report.failed)
+            if progress:
+                progress(len(rows))
+        return total
+
+    def drain(
+        self, archive: Archive, batch: int = 500, progress: Callable[[int], None] | None = None
+    ) -> DrainReport:
+        """Index every pending article; each is acknowledged in the archive only once
+        Elasticsearch has acknowledged it. Failures stay pending, with their reason."""
+        index = self.ensure()
+        report = self._feed(archive, index, True, batch, progress)
+        self.refresh()
+        return report
+
+    def rebuild(
+        self, archive: Archive, batch: int = 500, progress: Callable[[int], None] | None = None
+    ) -> tuple[str, DrainReport]:
+        """Fill the next index version from the whole archive, then move the alias to it in
+        one atomic request and drop the old version; returns the new index's name. The
+        archive is acknowledged only after the switch: a failed rebuild changes nothing."""
+        old = self.ensure()
+        new = f"{self.alias}-v{_version(old) + 1}"
+        self._call("creating the new index", self.client.indices.create, index=new)
+        done: list[tuple[str, str]] = []
+        try:
+            report = self._feed(archive, new, False, batch, progress, done)
+            self._call("refreshing", self.client.indices.refresh, index=new)
+            self._call("switching the alias", self._point_alias, new=new, old=old)
+        except BaseException:
+            with suppress(ApiError, TransportError):
+                self.client.options(ignore_status=404).indices.delete(index=new)
+            raise
+        _acknowledge(archive, self.name, done)
+        self._call("removing the old index", self.client.indices.delete, index=old)
+        return new, report
+
+    def update_topics(self, topics: Mapping[str, Sequence[str]]) -> list[str]:
+        """Re-tag documents in place (bulk partial updates); returns the ids updated.
+        Ids not in the index are skipped: the outbox brings them in whole."""
+        actions = (
+            {"_op_type": "update", "_index": self.alias, "_id": i, "doc": {"topics": list(t)}}
+            for i, t in topics.items()
+        )
+        results = helpers.streaming_bulk(
+            self.client, actions, raise_on_error=False, max_retries=self.config.retries
+        )
+        done = self._call("re-tagging", lambda: [i["update"]["_id"] for ok, i in results if ok])
+        self.refresh()
+        return done
+
+    # ------------------------------------------------------------------ reading
+
+    def count(self, text: str | None = None, filters: Filters | None = None) -> int:
+        query = build_query(text, filters or Filters())
+        return self._call("counting", self.client.count, index=self.alias, query=query)["count"]
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Ranked hits with highlights, facets (outlet, topics, language, month) over every
+        match. With `dedup`, the `dup_rep` filter keeps the embedded backend's articles and
+        collapse on the cluster guarantees one hit each even while a cluster's flags are
+        being updated."""
+        es_query = build_query(query.text, query.filters)
+        terms = parse_query(query.text).terms
+        start = (query.page - 1) * query.limit
+        request: dict[str, Any] = {
+            "index": self.alias,
+            "query": es_query,
+            "size": query.limit,
+            "sort": [{"_score": "desc"}, {"archive_seq": "asc"}],
+            "track_total_hits": True,
+            "highlight": {
+                "pre_tags": [query.highlight[0]],
+                "post_tags": [query.highlight[1]],
+                "encoder": "html" if query.html else "default",
+                "fields": {"text": {"number_of_fragments": 1, "fragment_size": 240}},
+            },
+            "aggs": {
+                "outlet": {"terms": {"field": "outlet", "size": FACET_SIZE}},
+                "topics": {"terms": {"field": "topics", "size": FACET_SIZE}},
+                "language": {"terms": {"field": "language", "size": FACET_SIZE}},
+                "month": {
+                    "date_histogram": {
+                        "field": "published",
+                        "calendar_interval": "month",
+                        "format": "yyyy-MM",
+                        "min_doc_count": 1,
+                    }
+                },
+            },
+        }
+        if query.filters.dedup:
+            request["collapse"] = {"field": "collapse_key"}
+        if start + query.limit <= MAX_WINDOW:
+            request["from"] = start
+        elif query.filters.dedup:
+            raise ValueError(f"with --dedup, results stop at {MAX_WINDOW}; narrow the search")
+        else:
+            after = self._sort_values_at(es_query, start)
+            if after is None:  # past the last hit: totals and facets only
+                request["size"] = 0
+            else:
+                request["search_after"] = after
+        response = self._call("searching", self.client.search, **request)
+        aggs = response["aggregations"]
+        total = response["hits"]["total"]["value"]
+        hits = [self._hit(h, terms, query) for h in response["hits"]["hits"]]
+        facets = {
+            name: {str(b.get("key_as_string", b["key"])): b["doc_count"] for b in agg["buckets"]}
+            for name, agg in aggs.items()
+        }
+        return SearchResult(
+            total=total, hits=hits, page=query.page, limit=query.limit, facets=facets
+        )
+
+    def _sort_values_at(self, es_query: dict[str, Any], start: int) -> list[Any] | None:
+        """The sort values of the hit before number `start` (0-based), walking with
+        search_after; None when there are fewer hits."""
+        after: list[Any] | None = None
+        left = start
+        while left > 0:
+            step = min(left, MAX_WINDOW)
+            extra = {"search_after": after} if after else {}
+            hits = self._call(
+                "paging",
+                self.client.search,
+                index=self.alias,
+                query=es_query,
+                size=step,
+                sort=[{"_score": "desc"}, {"archive_seq": "asc"}],
+                source=False,
+                **extra,
+            )["hits"]["hits"]
+            if len(hits) < step:
+                return None
+            after, left = hits[-1]["sort"], left - len(hits)
+        return after
+
+    @staticmethod
+    def _hit(hit: dict[str, Any], terms: frozenset[str], query: SearchQuery) -> Hit:
+        src = hit["_source"]
+        fragments = hit.get("highlight", {}).get("text")
+        return Hit(
+            id=src["id"],
+            url=src["url"],
+            outlet=src["outlet"],
+            title=src.get("title") or "",
+            published=src.get("published"),
+            score=float(hit["_score"] or 0.0),
+            snippet=fragments[0]
+            if fragments
+            else snippet(
+                body(src.get("lead"), src.get("text")),
+                terms,
+                highlight=query.highlight,
+                html=query.html,
+            ),
+        )
+
+    def iter_matches(
+        self, text: str | None = None, filters: Filters | None = None, batch: int = 1000
+    ) -> Iterator[Article]:
+        """Every matching article in archive order, from one point in time (a consistent
+        view while paging) with search_after: constant memory at any size."""
+        query = build_query(text, filters or Filters())
+        pit = self._call(
+            "opening a point in time",
+            self.client.open_point_in_time,
+            index=self.alias,
+            keep_alive="2m",
+        )["id"]
+        try:
+            after: list[Any] | None = None
+            while True:
+                extra = {"search_after": after} if after else {}
+                response = self._call(
+                    "exporting",
+                    self.client.search,
+                    pit={"id": pit, "keep_alive": "2m"},
+                    query=query,
+                    size=batch,
+                    sort=[{"archive_seq": "asc"}],
+                    track_total_hits=False,
+                    **extra,
+                )
+                pit = response.get("pit_id", pit)
+                hits = response["hits"]["hits"]
+                for hit in hits:
+                    yield Article.from_dict(hit["_source"])
+                if len(hits) < batch:
+                    return
+                after = hits[-1]["sort"]
+        finally:
+            with suppress(ApiError, TransportError):  # else it expires after keep_alive
+                self.client.close_point_in_time(id=pit)
+
+
+def _representatives(
+    archive: Archive, articles: Sequence[Article]
+) -> tuple[set[str], dict[str, str]]:
+    """Which of these articles and of their clusters' other members the embedded backend's
+    `--dedup` keeps (the archive's own rule, `Filters(dedup=True)`), and those other
+    members with their cluster."""
+    ids = {a.id for a in articles}
+    clusters = sorted({a.dup_cluster for a in articles if a.dup_cluster})
+    members = dict(
+        archive.db.execute(
+            "SELECT id, dup_cluster FROM articles WHERE dup_cluster IN "
+            "(SELECT value FROM json_each(?))",
+            (json.dumps(clusters),),
+        ).fetchall()
+    )
+    where, params = Filters(dedup=True).where("a")
+    reps = {
+        row[0]
+        for row in archive.db.execute(
+            f"SELECT a.id FROM articles a WHERE a.id IN (SELECT value FROM json_each(?)) AND {where}",
+            [json.dumps(sorted(ids | set(members))), *params],
+        )
+    }
+    return reps, {i: c for i, c in members.items() if i not in ids}
+
+
+def _acknowledge(archive: Archive, backend: str, rows: Sequence[tuple[str, str]]) -> None:
+    """Mark indexed only the rows still at the version sent (id, updated_at): an article
+    updated while its batch was in flight stays pending and is sent again."""
+    if not rows:
+        return
+    with archive.transaction() as db:
+        db.execute(
+            "UPDATE articles SET index_state = 'indexed', indexed_at = ?, indexed_by = ? "
+            "WHERE (id, updated_at) IN (SELECT json_extract(value, '$[0]'), "
+            "json_extract(value, '$[1]') FROM json_each(?))",
+            (now(), backend, json.dumps(rows)),
+        )
+
+
+def _version(index: str) -> int:
+    return int(index.rsplit("-v", 1)[1])
