@@ -1,0 +1,1 @@
+"""Scheduled crawls: schedule files (YAML), the APScheduler runner and the run history."""
