@@ -1,0 +1,3 @@
+"""The web page and JSON API of `arshif serve` (FastAPI, server-rendered templates).
+
+Lives in `arshif`, not `indexer`, because it reads raw pages back from the WARC archive."""

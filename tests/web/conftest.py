@@ -1,0 +1,43 @@
+"""One real archive for every web test: the sample outlet, plus a syndicated copy of one
+article (so dedup has a near-duplicate to show), crawled once per test session through the
+`arshif` command line into a temporary data folder."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from arshif.config import archive_path
+from arshif.web.app import create_app
+from crawler.sample_server import SampleServer, load_manifest, sample_site_dir
+from indexer.archive import Archive
+from tests.conftest import FAST, run_arshif
+from tests.test_dedup_e2e import add_syndicated_copy
+
+
+@pytest.fixture(scope="session")
+def web_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("web")
+    site = Path(shutil.copytree(sample_site_dir(), folder / "site"))
+    add_syndicated_copy(site, load_manifest())
+    home = folder / "data"
+    with SampleServer(root=site) as server:
+        result = run_arshif(home, "crawl", "sample", "--base-url", server.base_url, *FAST)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return home
+
+
+@pytest.fixture(scope="session")
+def client(web_home: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(web_home)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def articles(web_home: Path) -> list[dict]:
+    with Archive(archive_path(web_home)) as archive:
+        return [a.to_dict() for a in archive.iter_articles()]
