@@ -24,6 +24,8 @@ _FOLD = str.maketrans(
         **{chr(0x06F0 + d): str(d) for d in range(10)},  # Eastern Arabic-Indic digits
     }
 )
+_FOLD_PAIRS = tuple((chr(k), v) for k, v in _FOLD.items())
+assert not {t for _, t in _FOLD_PAIRS} & {s for s, _ in _FOLD_PAIRS}
 _WORD = re.compile(r"\w+")
 
 # Prefixes and suffixes of the light stemmer, longest first where order matters.
@@ -46,7 +48,12 @@ def normalize(text: str) -> str:
     taa marbuta, harakat, tatweel, presentation forms, Arabic-Indic digits and case."""
     text = unicodedata.normalize("NFKC", text)
     text = _MARKS.sub("", text)
-    return text.translate(_FOLD).lower()
+    # One str.replace per folded letter is several times faster than str.translate on
+    # Arabic text; the result is the same, as no letter folds into another folded one.
+    for source, target in _FOLD_PAIRS:
+        if source in text:
+            text = text.replace(source, target)
+    return text.lower()
 
 
 def tokens(text: str) -> list[str]:

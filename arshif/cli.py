@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +23,10 @@ from arshif.config import archive_path, data_dir
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+BACKENDS = ("sqlite", "elasticsearch")
+BACKEND_HELP = "search index (default: elasticsearch if ARSHIF_ES_URL is set, else sqlite)"
 
 
 class UserError(Exception):
@@ -60,6 +65,35 @@ def _progress(
         yield lambda n: bar.advance(task, n)
 
 
+def _backend_name(args: argparse.Namespace) -> str:
+    """--backend, else elasticsearch when ARSHIF_ES_URL is set, else the embedded index."""
+    chosen = getattr(args, "backend", None)
+    return chosen or ("elasticsearch" if os.environ.get("ARSHIF_ES_URL") else "sqlite")
+
+
+@contextmanager
+def _search_index(args: argparse.Namespace, archive: Any) -> Iterator[Any]:
+    """The chosen search backend over `archive`; Elasticsearch failures become one line."""
+    if _backend_name(args) == "sqlite":
+        from indexer.fts import SqliteIndex
+
+        yield SqliteIndex(archive)
+        return
+    from indexer.es import ElasticIndex, ESConfig, ESError
+
+    try:
+        config = ESConfig.from_env()
+        if config is None:
+            raise UserError("the elasticsearch backend needs ARSHIF_ES_URL (http://HOST:9200)")
+        index = ElasticIndex(config)
+        try:
+            yield index
+        finally:
+            index.client.close()
+    except ESError as exc:
+        raise UserError(str(exc)) from exc
+
+
 def _filters(args: argparse.Namespace) -> Any:
     from indexer.search import Filters
 
@@ -70,6 +104,7 @@ def _filters(args: argparse.Namespace) -> Any:
             until=args.until,
             languages=tuple(args.lang or ()),
             topics=tuple(args.topic or ()),
+            topic_mode=args.topic_mode,
             dedup=args.dedup,
         )
     except ValueError as exc:
@@ -144,7 +179,6 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from indexer.fts import SqliteIndex
     from indexer.search import SearchQuery, search
 
     try:
@@ -153,8 +187,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    with _archive(args) as archive:
-        index = SqliteIndex(archive)
+    with _archive(args) as archive, _search_index(args, archive) as index:
         if archive.pending_count():
             index.drain(archive)
         try:
@@ -168,6 +201,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                     "total": result.total,
                     "page": result.page,
                     "hits": [h.to_dict() for h in result.hits],
+                    "facets": result.facets,
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -186,14 +220,27 @@ def cmd_search(args: argparse.Namespace) -> int:
         )
         console.print(f"   {hit.url}", style="blue", highlight=False)
         console.print(f"   {hit.snippet}", highlight=False, markup=False)
+    for name, counts in result.facets.items():
+        if counts:
+            line = ", ".join(f"{key} {n}" for key, n in counts.items())
+            console.print(f"[dim]{name}:[/] {line}", highlight=False)
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from indexer.dataset_card import CardCounts, build_card, write_card
     from indexer.export import export
 
     filters = _filters(args)
-    with _archive(args) as archive:
+    topics = _topics(args)
+    unknown = [t for t in filters.topics if t not in topics.topics]
+    if unknown:
+        raise UserError(f"unknown topic {', '.join(unknown)}; see `arshif topics list`")
+    counts = CardCounts()
+    with _archive(args) as archive, _search_index(args, archive) as index:
+        elastic = index if index.name == "elasticsearch" else None
+        if elastic and archive.pending_count():
+            elastic.drain(archive)  # the export must see every archived article
         try:
             count = export(
                 archive,
@@ -204,18 +251,23 @@ def cmd_export(args: argparse.Namespace) -> int:
                 bom=args.bom,
                 progress=not args.no_progress,
                 console=err_console,
+                backend=elastic,
+                observe=counts.add,
             )
+            card = build_card(Path(args.output), args.format, counts, filters, args.query, topics)
+            card_json, card_md = write_card(card, Path(args.output))
         except (ValueError, OSError) as exc:
             raise UserError(f"export failed: {exc}") from exc
     console.print(f"Exported {count} articles to {args.output} ({args.format})")
+    console.print(f"Dataset card: {card_md} and {card_json}", highlight=False)
     return 0
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     from indexer.fts import SqliteIndex
 
-    if args.backend != "sqlite":
-        raise UserError(f"backend '{args.backend}' is not available yet; use --backend sqlite")
+    if _backend_name(args) == "elasticsearch":
+        return _index_elastic(args)
     with _archive(args) as archive:
         index = SqliteIndex(archive)
         if args.rebuild:
@@ -229,9 +281,29 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _index_elastic(args: argparse.Namespace) -> int:
+    with _archive(args) as archive, _search_index(args, archive) as index:
+        total = archive.count() if args.rebuild else archive.pending_count()
+        with _progress("indexing", total, enabled=total > 0) as advance:
+            if args.rebuild:
+                name, report = index.rebuild(archive, progress=advance)
+            else:
+                report = index.drain(archive, progress=advance)
+    for article_id, reason in list(report.failed.items())[:10]:
+        err_console.print(f"not indexed: {article_id}: {reason}", highlight=False, markup=False)
+    done = f"Rebuilt {name} behind {index.alias}:" if args.rebuild else "Indexed"
+    failed = f", {len(report.failed)} failed and stay pending" if report.failed else ""
+    console.print(f"{done} {report.indexed} articles (backend: elasticsearch){failed}")
+    return 1 if report.failed else 0
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     from indexer.stats import render_stats, stats
 
+    if args.topic:
+        return _topic_stats(args)
+    if args.chart:
+        raise UserError("--chart draws one topic's coverage; add --topic ID")
     with _archive(args) as archive:
         data = stats(archive)
     if args.json:
@@ -244,15 +316,20 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_reextract(args: argparse.Namespace) -> int:
     from crawler.outlets import load_outlets
     from crawler.reextract import reextract
-    from indexer.fts import SqliteIndex
 
     outlets = load_outlets(args.outlets)
     with _archive(args) as archive:
         with _progress("re-extracting", None) as advance:
             report = reextract(
-                archive, _home(args), outlets, only_outlet=args.outlet, progress=advance
+                archive,
+                _home(args),
+                outlets,
+                only_outlet=args.outlet,
+                progress=advance,
+                topics=_topics(args),
             )
-        SqliteIndex(archive).drain(archive)
+        with _search_index(args, archive) as index:
+            index.drain(archive)
     failed = sum(report.failed.values())
     console.print(
         f"Re-extracted {report.pages} archived pages: {report.updated} articles updated, "
@@ -269,6 +346,8 @@ def cmd_outlets(args: argparse.Namespace) -> int:
     from crawler.outlets import load_outlets
 
     outlets = load_outlets(args.outlets)
+    if args.action == "check":
+        return _check_outlets(args, outlets)
     table = Table("id", "name", "country", "lang", "feeds", "sitemaps", "pages", "confirmed")
     for o in outlets.values():
         table.add_row(
@@ -279,10 +358,309 @@ def cmd_outlets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_outlets(args: argparse.Namespace, outlets: dict[str, Any]) -> int:
+    """Fetch robots.txt, feeds and sitemaps; exit 1 when any outlet has no working listing."""
+    from crawler.check import check_outlets, render
+    from crawler.settings import USER_AGENT
+
+    ids = args.outlet_ids or [oid for oid in outlets if oid != "sample" or args.base_url]
+    unknown = [oid for oid in ids if oid not in outlets]
+    if unknown:
+        raise UserError(f"unknown outlet '{unknown[0]}' (see `arshif outlets list`)")
+    chosen = [outlets[oid] for oid in ids]
+    if args.base_url:
+        chosen = [o.with_base_url(args.base_url) for o in chosen]
+    reports = check_outlets(chosen, USER_AGENT, timeout=args.timeout)
+    for report in reports:
+        for line in render(report):
+            console.print(line, highlight=False, markup=False)
+    working = sum(r.ok for r in reports)
+    console.print(f"{working} of {len(reports)} outlets answer with article links")
+    if reports and all(r.offline for r in reports):
+        console.print("No outlet could be reached: no network here, or every address is wrong.")
+    return 0 if working == len(reports) else 1
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    from indexer.dedup_store import DedupIndex
+
+    with _archive(args) as archive:
+        article = archive.get(args.id)
+        if article is None:
+            raise UserError(f"no article {args.id} in the archive; ids are in search --json")
+        try:
+            matches = DedupIndex.for_archive(archive).similar(args.id, limit=args.limit)
+        except KeyError:
+            raise UserError(
+                f"article {args.id} has no fingerprint yet; run `arshif reextract` to add it"
+            ) from None
+        rows = [(m, archive.get(m.id)) for m in matches]
+    if args.json:
+        out = [
+            {**m.__dict__, "outlet": a.outlet if a else None, "title": a.title if a else None}
+            for m, a in rows
+        ]
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    console.print(f"[bold]{article.title}[/]  [dim]{article.outlet} · {article.id}[/]")
+    if not rows:
+        console.print("No near-duplicates or story mates.")
+    for m, a in rows:
+        label = "near-duplicate" if m.relation == "near_dup" else "same story"
+        title = a.title if a else "(not in the archive)"
+        outlet = a.outlet if a else "?"
+        console.print(
+            f"  {m.similarity:.2f}  {label:<14} {m.id}  [dim]{outlet}[/]  {title}",
+            highlight=False,
+        )
+    return 0
+
+
+def cmd_dedup(args: argparse.Namespace) -> int:
+    from indexer.dedup_file import RecordError, dedup_jsonl
+
+    source, target = Path(args.input), Path(args.output)
+    if not source.is_file():
+        raise UserError(f"cannot read {source}: no such file; give a JSONL file of records")
+    if target.resolve() == source.resolve():
+        raise UserError("write the output to another file than the input (-o OUT.jsonl)")
+    try:
+        with _progress("dedup", source.stat().st_size, enabled=not args.no_progress) as advance:
+            report = dedup_jsonl(source, target, progress=advance)
+    except RecordError as exc:
+        raise UserError(str(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{source} is not UTF-8 text ({exc.reason}); convert it first") from exc
+    except OSError as exc:
+        raise UserError(f"dedup failed: {exc}") from exc
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(report.kinds.items()))
+    console.print(f"Wrote {report.records} records to {target} ({kinds or 'none'})")
+    return 0
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from schedules import commands
+    from schedules.config import ScheduleConfigError, load_schedules
+
+    try:
+        schedules = load_schedules(args.schedules, args.outlets)
+    except ScheduleConfigError as exc:
+        raise UserError(str(exc)) from exc
+    if args.action == "list":
+        commands.show_list(_home(args), schedules, args.outlets, console)
+        return 0
+    if args.action == "history":
+        commands.show_history(_home(args), args.name, args.limit, console)
+        return 0
+    if args.action == "run":
+        return commands.run(_home(args), schedules, args.outlets)
+    if args.name not in schedules:
+        known = ", ".join(schedules) or "none"
+        raise UserError(f"name a schedule to run: `arshif schedule once NAME` (known: {known})")
+    row = commands.once(_home(args), schedules, args.name, args.outlets)
+    if row["status"] == "skipped":
+        raise UserError(f"schedule {args.name} {row['detail']}")
+    console.print(f"{args.name}: {row['status']}, {row['new_articles']} new articles")
+    return 0 if row["status"] == "finished" else 1
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import ipaddress
+
+    import uvicorn
+
+    from arshif.web.app import create_app, web_token
+
+    try:
+        loopback = args.host == "localhost" or ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        loopback = False
+    token = web_token()
+    if not loopback:
+        if not args.allow_remote:
+            raise UserError(
+                f"--host {args.host} makes the archive reachable from other machines; "
+                "add --allow-remote (and set ARSHIF_WEB_TOKEN) if that is what you want"
+            )
+        if token is None:
+            raise UserError("serving beyond this machine needs a token: set ARSHIF_WEB_TOKEN")
+    with _archive(args) as archive, _search_index(args, archive) as index:
+        if archive.pending_count():
+            index.drain(archive)
+        # The embedded index is opened per request, on that request's own connection.
+        backend = None if index.name == "sqlite" else index
+        app = create_app(_home(args), backend=backend, topics=_topics(args), token=token)
+        console.print(f"Serving the archive on http://{args.host}:{args.port}/", highlight=False)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from arshif.demo import run_demo
 
     return run_demo(_home(args), console)
+
+
+def _topics(args: argparse.Namespace) -> Any:
+    from indexer.topics import TopicError, load_topics
+
+    try:
+        return load_topics(getattr(args, "topics", None))
+    except TopicError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _topic_stats(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from indexer.topic_ops import coverage, write_chart
+
+    with _archive(args) as archive:
+        table = coverage(archive, args.topic, args.by)
+    if args.json:
+        print(json.dumps(table, ensure_ascii=False, indent=2))
+    else:
+        outlets = sorted({o for row in table.values() for o in row})
+        out = Table(title=f"{args.topic}: articles per {args.by}", title_justify="left")
+        out.add_column(args.by)
+        for outlet in outlets:
+            out.add_column(outlet, justify="right")
+        out.add_column("total", justify="right")
+        for period, row in table.items():
+            cells = [str(row.get(o, 0)) for o in outlets]
+            out.add_row(period, *cells, str(sum(row.values())))
+        console.print(out if table else f"No dated articles on topic {args.topic}.")
+    if args.chart:
+        try:
+            write_chart(table, f"{args.topic}: articles per {args.by}", args.chart)
+        except ImportError as exc:
+            raise UserError("--chart needs matplotlib: pip install 'arshif[charts]'") from exc
+        except OSError as exc:
+            raise UserError(f"cannot write {args.chart}: {exc.strerror}") from exc
+        console.print(f"Chart written to {args.chart}", highlight=False)
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    topics = _topics(args)
+    words = args.words
+    if args.action == "explain" and words:
+        args.topic, args.text = words[0], " ".join(words[1:])
+    elif args.action == "tag":
+        args.input = words[0] if len(words) == 1 else None
+    elif words:
+        raise UserError(f"`arshif topics {args.action}` takes no other words: {' '.join(words)}")
+    if args.topic and args.topic not in topics.topics:
+        raise UserError(f"unknown topic {args.topic}; see `arshif topics list`")
+    return {
+        "list": _topics_list,
+        "retag": _topics_retag,
+        "explain": _topics_explain,
+        "tag": _topics_tag,
+    }[args.action](args, topics)
+
+
+def _topics_list(args: argparse.Namespace, topics: Any) -> int:
+    from rich.table import Table
+
+    from indexer.archive import Archive
+    from indexer.topic_ops import topic_counts
+
+    path = archive_path(_home(args))
+    counts: dict[str, int] = {}
+    if path.exists():
+        with Archive(path) as archive:
+            counts = topic_counts(archive)
+    table = Table("id", "English", "العربية", "rules", "articles", "file")
+    for t in topics.topics.values():
+        table.add_row(
+            t.id, t.labels["en"], t.labels["ar"], str(len(t.rules)),
+            str(counts.get(t.id, 0)), Path(t.source).name,
+        )  # fmt: skip
+    console.print(table)
+    console.print(f"{len(topics)} topics, rules version {topics.version}", highlight=False)
+    return 0
+
+
+def _topics_retag(args: argparse.Namespace, topics: Any) -> int:
+    from indexer.topic_ops import retag
+
+    only = [args.topic] if args.topic else None
+    with _archive(args) as archive:
+        total = archive.count()
+        with _progress("re-tagging", total, enabled=not args.no_progress) as advance:
+            report = retag(archive, topics, only=only, progress=advance)
+        with _search_index(args, archive) as index:
+            index.drain(archive)
+    changes = ", ".join(
+        [f"+{n} {t}" for t, n in sorted(report.added.items())]
+        + [f"-{n} {t}" for t, n in sorted(report.removed.items())]
+    )
+    console.print(
+        f"Re-tagged {report.articles} articles ({'topic ' + args.topic if args.topic else 'all topics'}): "
+        f"{report.changed} changed{': ' + changes if changes else ''}; index updated",
+        highlight=False,
+    )
+    return 0
+
+
+def _topics_explain(args: argparse.Namespace, topics: Any) -> int:
+    if not args.topic:
+        raise UserError("name the topic to explain: arshif topics explain ID (TEXT | --article ID)")
+    if args.article:
+        with _archive(args) as archive:
+            article = archive.get(args.article)
+        if article is None:
+            raise UserError(f"no article {args.article} in the archive; ids are in search --json")
+        title, text, published = article.title, article.text or article.lead, article.published
+    elif getattr(args, "text", ""):
+        title, text, published = "", args.text, None
+    else:
+        raise UserError("give the TEXT to explain, or --article ID")
+    results = topics.explain(args.topic, title, text, published)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
+        return 0
+    tagged = any(r.matched for r in results)
+    console.print(f"[bold]{args.topic}[/]: {'tagged' if tagged else 'not tagged'}")
+    for r in results:
+        mark = "[green]✓[/]" if r.matched else "[red]✗[/]"
+        console.print(f"  {mark} rule {r.rule}: {r.why}", highlight=False)
+        for h in r.hits[: args.limit]:
+            console.print(
+                f"      «{h.phrase}» in {h.field} at word {h.position}: … {h.context} …",
+                highlight=False,
+                markup=False,
+            )
+        if len(r.hits) > args.limit:
+            console.print(f"      and {len(r.hits) - args.limit} more hits", highlight=False)
+    return 0
+
+
+def _topics_tag(args: argparse.Namespace, topics: Any) -> int:
+    from indexer.topic_ops import RecordError, tag_jsonl
+
+    if not args.input or not args.output:
+        raise UserError("usage: arshif topics tag IN.jsonl -o OUT.jsonl")
+    source, target = Path(args.input), Path(args.output)
+    if not source.is_file():
+        raise UserError(f"cannot read {source}: no such file; give a JSONL file of records")
+    if target.resolve() == source.resolve():
+        raise UserError("write the output to another file than the input (-o OUT.jsonl)")
+    try:
+        with _progress("tagging", source.stat().st_size, enabled=not args.no_progress) as advance:
+            counts = tag_jsonl(source, target, topics, progress=advance)
+    except RecordError as exc:
+        target.unlink(missing_ok=True)
+        raise UserError(str(exc)) from exc
+    except UnicodeDecodeError as exc:
+        target.unlink(missing_ok=True)
+        raise UserError(f"{source} is not UTF-8 text ({exc.reason}); convert it first") from exc
+    except OSError as exc:
+        raise UserError(f"tagging failed: {exc}") from exc
+    summary = ", ".join(f"{t} {n}" for t, n in counts.most_common())
+    console.print(f"Wrote {target}: {summary or 'no records'}", highlight=False)
+    return 0
 
 
 # ---------------------------------------------------------------- parser
@@ -305,6 +683,10 @@ def build_parser() -> argparse.ArgumentParser:
     filters.add_argument("--until", help="published on or before YYYY-MM-DD")
     filters.add_argument("--lang", action="append", help="language code, e.g. ar (repeatable)")
     filters.add_argument("--topic", action="append", help="topic id, e.g. sco-summit (repeatable)")
+    filters.add_argument(
+        "--topic-mode", choices=("any", "all"), default="any",
+        help="with several --topic: articles on any of them (default) or on all of them",
+    )  # fmt: skip
     filters.add_argument("--dedup", action="store_true", help="one article per duplicate cluster")
 
     parser = argparse.ArgumentParser(
@@ -336,6 +718,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=10)
     p.add_argument("--page", type=int, default=1)
     p.add_argument("--json", action="store_true", help="machine-readable hits")
+    p.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("export", parents=[common, filters], help="export articles to a file")
@@ -344,15 +727,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--query", help="only articles matching this search")
     p.add_argument("--bom", action="store_true", help="CSV: start with a UTF-8 BOM for Excel")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("index", parents=[common], help="drain the outbox into the search index")
-    p.add_argument("--backend", default="sqlite", choices=("sqlite", "elasticsearch"))
+    p.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
     p.add_argument("--rebuild", action="store_true", help="rebuild the index from the archive")
     p.set_defaults(func=cmd_index)
 
+    p = sub.add_parser("topics", parents=[common], help="topic rules: list, retag, explain, tag")
+    p.add_argument("action", choices=("list", "retag", "explain", "tag"))
+    p.add_argument(
+        "words", nargs="*", metavar="ARG",
+        help="explain: ID [TEXT]; tag: IN.jsonl",
+    )  # fmt: skip
+    p.add_argument("--topic", help="retag: only this topic")
+    p.add_argument("--article", help="explain: an archived article's id")
+    p.add_argument("-o", "--output", help="tag: the JSONL file to write")
+    p.add_argument("--topics", help="topic folder or file (default: $ARSHIF_TOPICS or shipped)")
+    p.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
+    p.add_argument("--limit", type=int, default=5, help="explain: hits shown per rule")
+    p.add_argument("--json", action="store_true", help="explain: machine-readable")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_topics)
+
     p = sub.add_parser("stats", parents=[common], help="counts by outlet, day, language, state")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--topic", help="articles on this topic per day (or week) per outlet")
+    p.add_argument("--by", choices=("day", "week"), default="day", help="with --topic")
+    p.add_argument("--chart", metavar="PNG", type=Path, help="with --topic: also draw it as PNG")
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser(
@@ -362,8 +765,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_reextract)
 
     p = sub.add_parser("outlets", parents=[common, outlets_opt], help="the outlet catalogue")
-    p.add_argument("action", choices=("list",))
+    p.add_argument("action", choices=("list", "check"))
+    p.add_argument("outlet_ids", nargs="*", metavar="ID", help="check: only these outlets")
+    p.add_argument("--base-url", help="check: the outlet served from another address")
+    p.add_argument("--timeout", type=float, default=10.0, help="check: seconds per request")
     p.set_defaults(func=cmd_outlets)
+
+    p = sub.add_parser("similar", parents=[common], help="an article's near-duplicates, story")
+    p.add_argument("id", help="article id (from search --json or export)")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true", help="machine-readable matches")
+    p.set_defaults(func=cmd_similar)
+
+    p = sub.add_parser("dedup", parents=[common], help="add dup/story fields to a JSONL file")
+    p.add_argument("input", metavar="IN.jsonl", help="records with id, title, text")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.jsonl", help="file to write")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_dedup)
+
+    p = sub.add_parser("schedule", parents=[common, outlets_opt], help="scheduled crawls")
+    p.add_argument("action", choices=("run", "list", "once", "history"))
+    p.add_argument("name", nargs="?", help="once: the schedule to run; history: only this one")
+    p.add_argument(
+        "--schedules",
+        type=Path,
+        help="schedule file or folder (default: $ARSHIF_SCHEDULES or shipped)",
+    )
+    p.add_argument("--limit", type=int, default=20, help="history: runs shown (default 20)")
+    p.set_defaults(func=cmd_schedule)
+
+    p = sub.add_parser("serve", parents=[common], help="the search page and JSON API")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    p.add_argument(
+        "--allow-remote", action="store_true",
+        help="allow a non-loopback --host (requires ARSHIF_WEB_TOKEN)",
+    )  # fmt: skip
+    p.add_argument("--topics", help="topic folder or file (default: $ARSHIF_TOPICS or shipped)")
+    p.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", parents=[common], help="crawl the bundled sample outlet offline")
     p.set_defaults(func=cmd_demo)

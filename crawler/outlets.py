@@ -19,7 +19,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _LIST_FIELDS = ("feeds", "sitemaps", "start_pages", "allowed_domains", "drop_selectors")
 _KNOWN = {
     "id", "name", "country", "language", "base_url", "article_pattern", "follow_depth",
-    "confirmed", "extraction", *_LIST_FIELDS,
+    "confirmed", "extraction", "founded", *_LIST_FIELDS,
 }  # fmt: skip
 _EXTRACTION_KNOWN = {"drop_selectors"}
 
@@ -44,6 +44,7 @@ class Outlet:
     follow_depth: int = 1
     allowed_domains: tuple[str, ...] = ()
     drop_selectors: tuple[str, ...] = ()
+    founded: int | None = None  # a page dated before this year is misdated
     confirmed: dict[str, str] = field(default_factory=dict)
 
     def url(self, path_or_url: str) -> str:
@@ -148,6 +149,11 @@ def _parse(entry: Any, where: str) -> Outlet:
     depth = entry.get("follow_depth", 1)
     if not isinstance(depth, int) or isinstance(depth, bool) or not 0 <= depth <= 5:
         raise bad("follow_depth", "must be a whole number from 0 to 5")
+    founded = entry.get("founded")
+    if founded is not None and (
+        not isinstance(founded, int) or isinstance(founded, bool) or not 1800 <= founded <= 2100
+    ):
+        raise bad("founded", "must be a year such as 1996")
     confirmed = entry.get("confirmed") or {}
     if not isinstance(confirmed, dict):
         raise bad("confirmed", "must be a mapping such as {date: 2026-11-23, how: 'feed fetched'}")
@@ -159,6 +165,7 @@ def _parse(entry: Any, where: str) -> Outlet:
         base_url=base_url.rstrip("/") if base_url else None,
         article_pattern=pattern,
         follow_depth=depth,
+        founded=founded,
         confirmed={str(k): str(v) for k, v in confirmed.items()},
         **lists,
     )

@@ -81,7 +81,7 @@ class ExtractPipeline:
 
     async def process_item(self, item: PageItem) -> PageItem:
         outlet = self.crawler.spider.outlet  # type: ignore[union-attr]
-        options = ExtractOptions(drop_selectors=outlet.drop_selectors)
+        options = ExtractOptions(drop_selectors=outlet.drop_selectors, founded=outlet.founded)
         try:
             if self.pool is None:
                 item.fields = extract_article(

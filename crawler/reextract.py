@@ -19,6 +19,8 @@ from crawler.outlets import Outlet
 from crawler.records import build_article
 from crawler.warc import iter_responses
 from indexer.archive import Archive
+from indexer.dedup_store import DedupIndex
+from indexer.topics import Topics
 
 logger = logging.getLogger(__name__)
 
@@ -38,16 +40,22 @@ def reextract(
     *,
     only_outlet: str | None = None,
     progress: Callable[[int], None] | None = None,
+    topics: Topics | None = None,
 ) -> ReextractReport:
-    """Re-run extraction on every archived response in the WARC files of `home`."""
+    """Re-run extraction on every archived response in the WARC files of `home`; with
+    `topics`, tag the fresh text (else the rebuilt record would carry no topics)."""
     report = ReextractReport()
+    dedup = DedupIndex.for_archive(archive)
     for path in sorted(warc_dir(home).glob("*.warc.gz")):
         for page in iter_responses(path):
             if only_outlet and page.outlet != only_outlet:
                 continue
             report.pages += 1
             outlet = outlets.get(page.outlet)
-            options = ExtractOptions(drop_selectors=outlet.drop_selectors if outlet else ())
+            options = ExtractOptions(
+                drop_selectors=outlet.drop_selectors if outlet else (),
+                founded=outlet.founded if outlet else None,
+            )
             content_type = next(
                 (v for k, v in page.headers.items() if k.lower() == "content-type"), ""
             )
@@ -72,6 +80,11 @@ def reextract(
                 warc_offset=page.offset,
                 domains=outlet.domains if outlet else (),
             )
+            dedup.place(article)  # fresh fields would otherwise lose cluster and story
+            if topics is not None:
+                article.topics = topics.tag(
+                    article.title, article.text or article.lead, article.published
+                )
             if archive.upsert(article):
                 report.new += 1
             else:

@@ -41,6 +41,8 @@ ITEM_PIPELINES = {
     "crawler.pipelines.WarcPipeline": 100,
     "crawler.pipelines.ExtractPipeline": 200,
     "crawler.pipelines.RecordPipeline": 250,
+    "crawler.pipelines_topics.TopicsPipeline": 260,
+    "crawler.pipelines_dedup.DedupPipeline": 280,
     "crawler.pipelines.ArchivePipeline": 300,
 }
 EXTENSIONS = {
@@ -56,7 +58,12 @@ ARSHIF_REFRESH = False  # fetch articles again even when already archived
 ARSHIF_WARC_MAX_BYTES = 100 * 1024 * 1024
 ARSHIF_EXTRACT_WORKERS = 0  # 0: one extraction process per core; 1: extract in-process
 ARSHIF_INDEX_ON_CLOSE = True  # drain the outbox into the search index when the crawl ends
-ARSHIF_BACKEND = "sqlite"
+ARSHIF_RUN_INFO: dict[str, str] = {}  # JSON kept with the crawl run (a scheduled run's id)
+ARSHIF_BACKEND = ""  # sqlite | elasticsearch; empty: elasticsearch when ARSHIF_ES_URL is set
+ARSHIF_DEDUP = True  # near-duplicate clusters and stories (crawler/pipelines_dedup.py)
+ARSHIF_DEDUP_STORIES = True  # off: near-duplicates only, each cluster its own story
+ARSHIF_TOPICS = ""  # topic rules folder or file; empty: ARSHIF_TOPICS env or the shipped ones
+ARSHIF_TOPICS_ENABLED = True  # tag articles with their topics (crawler/pipelines_topics.py)
 
 LOG_LEVEL = "INFO"
 # The pipeline that refuses a page logs it once with its reason; Scrapy's own drop message

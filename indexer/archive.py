@@ -387,13 +387,16 @@ class Archive:
         new_articles: int,
         skipped: int,
         errors: dict[str, int],
+        info: dict[str, Any] | None = None,
     ) -> None:
+        """End a run; `info` adds to the run's info (counts only known at the end)."""
         with self.transaction() as conn:
             cursor = conn.execute(
                 "UPDATE crawl_runs SET ended_at = ?, status = ?, pages = ?, new_articles = ?, "
-                "skipped = ?, errors = ? WHERE id = ?",
-                (now(), status, pages, new_articles, skipped, json.dumps(errors), run_id),
-            )
+                "skipped = ?, errors = ?, info = json_patch(info, ?) WHERE id = ?",
+                (now(), status, pages, new_articles, skipped, json.dumps(errors),
+                 json.dumps(info or {}, ensure_ascii=False, default=str), run_id),
+            )  # fmt: skip
             if cursor.rowcount != 1:
                 raise ArchiveError(f"no crawl run {run_id} in {self.path}")
 

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Literal, get_args
+from typing import IO, TYPE_CHECKING, Any, Literal, get_args
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -26,6 +26,9 @@ from indexer.archive import Archive
 from indexer.filters import Filters
 from indexer.fts import SqliteIndex
 from indexer.search import parse_query
+
+if TYPE_CHECKING:
+    from indexer.es import ElasticIndex
 
 Format = Literal["jsonl", "csv", "parquet"]
 FORMATS: tuple[str, ...] = get_args(Format)
@@ -58,11 +61,16 @@ def export(
     bom: bool = False,
     progress: bool = True,
     console: Console | None = None,
+    backend: ElasticIndex | None = None,
+    observe: Callable[[Article], None] | None = None,
 ) -> int:
     """Write the articles that match `filters` (and the search `query`, if given) to `path`;
     returns the number written. A progress bar shows on `console` (stderr by default) when
     `progress` is on and the console is a terminal; pass `Console(force_terminal=True)` to
-    force it. `bom` starts a CSV with a byte-order mark, which Excel needs to read UTF-8."""
+    force it. `bom` starts a CSV with a byte-order mark, which Excel needs to read UTF-8.
+    With an Elasticsearch `backend` the rows come from its index (point in time, archive
+    order), identical to the archive's for the articles it holds. `observe` sees each
+    article as it is written (the dataset card counts them so)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if bom and fmt != "csv":
@@ -72,11 +80,15 @@ def export(
         raise IsADirectoryError(f"{path} is a folder; give the export a file name")
     filters = filters or Filters()
     if query is not None:
-        parse_query(query)  # an empty query fails here, before the index is touched
+        parse_query(query)  # an empty query fails here, before any index is touched
+    if backend is not None:
+        total = backend.count(query, filters)
+        articles: Iterable[Article] = backend.iter_matches(query, filters, BATCH)
+    elif query is not None:
         index = SqliteIndex(archive)
         index.drain(archive)  # a search export must see every archived article
         total = index.count(query, filters)
-        articles: Iterable[Article] = index.iter_matches(query, filters, BATCH)
+        articles = index.iter_matches(query, filters, BATCH)
     else:
         total = archive.count(filters)
         articles = archive.iter_articles(filters, BATCH)
@@ -86,7 +98,7 @@ def export(
     show = progress and console.is_terminal
     with Progress(*columns, console=console, disable=not show) as bar:
         task = bar.add_task("export", total=total)
-        rows = _advancing(articles, lambda n: bar.advance(task, n))
+        rows = _advancing(articles, lambda n: bar.advance(task, n), observe)
         if fmt == "parquet":
             with _atomic(path, "xb") as f:
                 return _write_parquet(f, rows)
@@ -95,10 +107,16 @@ def export(
             return (_write_csv if fmt == "csv" else _write_jsonl)(f, rows)
 
 
-def _advancing(articles: Iterable[Article], advance: Callable[[int], None]) -> Iterator[Article]:
+def _advancing(
+    articles: Iterable[Article],
+    advance: Callable[[int], None],
+    observe: Callable[[Article], None] | None = None,
+) -> Iterator[Article]:
     """Yield the articles, moving the progress bar once per batch rather than per row."""
     pending = 0
     for article in articles:
+        if observe is not None:
+            observe(article)
         yield article
         pending += 1
         if pending == BATCH:

@@ -34,7 +34,8 @@ class Filters:
     until: str | None = None
     languages: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
-    dedup: bool = False  # leave out articles recorded as duplicates of another (`dup_of`)
+    topic_mode: str = "any"  # "any": one of `topics` suffices; "all": every one is needed
+    dedup: bool = False  # one article per `dup_cluster`: the earliest published, then longest
 
     def __post_init__(self) -> None:
         # Accept any iterable (argparse gives lists) but keep the dataclass hashable.
@@ -43,6 +44,8 @@ class Filters:
             if isinstance(value, str):
                 value = (value,)
             object.__setattr__(self, name, tuple(value))
+        if self.topic_mode not in ("any", "all"):
+            raise ValueError(f"--topic-mode must be any or all, got {self.topic_mode!r}")
         since = _parse_date("since", self.since)
         until = _parse_date("until", self.until)
         if since and until and since > until:
@@ -66,12 +69,27 @@ class Filters:
             day_after = date.fromisoformat(self.until) + timedelta(days=1)
             clauses.append(f"{alias}.published < ?")
             params.append(day_after.isoformat())
-        if self.topics:
+        if self.topics and self.topic_mode == "all":
+            for topic in self.topics:
+                clauses.append(f"EXISTS (SELECT 1 FROM json_each({alias}.topics) WHERE value = ?)")
+                params.append(topic)
+        elif self.topics:
             clauses.append(
                 f"EXISTS (SELECT 1 FROM json_each({alias}.topics) "
                 f"WHERE value IN ({', '.join('?' * len(self.topics))}))"
             )
             params.extend(self.topics)
         if self.dedup:
-            clauses.append(f"{alias}.dup_of IS NULL")
+            # Keep the cluster's representative: no other member published earlier (undated
+            # last), or as early and longer, or the same on both and archived first. A row
+            # without a cluster (not fingerprinted) is left out only if marked `dup_of`.
+            a = alias
+            clauses.append(
+                f"(({a}.dup_cluster IS NULL AND {a}.dup_of IS NULL) OR "
+                f"({a}.dup_cluster IS NOT NULL AND NOT EXISTS "
+                "(SELECT 1 FROM articles o "
+                f"WHERE o.dup_cluster = {a}.dup_cluster AND o.pk != {a}.pk AND "
+                f"(coalesce(o.published, '~'), -length(coalesce(o.text, '')), o.pk) < "
+                f"(coalesce({a}.published, '~'), -length(coalesce({a}.text, '')), {a}.pk))))"
+            )
         return (" AND ".join(clauses) or "1"), params

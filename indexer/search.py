@@ -62,6 +62,8 @@ class SearchResult:
     hits: list[Hit]
     page: int
     limit: int
+    # facet name -> {value: matching articles}; filled by backends that compute them
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

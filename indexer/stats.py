@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from indexer.archive import Archive
+from indexer.health import source_health
 
 DAYS = 30  # the most recent publication dates shown
 RUNS = 10  # the most recent crawl runs shown
@@ -53,6 +54,20 @@ def stats(archive: Archive) -> dict[str, Any]:
             "SELECT index_state, count(*) FROM articles GROUP BY index_state ORDER BY index_state",
         ),
         "runs": archive.runs(RUNS),
+        "duplicates_by_outlet": _duplicates(archive),
+        "health": source_health(archive),
+    }
+
+
+def _duplicates(archive: Archive) -> dict[str, dict[str, Any]]:
+    """Per outlet: articles, how many copy another article (exact or near-duplicate,
+    `dup_of` set) and that share; outlets with most duplicates first."""
+    rows = archive.db.execute(
+        "SELECT outlet, count(*) AS n, count(dup_of) AS d FROM articles "
+        "GROUP BY outlet ORDER BY d DESC, outlet"
+    )
+    return {
+        outlet: {"articles": n, "duplicates": d, "rate": round(d / n, 4)} for outlet, n, d in rows
     }
 
 
@@ -77,10 +92,31 @@ def render_stats(d: dict[str, Any], console: Console) -> None:
     console.print(_table("By language", "language", d["by_language"], total))
     if d["by_day"]:
         console.print(_table(f"By day (last {DAYS} dates)", "published", d["by_day"], total))
+    if any(row["duplicates"] for row in d["duplicates_by_outlet"].values()):
+        console.print(_duplicates_table(d["duplicates_by_outlet"]))
     if d["runs"]:
         console.print(_runs_table(d["runs"]))
     else:
         console.print("No crawl runs recorded yet.")
+    render_health(d["health"], console)
+
+
+def render_health(health: dict[str, list[str]], console: Console) -> None:
+    """Outlets that look broken, with the reasons (see indexer/health.py)."""
+    for outlet, reasons in health.items():
+        for reason in reasons:
+            console.print(f"[bold yellow]source health:[/] {outlet}: {reason}", highlight=False)
+
+
+def _duplicates_table(rows: dict[str, dict[str, Any]]) -> Table:
+    table = Table(title="Duplicates by outlet", title_justify="left")
+    for column in ("outlet", "articles", "duplicates", "rate"):
+        table.add_column(column, justify="left" if column == "outlet" else "right")
+    for outlet, row in rows.items():
+        table.add_row(
+            outlet, f"{row['articles']:,}", f"{row['duplicates']:,}", f"{row['rate']:.1%}"
+        )
+    return table
 
 
 def _runs_table(runs: list[dict[str, Any]]) -> Table:

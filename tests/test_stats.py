@@ -81,6 +81,8 @@ def test_empty_archive(tmp_path: Path) -> None:
         "by_language": {},
         "by_index_state": {},
         "runs": [],
+        "duplicates_by_outlet": {},
+        "health": {},
     }
     out = io.StringIO()
     render_stats(d, Console(file=out, width=120))
