@@ -14,7 +14,7 @@ from crawler.items import PageItem
 from crawler.pipelines_topics import TopicsPipeline
 from indexer.topics import TopicError, Topics, load_topics, strip_related, topic_from_dict
 
-SEEDS = Path("/work/shared/seeds")
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 SHIPPED = load_topics()
 
 

@@ -14,7 +14,7 @@ from arshif.record import Article
 from indexer.archive import Archive
 from indexer.filters import Filters
 
-SEEDS = Path("/work/shared/seeds")
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 
 def seed_article(name: str, **fields: object) -> Article:
