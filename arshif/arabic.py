@@ -8,6 +8,7 @@ stem), so that the embedded SQLite backend and Elasticsearch agree on what match
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import unicodedata
 
 # Harakat (fathatan .. sukun), superscript alef, Quranic marks, and tatweel.
@@ -61,8 +62,12 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(normalize(text))
 
 
+@lru_cache(maxsize=262_144)
 def stem(token: str) -> str:
-    """Light stem of one normalised token: one prefix, then each suffix once if long enough."""
+    """Light stem of one normalised token: one prefix, then each suffix once if long enough.
+
+    Cached: a news vocabulary is small next to the number of words stemmed, and every
+    article is analysed for the index, dedup stories and topics."""
     for prefix in _PREFIXES:
         minimum = 4 if len(prefix) == 1 else len(prefix) + 2
         if token.startswith(prefix) and len(token) >= minimum:
