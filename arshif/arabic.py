@@ -8,8 +8,8 @@ stem), so that the embedded SQLite backend and Elasticsearch agree on what match
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 import unicodedata
+from functools import lru_cache
 
 # Harakat (fathatan .. sukun), superscript alef, Quranic marks, and tatweel.
 _MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")

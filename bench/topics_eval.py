@@ -68,7 +68,9 @@ def speed(seeds: Path, rounds: int) -> tuple[float, int, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "seeds")
+    parser.add_argument(
+        "--seeds", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "seeds"
+    )
     parser.add_argument("--rounds", type=int, default=100)
     args = parser.parse_args()
     table, n = evaluate()
