@@ -34,7 +34,7 @@ def canonical_url(url: str) -> str:
         host = f"{host}:{parts.port}"
     path = _AMP_PATH.sub("", parts.path) or "/"
     if len(path) > 1:
-        path = path.rstrip("/")
+        path = path.rstrip("/;") or "/"  # as w3lib drops an empty ";params"
     query = urlencode(
         [
             (k, v)

@@ -6,12 +6,13 @@ expand entities or fill memory.
 
 from __future__ import annotations
 
+import gzip
+import io
 from collections.abc import Iterator
 from io import BytesIO
+from typing import Any, BinaryIO
 
 from lxml import etree
-from scrapy.utils.gz import gunzip
-from scrapy.utils.sitemap import Sitemap
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit
 
@@ -63,12 +64,90 @@ def _item_link(item: etree._Element) -> str | None:
     return fallback if fallback and fallback.startswith("http") else None
 
 
+class _Capped(io.RawIOBase):
+    """A read-only stream that fails once more than `limit` bytes were read from `inner`."""
+
+    def __init__(self, inner: BinaryIO, limit: int) -> None:
+        self._inner, self._left = inner, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._inner.read(len(buffer))
+        self._left -= len(data)
+        if self._left < 0:
+            raise FeedError(f"sitemap is larger than {MAX_SITEMAP_BYTES // 1024 // 1024} MB")
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def iter_sitemap(source: bytes | BinaryIO) -> tuple[str, Iterator[str]]:
+    """('urlset' | 'sitemapindex', locations) of a sitemap, gzipped or not, as a stream:
+    memory stays bounded however many entries the file holds (up to MAX_SITEMAP_BYTES
+    uncompressed). Raises FeedError for unreadable XML, here or while iterating."""
+    stream: BinaryIO = BytesIO(source) if isinstance(source, bytes) else source
+    head = stream.read(2)
+    stream = io.BufferedReader(_Capped(_Prefixed(head, stream), MAX_SITEMAP_BYTES))
+    if head == b"\x1f\x8b":
+        stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
+        stream = io.BufferedReader(_Capped(stream, MAX_SITEMAP_BYTES))
+    events = etree.iterparse(
+        stream,
+        events=("start", "end"),
+        recover=True,
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        _, root = next(events)
+    except (etree.XMLSyntaxError, StopIteration, OSError, EOFError) as exc:
+        raise FeedError("sitemap is not readable XML") from exc
+    return _local(root.tag), _locations(events)
+
+
+class _Prefixed(io.RawIOBase):
+    """`head` (already read) followed by the rest of `inner`."""
+
+    def __init__(self, head: bytes, inner: BinaryIO) -> None:
+        self._head, self._inner = head, inner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n], self._head = self._head[:n], self._head[n:]
+            return n
+        data = self._inner.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _locations(events: Any) -> Iterator[str]:
+    try:
+        for event, elem in events:
+            if event != "end" or _local(elem.tag) not in ("url", "sitemap"):
+                continue
+            for child in elem:
+                if _local(child.tag) == "loc" and child.text and child.text.strip():
+                    yield child.text.strip()
+                    break
+            elem.clear()
+            # Drop the entries already read, so the tree never grows with the file.
+            parent = elem.getparent()
+            if parent is not None:
+                while elem.getprevious() is not None:
+                    del parent[0]
+    except (etree.XMLSyntaxError, OSError, EOFError) as exc:
+        raise FeedError(f"sitemap is not readable XML: {exc}") from exc
+
+
 def sitemap_entries(body: bytes) -> tuple[str, list[str]]:
     """('urlset' | 'sitemapindex', locations) of a sitemap, gzipped or not."""
-    if body[:2] == b"\x1f\x8b":
-        body = gunzip(body, max_size=MAX_SITEMAP_BYTES)
-    try:
-        sitemap = Sitemap(body)
-    except (etree.XMLSyntaxError, StopIteration) as exc:
-        raise FeedError("sitemap is not readable XML") from exc
-    return sitemap.type, [entry["loc"] for entry in sitemap if entry.get("loc")]
+    kind, locations = iter_sitemap(body)
+    return kind, list(locations)

@@ -18,7 +18,7 @@ from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
-from crawler.feeds import FeedError, feed_links, sitemap_entries
+from crawler.feeds import FeedError, feed_links, iter_sitemap
 from crawler.items import PageItem
 from crawler.outlets import Outlet, OutletConfigError, load_outlets
 
@@ -93,18 +93,17 @@ class NewsSpider(scrapy.Spider):
             yield self.article(response.urljoin(link))
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        try:
-            kind, locations = sitemap_entries(response.body)
+        try:  # streamed: a sitemap of millions of entries never sits in memory as a list
+            kind, locations = iter_sitemap(response.body)
+            for loc in locations:
+                self.crawler.stats.inc_value("arshif/links/sitemap")
+                if kind == "sitemapindex":
+                    yield self._listing(response.urljoin(loc), self.parse_sitemap)
+                else:
+                    yield self.article(response.urljoin(loc))
         except FeedError as exc:
             self._count("error/sitemap")
             self.logger.warning("Sitemap %s unreadable: %s", response.url, exc)
-            return
-        self.crawler.stats.inc_value("arshif/links/sitemap", len(locations))
-        for loc in locations:
-            if kind == "sitemapindex":
-                yield self._listing(response.urljoin(loc), self.parse_sitemap)
-            else:
-                yield self.article(response.urljoin(loc))
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         if not isinstance(response, HtmlResponse):
