@@ -112,9 +112,8 @@ def _extract_in_worker(
     return extract_article(body, url, header_encoding=header_encoding, options=options)
 
 
-class RecordPipeline:
-    """Turns extracted fields into the archive record (`item.article`), or drops the page
-    with its reason, recording it as seen so the next crawl does not fetch it again."""
+class _ArchiveStage:
+    """A pipeline stage with its own connection to the archive, open while the spider runs."""
 
     def __init__(self, crawler: Crawler, db_path: Path) -> None:
         self.crawler = crawler
@@ -131,6 +130,11 @@ class RecordPipeline:
     def close_spider(self) -> None:
         if self.archive is not None:
             self.archive.close()
+
+
+class RecordPipeline(_ArchiveStage):
+    """Turns extracted fields into the archive record (`item.article`), or drops the page
+    with its reason, recording it as seen so the next crawl does not fetch it again."""
 
     def process_item(self, item: PageItem) -> PageItem:
         assert self.archive is not None
@@ -153,24 +157,8 @@ class RecordPipeline:
         return item
 
 
-class ArchivePipeline:
+class ArchivePipeline(_ArchiveStage):
     """Writes the article row, idempotent by id; the outbox then feeds the search index."""
-
-    def __init__(self, crawler: Crawler, db_path: Path) -> None:
-        self.crawler = crawler
-        self.db_path = db_path
-        self.archive: Archive | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler, archive_path(_home(crawler)))
-
-    def open_spider(self) -> None:
-        self.archive = Archive(self.db_path)
-
-    def close_spider(self) -> None:
-        if self.archive is not None:
-            self.archive.close()
 
     def process_item(self, item: PageItem) -> PageItem:
         assert self.archive is not None and item.article is not None
