@@ -416,14 +416,20 @@ def cmd_similar(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_dedup(args: argparse.Namespace) -> int:
-    from indexer.dedup_file import RecordError, dedup_jsonl
-
+def _jsonl_paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    """The input and output of a JSONL dataset command, checked before any work."""
     source, target = Path(args.input), Path(args.output)
     if not source.is_file():
         raise UserError(f"cannot read {source}: no such file; give a JSONL file of records")
     if target.resolve() == source.resolve():
         raise UserError("write the output to another file than the input (-o OUT.jsonl)")
+    return source, target
+
+
+def cmd_dedup(args: argparse.Namespace) -> int:
+    from indexer.dedup_file import RecordError, dedup_jsonl
+
+    source, target = _jsonl_paths(args)
     try:
         with _progress("dedup", source.stat().st_size, enabled=not args.no_progress) as advance:
             report = dedup_jsonl(source, target, progress=advance)
@@ -642,11 +648,7 @@ def _topics_tag(args: argparse.Namespace, topics: Any) -> int:
 
     if not args.input or not args.output:
         raise UserError("usage: arshif topics tag IN.jsonl -o OUT.jsonl")
-    source, target = Path(args.input), Path(args.output)
-    if not source.is_file():
-        raise UserError(f"cannot read {source}: no such file; give a JSONL file of records")
-    if target.resolve() == source.resolve():
-        raise UserError("write the output to another file than the input (-o OUT.jsonl)")
+    source, target = _jsonl_paths(args)
     try:
         with _progress("tagging", source.stat().st_size, enabled=not args.no_progress) as advance:
             counts = tag_jsonl(source, target, topics, progress=advance)
