@@ -36,6 +36,7 @@ DUPEFILTER_CLASS = "crawler.dupefilter.MemoryDupeFilter"
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SkipArchivedMiddleware": 50,
+    "crawler.retry_after.RetryAfterMiddleware": 560,  # waits for Retry-After, then 550 retries
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.WarcPipeline": 100,

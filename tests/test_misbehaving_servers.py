@@ -1,0 +1,269 @@
+"""Misbehaving servers (issue #8): a hostile outlet on 127.0.0.1 whose pages time out, drop
+the connection, answer 503 or 429 before succeeding, loop redirects, send a gzip bomb, never
+end or exceed the size limit. The real `arshif crawl` must finish, archive every reachable
+article, skip the rest and count each failure by kind in the crawl run."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import http.server
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from arshif.config import archive_path
+from crawler.retry_after import retry_after_seconds
+from crawler.sample_server import load_manifest, sample_site_dir
+from indexer.archive import Archive
+from tests.conftest import run_arshif
+
+PLACEHOLDER = b"__BASE_URL__"
+GOOD = [f"/good/{n}.html" for n in range(8)]
+FLAKY_503 = "/flaky-503.html"  # 503 once, then the page
+LIMITED_429 = "/limited-429.html"  # 429 with Retry-After once, then the page
+REACHABLE = [*GOOD, FLAKY_503, LIMITED_429]
+SLOW = "/slow.html"
+DROPPED = "/dropped.html"
+LOOP = "/loop.html"
+BOMB = "/bomb.html"
+ENDLESS = "/endless.html"
+HUGE = "/huge.html"
+HOSTILE = [SLOW, DROPPED, LOOP, BOMB, ENDLESS, HUGE]
+TIMEOUT_S = 2
+MAXSIZE = 2_000_000
+BOMB_BODY = gzip.compress(b"\0" * (60 * 1024 * 1024), 9)  # ~60 KB, 60 MB unpacked
+
+
+def _pages() -> dict[str, bytes]:
+    """Real sample articles under new URLs, one per reachable path (placeholder kept)."""
+    manifest = load_manifest()
+    chosen = [a for a in manifest["articles"] if a["kind"] in ("arabic", "english", "cp1256")]
+    chosen += [a for a in manifest["articles"] if a["kind"] == "seed"][:1]
+    assert len(chosen) >= len(REACHABLE)
+    pages = {}
+    for path, article in zip(REACHABLE, chosen, strict=False):
+        raw = (sample_site_dir() / article["path"].lstrip("/")).read_bytes()
+        pages[path] = raw.replace(article["path"].encode(), path.encode())
+    return pages
+
+
+class HostileServer:
+    def __init__(self, feed: list[str] | None = None, retry_after: int = 1) -> None:
+        self.pages = _pages()
+        self.feed = feed or REACHABLE + HOSTILE
+        self.retry_after = retry_after
+        self.log: list[tuple[str, float]] = []
+        self.hits: dict[str, int] = {}
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                path = self.path.split("?")[0]
+                with outer.lock:
+                    outer.log.append((self.path, time.monotonic()))
+                    outer.hits[path] = outer.hits.get(path, 0) + 1
+                    hit = outer.hits[path]
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    outer.handle(self, path, hit)
+
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # clients hanging up on hostile pages is the point
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.block_on_close = False
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def times(self, path: str) -> list[float]:
+        return [t for p, t in self.log if p.split("?")[0] == path]
+
+    def handle(self, h: http.server.BaseHTTPRequestHandler, path: str, hit: int) -> None:
+        base = self.base_url.encode()
+        if path == "/robots.txt":
+            return self.send(h, 200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
+        if path == "/rss.xml":
+            items = "".join(
+                f"<item><title>{p}</title><link>{self.base_url}{p}</link></item>" for p in self.feed
+            )
+            rss = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}'
+            return self.send(h, 200, (rss + "</channel></rss>").encode(), "application/rss+xml")
+        if path == FLAKY_503 and hit == 1:
+            return self.send(h, 503, b"busy", "text/plain")
+        if path == LIMITED_429 and hit == 1:
+            return self.send(
+                h, 429, b"slow down", "text/plain", {"Retry-After": str(self.retry_after)}
+            )
+        if path in self.pages:
+            body = self.pages[path].replace(PLACEHOLDER, base)
+            charset = "windows-1256" if b"windows-1256" in body[:2000].lower() else "utf-8"
+            return self.send(h, 200, body, f"text/html; charset={charset}")
+        if path == SLOW:
+            time.sleep(TIMEOUT_S * 2)
+            return self.send(h, 200, b"<html><body>too late</body></html>", "text/html")
+        if path == DROPPED:
+            h.send_response(200)
+            h.send_header("Content-Type", "text/html")
+            h.send_header("Content-Length", "100000")
+            h.end_headers()
+            h.wfile.write(b"<html><body>" + b"x" * 1000)
+            h.wfile.flush()
+            h.close_connection = True
+            return None
+        if path == LOOP:  # a new URL each time, so only the redirect limit stops it
+            h.send_response(302)
+            h.send_header("Location", f"{LOOP}?n={hit}")
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return None
+        if path == BOMB:
+            return self.send(h, 200, BOMB_BODY, "text/html", {"Content-Encoding": "gzip"})
+        if path == ENDLESS:
+            h.send_response(200)
+            h.send_header("Content-Type", "text/html")
+            h.send_header("Transfer-Encoding", "chunked")
+            h.end_headers()
+            chunk = b"<p>" + b"y" * 65536 + b"</p>"
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                h.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                h.wfile.flush()
+            h.close_connection = True
+            return None
+        if path == HUGE:
+            body = b"<html><body>" + b"z" * (MAXSIZE + 1_000_000) + b"</body></html>"
+            return self.send(h, 200, body, "text/html")
+        return self.send(h, 404, b"not found", "text/plain")
+
+    @staticmethod
+    def send(
+        h: http.server.BaseHTTPRequestHandler,
+        status: int,
+        body: bytes,
+        ctype: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        h.send_response(status)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            h.send_header(name, value)
+        h.end_headers()
+        h.wfile.write(body)
+
+    def __enter__(self) -> HostileServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileServer]:
+    with HostileServer() as srv:
+        yield srv
+
+
+def outlets_file(tmp_path: Path, base_url: str) -> Path:
+    path = tmp_path / "outlets.yaml"
+    path.write_text(
+        "outlets:\n"
+        "  - id: hostile\n"
+        '    name: "hostile test outlet"\n'
+        "    language: ar\n"
+        f'    base_url: "{base_url}"\n'
+        '    feeds: ["/rss.xml"]\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_crawl_survives_misbehaving_servers(tmp_path: Path, home: Path, hostile) -> None:
+    settings = {
+        "DOWNLOAD_TIMEOUT": TIMEOUT_S,
+        "DOWNLOAD_MAXSIZE": MAXSIZE,
+        "DOWNLOAD_WARNSIZE": 0,
+        "RETRY_TIMES": 2,
+        "DOWNLOAD_DELAY": 0,
+        "AUTOTHROTTLE_ENABLED": False,
+        "ARSHIF_EXTRACT_WORKERS": 1,
+    }
+    sets = [arg for k, v in settings.items() for arg in ("--set", f"{k}={v}")]
+    started = time.monotonic()
+    result = run_arshif(
+        home, "crawl", "hostile", "--outlets", str(outlets_file(tmp_path, hostile.base_url)),
+        *sets, timeout=90,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert elapsed < 60, f"crawl took {elapsed:.0f} s"
+
+    with Archive(archive_path(home)) as archive:
+        urls = {a.url.removeprefix(hostile.base_url) for a in archive.iter_articles()}
+        (run,) = archive.runs()
+    assert urls == set(REACHABLE), result.stderr[-3000:]
+    assert run["status"] == "finished"
+    errors = run["errors"]
+
+    # Timeouts and dropped connections are retried (RETRY_TIMES=2), the size limits are not.
+    assert hostile.hits[SLOW] == 3 and hostile.hits[DROPPED] == 3, hostile.hits
+    assert hostile.hits[HUGE] == hostile.hits[ENDLESS] == hostile.hits[BOMB] == 1, hostile.hits
+    assert hostile.hits[LOOP] == 6, "the redirect limit (5) ends the loop"
+    assert hostile.hits[FLAKY_503] == hostile.hits[LIMITED_429] == 2, hostile.hits
+    # Counted by kind: Scrapy's exception count per attempt, plus the spider's final failure.
+    assert errors.get("DownloadTimeoutError") == 3 + 1, errors  # slow page
+    assert errors.get("ResponseDataLossError") == 3 + 1, errors  # connection dropped mid-body
+    assert errors.get("DownloadCancelledError") == 2 * (1 + 1), errors  # huge + endless
+    assert "http_503" not in errors and "http_429" not in errors, errors
+    # The gzip bomb and the redirect loop end in IgnoreRequest (Scrapy's decompression size
+    # check, RedirectMiddleware's limit), which the spider treats as a deliberate skip.
+    assert set(errors) == {
+        "DownloadTimeoutError",
+        "ResponseDataLossError",
+        "DownloadCancelledError",
+    }
+    assert "exceeded DOWNLOAD_MAXSIZE (2000000 B) during decompression" in result.stderr
+
+    # Retry-After: 1 was honoured before the second request.
+    first, second = hostile.times(LIMITED_429)
+    assert second - first >= 1.0
+
+
+@pytest.mark.parametrize(("cap", "waits"), [(60, True), (0, False)])
+def test_retry_after_delays_the_retry(tmp_path: Path, home: Path, cap: int, waits: bool) -> None:
+    """Alone in its feed, the 429 page is retried at once unless Retry-After is honoured
+    (up to ARSHIF_RETRY_AFTER_MAX seconds)."""
+    with HostileServer(feed=[LIMITED_429], retry_after=2) as srv:
+        result = run_arshif(
+            home, "crawl", "hostile", "--outlets", str(outlets_file(tmp_path, srv.base_url)),
+            "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False",
+            "--set", f"ARSHIF_RETRY_AFTER_MAX={cap}", "--set", "ARSHIF_EXTRACT_WORKERS=1",
+            timeout=60,
+        )  # fmt: skip
+        first, second = srv.times(LIMITED_429)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (second - first >= 2.0) is waits, second - first
+    with Archive(archive_path(home)) as archive:
+        assert [a.url for a in archive.iter_articles()] == [srv.base_url + LIMITED_429]
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [(b"1", 1.0), ("120", 120.0), (None, None), (b"soon", None),
+     ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+)  # fmt: skip
+def test_retry_after_header_values(value, seconds) -> None:
+    assert retry_after_seconds(value) == seconds
