@@ -33,9 +33,7 @@ class TopicsPipeline:
         article = item.article
         if article is None:
             return item
-        article.topics = self.topics.tag(
-            article.title, article.text or article.lead, article.published
-        )
+        article.topics = self.topics.tag_article(article)
         stats = self.crawler.stats
         for topic in article.topics:
             stats.inc_value(f"arshif/topics/{topic}")

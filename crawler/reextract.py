@@ -82,9 +82,7 @@ def reextract(
             )
             dedup.place(article)  # fresh fields would otherwise lose cluster and story
             if topics is not None:
-                article.topics = topics.tag(
-                    article.title, article.text or article.lead, article.published
-                )
+                article.topics = topics.tag_article(article)
             if archive.upsert(article):
                 report.new += 1
             else:

@@ -52,7 +52,7 @@ def retag(
 
     stamp = now()
     for article in archive.iter_articles(batch=BATCH):
-        found = topics.tag(article.title, article.text or article.lead, article.published, chosen)
+        found = topics.tag_article(article, chosen)
         kept = [t for t in article.topics if chosen is not None and t not in chosen]
         new = kept + [t for t in found if t not in kept]
         report.articles += 1

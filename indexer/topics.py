@@ -33,6 +33,7 @@ from typing import Any
 import yaml
 
 from arshif.arabic import normalize, tokens
+from arshif.record import Article
 
 SHIPPED = Path(__file__).with_name("topic_rules")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -334,6 +335,12 @@ class Topics:
                 f"unknown topic {', '.join(unknown)}; known: {', '.join(sorted(self.topics))}"
             )
         return [self.topics[t] for t in only]
+
+    def tag_article(self, article: Article, only: Iterable[str] | None = None) -> list[str]:
+        """`tag` an archive record: its text, or its lead where no text was extracted.
+
+        One rule for every path that tags records (crawl, re-extraction, retag)."""
+        return self.tag(article.title, article.text or article.lead, article.published, only)
 
     def tag(
         self,
