@@ -285,12 +285,18 @@ class Archive:
         if batch < 1:
             raise ValueError(f"batch must be at least 1, got {batch}")
         where, params = (filters or Filters()).where("a")
+        yield from self.keyset_articles(f"FROM articles a WHERE {where}", params, batch)
+
+    def keyset_articles(
+        self, from_where: str, params: Sequence[Any], batch: int = 500
+    ) -> Iterator[Article]:
+        """Articles selected by `FROM … WHERE …` (the articles table aliased `a`), in archive
+        order, read in keyset pages by rowid; shared by filtered listings and search exports."""
         last = 0
         while True:
             rows = self._conn.execute(
-                f"SELECT a.pk, {ARTICLE_COLUMNS} FROM articles a "
-                f"WHERE a.pk > ? AND {where} ORDER BY a.pk LIMIT ?",
-                [last, *params, batch],
+                f"SELECT a.pk, {ARTICLE_COLUMNS} {from_where} AND a.pk > ? ORDER BY a.pk LIMIT ?",
+                [*params, last, batch],
             ).fetchall()
             for row in rows:
                 yield row_to_article(row[1:])

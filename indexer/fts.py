@@ -16,7 +16,7 @@ from typing import Any
 
 from arshif.arabic import analyze, tokens
 from arshif.record import Article
-from indexer.archive import ARTICLE_COLUMNS, Archive, row_to_article
+from indexer.archive import Archive
 from indexer.filters import Filters
 from indexer.search import Hit, ParsedQuery, SearchQuery, SearchResult, parse_query
 from indexer.snippets import snippet
@@ -193,14 +193,4 @@ class SqliteIndex:
         """Every article matching the query, in archive order and constant memory (keyset
         pages by rowid), for exports of a search."""
         sql, params = self._from_where(parse_query(text), filters or Filters())
-        last = 0
-        while True:
-            rows = self.archive.db.execute(
-                f"SELECT a.pk, {ARTICLE_COLUMNS} {sql} AND a.pk > ? ORDER BY a.pk LIMIT ?",
-                [*params, last, batch],
-            ).fetchall()
-            for row in rows:
-                yield row_to_article(row[1:])
-            if len(rows) < batch:
-                return
-            last = rows[-1][0]
+        yield from self.archive.keyset_articles(sql, params, batch)
