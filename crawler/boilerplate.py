@@ -35,6 +35,8 @@ _HINT_COMPOUND = re.compile(
     r"|most[-_]?(?:read|popular|viewed)|you[-_]?may|recommend",
     re.IGNORECASE,
 )
+# A photo gallery's captions are its text: kept when `prune(keep_captions=True)`.
+_CAPTION_TOKENS = frozenset({"caption", "captions", "figcaption"})
 _SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])")
 _PROTECTED = frozenset({"html", "body", "main", "article", "head"})
 _DROP_TAGS = ("figcaption",)
@@ -44,18 +46,19 @@ _PROMPT_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "p", "div", "span", "str
 _WRAPPER_SHARE = 0.4
 
 
-def _hinted(el: HtmlElement) -> bool:
-    return any(_hint(el.get(attr)) for attr in ("class", "id"))
+def _hinted(el: HtmlElement, keep_captions: bool = False) -> bool:
+    return any(_hint(el.get(attr), keep_captions) for attr in ("class", "id"))
 
 
 @lru_cache(maxsize=4096)
-def _hint(value: str | None) -> bool:
+def _hint(value: str | None, keep_captions: bool = False) -> bool:
     """Whether a class or id value names a widget; cached, as pages repeat their classes."""
     if not value:
         return False
     if _HINT_COMPOUND.search(value):
         return True
-    return any(t.lower() in _HINT_TOKENS for t in _SPLIT.split(value) if t)
+    hints = _HINT_TOKENS - _CAPTION_TOKENS if keep_captions else _HINT_TOKENS
+    return any(t.lower() in hints for t in _SPLIT.split(value) if t)
 
 
 def _link_share(el: HtmlElement) -> float:
@@ -88,8 +91,10 @@ def _drop(el: HtmlElement) -> None:
     parent.remove(el)
 
 
-def prune(tree: HtmlElement) -> None:
-    """Remove widget elements and prompt-headed link lists from `tree`, in place."""
+def prune(tree: HtmlElement, *, keep_captions: bool = False) -> None:
+    """Remove widget elements and prompt-headed link lists from `tree`, in place.
+    `keep_captions` keeps photo captions, as paragraphs (a gallery's text); photo credits
+    still go."""
     body = tree.find(".//body")
     if body is None:
         body = tree
@@ -98,7 +103,8 @@ def prune(tree: HtmlElement) -> None:
     for el in body.iter():
         if not isinstance(el.tag, str):
             continue
-        if (el.tag in _DROP_TAGS or _hinted(el)) and _removable(el, page_chars):
+        dropped_tag = el.tag in _DROP_TAGS and not keep_captions
+        if (dropped_tag or _hinted(el, keep_captions)) and _removable(el, page_chars):
             doomed.append(el)
         elif el.tag in _PROMPT_TAGS and len(el) <= 3 and all(len(child) == 0 for child in el):
             text = el.text_content()
@@ -107,6 +113,9 @@ def prune(tree: HtmlElement) -> None:
     for el in doomed:
         if el.getparent() is not None and not any(a in doomed for a in el.iterancestors()):
             _drop(el)
+    if keep_captions:  # extractors skip figures; a gallery's captions are its paragraphs
+        for el in body.iter("figure", "figcaption"):
+            el.tag = "p" if el.tag == "figcaption" else "div"
 
 
 def _prompt_block(prompt: HtmlElement, page_chars: int) -> list[HtmlElement]:
@@ -132,6 +141,7 @@ _RELATED = re.compile(
     r"^(?:(?:اقرا|اقري|طالع|شاهد|اطلع|تابع)\s+(?:ايضا|كذلك|المزيد)"
     r"|(?:اخبار|مواضيع|موضوعات|مقالات|قصص)\s+(?:ذات\s+صله|متعلقه|مرتبطه|اخري)"
     r"|ذات\s+صله|قد\s+(?:يهمك|يعجبك)(?:\s+ايضا)?|الاكثر\s+(?:قراءه|مشاهده|تداولا)"
+    r"|المزيد\s+(?:حول|عن)\s+(?:هذه|هذا)\s+(?:القصه|الموضوع|الخبر|الملف)"
     r"|read\s+(?:also|more)|see\s+also|related)(?!\w)"
 )
 _TAGS = re.compile(
@@ -186,6 +196,10 @@ _STAMP_WORDS = frozenset(
 )
 _RELATIVE_TIME = re.compile(
     r"^منذ\s+\d+\s+(?:ثانيه|ثواني|دقيقه|دقيقتين|دقائق|ساعه|ساعتين|ساعات|يوم|يومين|ايام|اسبوع|اسابيع)$"
+)
+# «لمزيد من أخبار المحافظات اضغط هنا»: a link line closing the article.
+_CLICK_HERE = re.compile(
+    r"^(?:للمزيد|لمزيد|لمتابعه|لقراءه|لمشاهده|للاطلاع)(?!\w).*(?:اضغط|انقر|اضغطوا)\s+هنا\W*$"
 )
 _DISCLAIMER = re.compile(
     r"لا\s+(?:تعبر|يعبر|تعكس|يعكس)(?:\s+بالضروره)?\s+عن\s+راي|تعبر\s+عن\s+راي\s+(?:كاتبها|اصحابها|صاحبها)"
@@ -263,6 +277,7 @@ def _boilerplate(line: str, lowered: str, shape: str) -> bool:
         )
         or _COMMENTS_HEADING.match(shape) is not None
         or (_COMMENTS_PROMPT.match(shape) is not None and n <= 12)
+        or (_CLICK_HERE.match(shape) is not None and n <= 15)
         or (_COPYRIGHT.search(lowered) is not None and (n <= 12 or "©" in line))
         or (line.lstrip().startswith(("©", "(c)", "(C)")))
         or ("©" in line and n <= 12)

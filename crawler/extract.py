@@ -136,7 +136,8 @@ def _extract(
     objects, metas = json_ld(tree), meta_values(tree)
     _drop_selected(tree, options.drop_selectors)
     _unwrap_layout_tables(tree)
-    prune(tree)
+    # A page that says it is a photo gallery has its captions for text.
+    prune(tree, keep_captions=page_type(url, objects, metas, "", {}) == GALLERY)
     text = _body_text(tree, meta["title"], meta.pop("_article_body"))
     kind = page_type(url, objects, metas, text, links)
     if kind == LISTING:

@@ -57,6 +57,9 @@ from crawler.boilerplate import clean_text, is_boilerplate, prune
         "١٥ صفر ١٤٤٤ هـ - ١١ سبتمبر ٢٠٢٢ م",
         "منذ 3 ساعات",
         "الصفحة الرئيسية | فيديو | الشرق الأوسط | العالم | اقتصاد",
+        "المزيد حول هذه القصة",
+        "لمزيد من أخبار المحافظات اضغط هنا",
+        "للمزيد من التفاصيل انقر هنا",
         "إعلان",
         "/",
     ],
@@ -82,6 +85,8 @@ def test_boilerplate_lines(line: str) -> None:
         "موسكو-أ ف ب",
         'علاقة "بلا حدود"',
         "المصدر الدبلوماسي قال إن الرئيسين سيناقشان إمدادات الغاز.",
+        "للمزيد من التفاصيل حول شروط التقديم، يمكن للمواطنين زيارة مكاتب البريد في المحافظات.",
+        "وقال المحافظ إن المزيد حول هذه القصة سيعلن خلال المؤتمر الصحفي غدا.",
     ],
 )
 def test_article_sentences_stay(line: str) -> None:
@@ -173,6 +178,18 @@ def test_prune_keeps_the_article_wrapper(wrapper: str) -> None:
     text = tree.text_content()
     assert text.count("نص الخبر الطويل") == 20
     assert "فيسبوك" not in text
+
+
+def test_prune_keeps_a_gallerys_captions_as_paragraphs_when_asked() -> None:
+    figure = (
+        '<figure><img src="a.jpg"><figcaption class="caption">صورة القمة'
+        '<span class="photo-credit">تصوير فلان</span></figcaption></figure>'
+    )
+    tree = _tree(ARTICLE + figure)
+    prune(tree, keep_captions=True)
+    (caption,) = tree.xpath("//p")[1:]
+    assert caption.text_content() == "صورة القمة"
+    assert not tree.xpath("//figure | //figcaption") and "فلان" not in tree.text_content()
 
 
 def test_prune_removes_a_link_list_larger_than_the_article() -> None:

@@ -291,11 +291,13 @@ def test_sample_site_article(entry: dict) -> None:
     page = (MANIFEST.parent / entry["path"].lstrip("/")).read_bytes()
     page = page.replace(b"__BASE_URL__", base.encode())
     url = base + entry["path"]
-    if entry["kind"] == "broken":
-        with pytest.raises(ExtractionError):
+    if entry["skip_reason"]:
+        with pytest.raises(ExtractionError) as info:
             extract_article(page, url)
+        assert info.value.reason == entry["skip_reason"]
         return
     record = extract_article(page, url)
+    assert record["page_type"] == entry["page_type"]
     body = entry["body"]  # a caption printed twice is kept once, by design
     body = [p for i, p in enumerate(body) if not i or p != body[i - 1]]
     recall, precision = _score(record["text"], body)

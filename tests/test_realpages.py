@@ -9,18 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from bench.extraction import REALPAGES, bare, gold_for, ours, text_f1
+from bench.extraction import REALPAGES, _tokens, bare, gold_for, missed_words, ours, text_f1
 
 pytestmark = pytest.mark.skipif(
     not (REALPAGES / "MANIFEST.tsv").exists(), reason=f"{REALPAGES} not present"
 )
 
 # Per page: (minimum precision, minimum recall). The Youm7 reference text also holds the
-# headline (kept in `title`, not `text`), photo captions and video-player strings, which
-# Arshif leaves out on purpose; its recall ceiling is about 0.75.
+# headline (30 words, kept in `title`, not `text`), photo captions (17, boilerplate as in
+# the sample outlet's manifest) and a rendered video player's controls (61): Arshif's
+# recall ceiling there is 0.740 (it is there), and `test_no_article_words_are_lost` checks
+# that what it misses is one of those, up to 1% of the reference.
 TEXT_FLOORS = {
-    "newspaper4k_cnn_arabic_2013": (0.97, 0.97),
-    "magichtml_youm7_1": (0.97, 0.72),
+    "newspaper4k_cnn_arabic_2013": (0.99, 0.99),
+    "magichtml_youm7_1": (0.99, 0.73),
 }
 
 
@@ -54,6 +56,16 @@ def test_text_precision_and_recall(pages: dict, name: str, floors: tuple[float, 
     path, gold = pages[name]
     precision, recall, _ = text_f1(ours(path.read_bytes(), gold["url"])["text"], gold["text"])
     assert precision >= floors[0] and recall >= floors[1], (precision, recall)
+
+
+def test_no_article_words_are_lost(pages: dict) -> None:
+    """What Arshif leaves out of a reference text is its headline, photo captions or
+    player strings, never the article's own words (at most 1% of the reference)."""
+    for name, (path, gold) in pages.items():
+        if gold["kind"] == "text":
+            html = path.read_bytes()
+            counts = missed_words(html, ours(html, gold["url"]), gold["text"])
+            assert counts["other"] <= 0.01 * sum(_tokens(gold["text"]).values()), (name, counts)
 
 
 def test_every_known_date_is_right(pages: dict) -> None:

@@ -134,7 +134,7 @@ def add_article(site: Path, manifest: dict, new_path: str) -> None:
 
 
 def good(manifest: dict) -> set[str]:
-    return {a["path"] for a in manifest["articles"] if a["kind"] != "broken"}
+    return {a["path"] for a in manifest["articles"] if not a["skip_reason"]}
 
 
 def stop(proc: subprocess.Popen[bytes], log: Path) -> str:
