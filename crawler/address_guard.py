@@ -1,0 +1,165 @@
+"""Keep the crawler off private networks: a downloader middleware that refuses requests to
+hosts resolving to private, loopback, link-local, shared, reserved, multicast or unspecified
+addresses, and to cloud metadata services.
+
+A page of an outlet (a link, a redirect, a sitemap entry) could otherwise point the crawler
+at the machine it runs on or at the network behind it. Two things lift the rule:
+
+- the outlet's own configuration: a request to exactly a host and port that its base_url,
+  feeds, sitemaps or start pages name is allowed (so an outlet served on 127.0.0.1, like the
+  bundled sample, works with no setting);
+- ARSHIF_ALLOW_PRIVATE_ADDRESSES = True, for crawls of mirrors and test servers on a private
+  network.
+
+Every request passes here, redirect targets too: RedirectMiddleware hands a redirect back to
+the engine, which sends it through the downloader middlewares again before it is fetched.
+Host names are looked up in a thread (not blocking the reactor) once per crawl; a name that
+does not resolve is let through, as the download then fails on its own.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+from typing import Self
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.threads import deferToThread
+
+logger = logging.getLogger(__name__)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata.goog"})
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
+)
+SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT (RFC 6598)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+STAT = "arshif/skip/private_address"
+
+
+def address_kind(ip: IPAddress) -> str | None:
+    """Why an address is off limits ('loopback', 'private', ...), or None for a public one."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip in METADATA_ADDRESSES:
+        return "cloud metadata"
+    checks = (
+        ("unspecified", ip.is_unspecified),
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("shared", isinstance(ip, ipaddress.IPv4Address) and ip in SHARED),
+        ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
+        ("reserved", not ip.is_global),  # documentation, benchmarking, ... ranges
+    )
+    return next((kind for kind, hit in checks if hit), None)
+
+
+def host_kind(host: str) -> str | None:
+    """address_kind of an IP literal or a metadata host name; None for other names."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host in METADATA_HOSTS:
+        return "cloud metadata"
+    try:
+        return address_kind(ipaddress.ip_address(host.split("%", 1)[0]))
+    except ValueError:
+        return None
+
+
+def _resolve(host: str, port: int) -> list[IPAddress]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return []
+    found: list[IPAddress] = []
+    for info in infos:
+        try:
+            found.append(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]))
+        except ValueError:
+            continue
+    return found
+
+
+def _endpoint(scheme: str, host: str | None, port: int | None) -> tuple[str, int]:
+    return (host or "").lower(), port or DEFAULT_PORTS.get(scheme, 0)
+
+
+class AddressGuardMiddleware:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.configured: set[tuple[str, int]] | None = None
+        self.verdicts: dict[str, str | None] = {}  # host -> why refused (None: allowed)
+        self.warned: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if crawler.settings.getbool("ARSHIF_ALLOW_PRIVATE_ADDRESSES"):
+            raise NotConfigured("ARSHIF_ALLOW_PRIVATE_ADDRESSES: private addresses allowed")
+        mw = cls(crawler)
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        return mw
+
+    def spider_opened(self) -> None:
+        self.configured = self._configured_endpoints()
+
+    def _configured_endpoints(self) -> set[tuple[str, int]]:
+        """Host and port of every URL the outlet's configuration names."""
+        outlet = getattr(self.crawler.spider, "outlet", None)
+        if outlet is None:
+            return set()
+        urls = [outlet.url(u) for u in (*outlet.feeds, *outlet.sitemaps, *outlet.start_pages)]
+        if outlet.base_url:
+            urls.append(outlet.base_url)
+        found = set()
+        for url in urls:
+            parts = urlparse_cached(Request(url))
+            found.add(_endpoint(parts.scheme, parts.hostname, parts.port))
+        return found
+
+    async def process_request(self, request: Request) -> None:
+        parts = urlparse_cached(request)
+        if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+            return None
+        if self.configured is None:
+            self.configured = self._configured_endpoints()
+        host, port = _endpoint(parts.scheme, parts.hostname, parts.port)
+        if (host, port) in self.configured:
+            return None
+        if host not in self.verdicts:
+            self.verdicts[host] = await self._verdict(host, port)
+        why = self.verdicts[host]
+        if why is None:
+            return None
+        self.crawler.stats.inc_value(STAT)
+        level = logging.WARNING if host not in self.warned else logging.DEBUG
+        self.warned.add(host)
+        logger.log(
+            level,
+            "Not fetching %s: %s is a %s address (not named by the outlet's configuration; "
+            "ARSHIF_ALLOW_PRIVATE_ADDRESSES=True allows it)",
+            request.url,
+            host,
+            why,
+        )
+        raise IgnoreRequest(f"{host} is a {why} address")
+
+    async def _verdict(self, host: str, port: int) -> str | None:
+        literal = host_kind(host)
+        if literal is not None:
+            return literal
+        try:
+            ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+            return None  # a public IP literal
+        except ValueError:
+            pass
+        addresses = await maybe_deferred_to_future(deferToThread(_resolve, host, port))
+        # One bad address is enough: the download may connect to any of them.
+        return next((k for k in map(address_kind, addresses) if k is not None), None)
