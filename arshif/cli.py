@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from arshif import __version__
 from arshif.config import archive_path, data_dir
+from arshif.credentials import SecretError, has_secret
+from arshif.storage import StorageError, check_writable, storage_message
 
 console = Console()
 err_console = Console(stderr=True)
@@ -68,7 +70,7 @@ def _progress(
 def _backend_name(args: argparse.Namespace) -> str:
     """--backend, else elasticsearch when ARSHIF_ES_URL is set, else the embedded index."""
     chosen = getattr(args, "backend", None)
-    return chosen or ("elasticsearch" if os.environ.get("ARSHIF_ES_URL") else "sqlite")
+    return chosen or ("elasticsearch" if has_secret("ARSHIF_ES_URL") else "sqlite")
 
 
 @contextmanager
@@ -116,6 +118,7 @@ def _filters(args: argparse.Namespace) -> Any:
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     from crawler.outlets import load_outlets
+    from crawler.pipelines import STORAGE_STAT
     from crawler.run import crawl
 
     outlets = load_outlets(args.outlets)
@@ -131,6 +134,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         if not sep or not name.strip():
             raise UserError(f"--set takes NAME=VALUE, not '{item}'")
         overrides[name.strip()] = value
+    # A read-only or full data folder stops here, before any page is fetched.
+    check_writable(_home(args), "warc", "jobs")
+    with _archive(args, must_exist=False):
+        pass
     try:
         stats = crawl(
             ids, _home(args), base_url=args.base_url, outlets_path=args.outlets, **overrides
@@ -138,6 +145,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     _print_crawl_summary(stats)
+    stopped = [s[STORAGE_STAT] for s in stats.values() if s.get(STORAGE_STAT)]
+    if stopped:
+        raise StorageError(stopped[0])
     broken = [oid for oid, s in stats.items() if "finish_reason" not in s]
     if broken:
         raise UserError(f"the crawl of {', '.join(broken)} did not run; see the log above")
@@ -257,7 +267,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             card = build_card(Path(args.output), args.format, counts, filters, args.query, topics)
             card_json, card_md = write_card(card, Path(args.output))
         except (ValueError, OSError) as exc:
-            raise UserError(f"export failed: {exc}") from exc
+            where = Path(args.output).resolve().parent
+            message = storage_message(exc, where, data=False) or f"export failed: {exc}"
+            raise UserError(message) from exc
     console.print(f"Exported {count} articles to {args.output} ({args.format})")
     console.print(f"Dataset card: {card_md} and {card_json}", highlight=False)
     return 0
@@ -489,7 +501,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "add --allow-remote (and set ARSHIF_WEB_TOKEN) if that is what you want"
             )
         if token is None:
-            raise UserError("serving beyond this machine needs a token: set ARSHIF_WEB_TOKEN")
+            raise UserError(
+                "serving beyond this machine needs a token: set ARSHIF_WEB_TOKEN "
+                "(or ARSHIF_WEB_TOKEN_FILE)"
+            )
     with _archive(args) as archive, _search_index(args, archive) as index:
         if archive.pending_count():
             index.drain(archive)
@@ -820,8 +835,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UserError, OutletConfigError, ArchiveError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+    except (UserError, OutletConfigError, ArchiveError, SecretError, StorageError) as exc:
+        cause = exc.__cause__ if isinstance(exc, ArchiveError) else None
+        message = (cause and storage_message(cause, _home(args))) or str(exc)
+        err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+        return 2
+    except (OSError, sqlite3.Error) as exc:
+        message = storage_message(exc, _home(args))  # a full or read-only data folder
+        if message is None:
+            raise
+        err_console.print(f"[bold red]error:[/] {message}", highlight=False)
         return 2
     except ExtractionError as exc:
         err_console.print(f"[bold red]error:[/] {exc.reason}", highlight=False)

@@ -30,12 +30,18 @@ REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
-# Requests already seen in this crawl are kept in memory only: a resumed crawl re-reads its
-# feeds and asks the archive (not a stale seen-file) what is still missing.
-DUPEFILTER_CLASS = "crawler.dupefilter.MemoryDupeFilter"
+# Requests already seen in this crawl go to a SQLite file of this run only (memory stays
+# flat): a resumed crawl re-reads its feeds and asks the archive (not a stale seen-file)
+# what is still missing.
+DUPEFILTER_CLASS = "crawler.dupefilter.DiskDupeFilter"
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's offsite filter lets dont_filter requests (listings, their redirects) leave.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.offsite.OutletOffsiteMiddleware": 50,
     "crawler.middlewares.SkipArchivedMiddleware": 50,
+    # Before robots.txt (100) and redirects (600): redirect targets come back through it.
+    "crawler.address_guard.AddressGuardMiddleware": 60,
     "crawler.retry_after.RetryAfterMiddleware": 560,  # waits for Retry-After, then 550 retries
 }
 ITEM_PIPELINES = {
@@ -50,6 +56,7 @@ EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
     "crawler.extensions.IndexOnClose": 600,
     "crawler.extensions.JobDirCleanup": 700,
+    "crawler.crawl_delay.CrawlDelay": 800,  # robots.txt Crawl-delay, floor under AutoThrottle
 }
 
 # Arshif's own settings (overridable with -s NAME=VALUE or from `arshif` options).
@@ -58,6 +65,8 @@ ARSHIF_OUTLETS = ""  # empty: ARSHIF_OUTLETS env or the shipped catalogue
 ARSHIF_REFRESH = False  # fetch articles again even when already archived
 ARSHIF_WARC_MAX_BYTES = 100 * 1024 * 1024
 ARSHIF_EXTRACT_WORKERS = 0  # 0: one extraction process per core; 1: extract in-process
+ARSHIF_COMMIT_ITEMS = 64  # archive writes grouped in one commit (crawler/archive_session.py)
+ARSHIF_COMMIT_SECONDS = 1.0  # ... or committed after this long, whichever comes first
 ARSHIF_INDEX_ON_CLOSE = True  # drain the outbox into the search index when the crawl ends
 ARSHIF_RUN_INFO: dict[str, str] = {}  # JSON kept with the crawl run (a scheduled run's id)
 ARSHIF_BACKEND = ""  # sqlite | elasticsearch; empty: elasticsearch when ARSHIF_ES_URL is set
@@ -65,6 +74,9 @@ ARSHIF_DEDUP = True  # near-duplicate clusters and stories (crawler/pipelines_de
 ARSHIF_DEDUP_STORIES = True  # off: near-duplicates only, each cluster its own story
 ARSHIF_TOPICS = ""  # topic rules folder or file; empty: ARSHIF_TOPICS env or the shipped ones
 ARSHIF_TOPICS_ENABLED = True  # tag articles with their topics (crawler/pipelines_topics.py)
+# Fetch private, loopback, link-local and metadata addresses that an outlet's pages lead to
+# (crawler/address_guard.py); the host:port its own configuration names is always allowed.
+ARSHIF_ALLOW_PRIVATE_ADDRESSES = False
 
 LOG_LEVEL = "INFO"
 # The pipeline that refuses a page logs it once with its reason; Scrapy's own drop message

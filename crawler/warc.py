@@ -7,6 +7,7 @@ so a crash can tear at most the last record.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from http.client import responses
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -61,8 +63,15 @@ class WarcStore:
             {"software": f"Arshif/{__version__}", "hostname": socket.gethostname(),
              "format": "WARC File Format 1.1"},
         )  # fmt: skip
-        self._writer.write_record(info)
-        self._file.flush()
+        try:
+            self._writer.write_record(info)
+            self._file.flush()
+        except OSError:
+            path = self.path
+            self._abandon(0)
+            with contextlib.suppress(OSError):
+                path.unlink()  # a file without a whole warcinfo record holds nothing
+            raise
 
     def write(
         self,
@@ -89,6 +98,15 @@ class WarcStore:
             warc_headers_dict={OUTLET_HEADER: outlet},
         )
         offset = self._file.tell()
+        try:
+            self._write_pair(url, response, request_headers)
+        except OSError:
+            self._abandon(offset)
+            raise
+        return self.path.name, offset
+
+    def _write_pair(self, url: str, response: Any, request_headers: dict[str, str]) -> None:
+        assert self._writer is not None and self._file is not None
         self._writer.write_record(response)
         request = self._writer.create_warc_record(
             url,
@@ -101,7 +119,21 @@ class WarcStore:
         )
         self._writer.write_record(request)
         self._file.flush()
-        return self.path.name, offset
+
+    def _abandon(self, offset: int) -> None:
+        """After a failed write (disk full, file size limit): cut the file back to its last
+        whole record, so no torn record is left behind, and start a new file next time."""
+        file, path = self._file, self.path
+        self._file = None
+        self._writer = None
+        if file is not None:
+            with contextlib.suppress(OSError):
+                file.close()  # the unwritten buffer is lost; the descriptor is closed
+        if path is not None:
+            try:
+                os.truncate(path, offset)
+            except OSError as exc:
+                logger.error("%s may end with a torn record at %d: %s", path, offset, exc)
 
     def close(self) -> None:
         if self._file is not None:

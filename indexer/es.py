@@ -28,12 +28,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import TransportError
 from elasticsearch import ApiError, AuthenticationException, Elasticsearch, helpers
 
+from arshif.credentials import SecretError, read_secret, redact_url
 from arshif.record import Article
 from indexer.archive import ARTICLE_COLUMNS, Archive, now, row_to_article
 from indexer.filters import Filters
@@ -42,6 +42,7 @@ from indexer.search import Hit, SearchQuery, SearchResult, parse_query
 from indexer.snippets import snippet
 
 DEFAULT_ALIAS = "arshif-articles"
+ES_SECRETS = ("ARSHIF_ES_URL", "ARSHIF_ES_API_KEY", "ARSHIF_ES_PASSWORD")  # or NAME_FILE
 TITLE_BOOST = 10
 MAX_WINDOW = 10_000  # Elasticsearch's default max_result_window: deeper pages use search_after
 FACET_SIZE = 20
@@ -56,17 +57,10 @@ class ESError(Exception):
     """Elasticsearch cannot be used; the message names the URL and says what to do."""
 
 
-def _safe_url(url: str) -> str:
-    """The URL without user:password, for messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 @dataclass(frozen=True)
 class ESConfig:
-    """Where and how to connect. Secrets are kept out of repr, so never logged."""
+    """Where and how to connect. Secrets are kept out of repr (URLs without user:password),
+    so never logged."""
 
     urls: tuple[str, ...]
     api_key: str | None = field(default=None, repr=False)
@@ -84,7 +78,12 @@ class ESConfig:
     def from_env(cls, env: Mapping[str, str] | None = None) -> ESConfig | None:
         """The configuration from `ARSHIF_ES_*` variables; None when ARSHIF_ES_URL is unset."""
         env = os.environ if env is None else env
-        urls = tuple(u.strip() for u in env.get("ARSHIF_ES_URL", "").split(",") if u.strip())
+        try:
+            secrets = {name: read_secret(name, env) for name in ES_SECRETS}
+        except SecretError as exc:
+            raise ESError(str(exc)) from None
+        raw_urls = secrets["ARSHIF_ES_URL"] or ""
+        urls = tuple(u.strip() for u in raw_urls.split(",") if u.strip())
         if not urls:
             return None
 
@@ -97,9 +96,9 @@ class ESConfig:
 
         return cls(
             urls=urls,
-            api_key=env.get("ARSHIF_ES_API_KEY") or None,
+            api_key=secrets["ARSHIF_ES_API_KEY"],
             user=env.get("ARSHIF_ES_USER") or None,
-            password=env.get("ARSHIF_ES_PASSWORD") or None,
+            password=secrets["ARSHIF_ES_PASSWORD"],
             ca_certs=env.get("ARSHIF_ES_CA_CERTS") or None,
             fingerprint=env.get("ARSHIF_ES_FINGERPRINT") or None,
             timeout=number("ARSHIF_ES_TIMEOUT", 30.0, float),
@@ -109,9 +108,16 @@ class ESConfig:
             alias=env.get("ARSHIF_ES_INDEX") or DEFAULT_ALIAS,
         )
 
+    def __repr__(self) -> str:
+        return (
+            f"ESConfig(urls={self.where!r}, user={self.user!r}, ca_certs={self.ca_certs!r}, "
+            f"timeout={self.timeout}, retries={self.retries}, alias={self.alias!r})"
+        )
+
     @property
     def where(self) -> str:
-        return ", ".join(_safe_url(u) for u in self.urls)
+        """The node URLs for messages, without user:password."""
+        return redact_url(", ".join(self.urls))
 
     def client(self) -> Elasticsearch:
         auth: dict[str, Any] = {}
@@ -307,7 +313,7 @@ class ElasticIndex:
             ) from None
         except (TransportError, ApiError) as exc:
             raise ESError(
-                f"Elasticsearch at {self.config.where} failed while {what}: {exc}"
+                f"Elasticsearch at {self.config.where} failed while {what}: {redact_url(str(exc))}"
             ) from None
 
     def template(self) -> dict[str, Any]:
@@ -458,7 +464,9 @@ class ElasticIndex:
                     "`arshif index` again once it is back"
                 ) from None
             except (TransportError, ApiError) as exc:
-                raise ESError(f"Elasticsearch at {self.config.where} failed: {exc}") from None
+                raise ESError(
+                    f"Elasticsearch at {self.config.where} failed: {redact_url(str(exc))}"
+                ) from None
             if done is None:
                 _acknowledge(archive, self.name, acked)
             else:

@@ -125,7 +125,8 @@ def _runs_table(runs: list[dict[str, Any]]) -> Table:
         table.add_column(
             column, justify="right" if column in {"pages", "new", "skipped"} else "left"
         )
-    table.add_column("errors")
+    table.add_column("retries", justify="right")
+    table.add_column("errors (by kind)")
     for run in runs:
         errors = ", ".join(f"{kind} {n}" for kind, n in sorted(run["errors"].items()))
         table.add_row(
@@ -137,6 +138,7 @@ def _runs_table(runs: list[dict[str, Any]]) -> Table:
             f"{run['pages']:,}",
             f"{run['new_articles']:,}",
             f"{run['skipped']:,}",
+            f"{run['info'].get('retries', 0):,}",
             errors or "–",
         )
     return table

@@ -157,8 +157,8 @@ def test_config_from_env_keeps_secrets_out_of_repr() -> None:
     )
     assert config is not None and config.urls == ("https://u:pw@a:9200", "https://b:9200")
     assert config.shards == 3 and config.api_key == "s3cret-key"
-    assert "s3cret" not in repr(config)
-    assert config.where == "https://a:9200, https://b:9200"
+    assert "s3cret" not in repr(config) and "u:pw" not in repr(config)
+    assert config.where == "https://***@a:9200, https://b:9200"
     with pytest.raises(ESError, match="ARSHIF_ES_TIMEOUT"):
         ESConfig.from_env({"ARSHIF_ES_URL": "http://a", "ARSHIF_ES_TIMEOUT": "soon"})
 

@@ -9,7 +9,6 @@ build step, no script, nothing fetched from the network. The archive is opened p
 from __future__ import annotations
 
 import math
-import os
 import secrets
 import shutil
 import tempfile
@@ -30,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from arshif import __version__
 from arshif.config import archive_path, warc_dir
+from arshif.credentials import read_secret
 from arshif.web import queries
 from arshif.web.chart import bucket, coverage_svg
 from arshif.web.i18n import LABELS
@@ -521,5 +521,5 @@ def _facet_url(params: Any, key: str, value: str) -> str:
 
 
 def web_token() -> str | None:
-    """ARSHIF_WEB_TOKEN, if set and not blank."""
-    return (os.environ.get("ARSHIF_WEB_TOKEN") or "").strip() or None
+    """ARSHIF_WEB_TOKEN (or the private file ARSHIF_WEB_TOKEN_FILE names), if not blank."""
+    return (read_secret("ARSHIF_WEB_TOKEN") or "").strip() or None

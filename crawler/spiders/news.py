@@ -12,12 +12,12 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
+from crawler.failures import failure_kind
 from crawler.feeds import FeedError, feed_links, iter_sitemap
 from crawler.items import PageItem
 from crawler.outlets import Outlet, OutletConfigError, load_outlets
@@ -146,16 +146,14 @@ class NewsSpider(scrapy.Spider):
     def failed(self, failure: Failure) -> None:
         """Log a failed request once, with its kind, and count it for the crawl run.
 
-        Requests refused on purpose (robots.txt, already archived, off the outlet's
+        Called once per request after Scrapy's retries, so a URL counts once, by its final
+        outcome. Requests refused on purpose (robots.txt, already archived, off the outlet's
         domains) are not failures: they are counted as skips by whoever refused them."""
         request = failure.request  # type: ignore[attr-defined]
-        if failure.check(IgnoreRequest):
+        kind = failure_kind(failure, request, self.crawler.settings.getint("REDIRECT_MAX_TIMES"))
+        if kind is None:
             self.logger.debug("Not fetched %s: %s", request.url, failure.getErrorMessage())
             return
-        kind = failure.type.__name__ if failure.type else "Error"
-        response = getattr(failure.value, "response", None)
-        if response is not None:
-            kind = f"http_{response.status}"
         self._count(f"error/{kind}")
         self.logger.warning("Failed %s: %s", request.url, failure.getErrorMessage() or kind)
 
