@@ -19,11 +19,13 @@ import re
 import zlib
 from collections import Counter
 from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHash
 
 from arshif.arabic import analyze, tokens
+from arshif.fingerprints import content_hash
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 SCHEME = "crc32+affine32"  # shingle hash (zlib.crc32) + datasketch's permutation scheme
@@ -197,3 +199,30 @@ def day_of(*stamps: str | None) -> str | None:
         if stamp and _DAY.match(stamp):
             return stamp[:10]
     return None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What placing an article needs from its text alone: made where extraction runs (a
+    worker process), so the crawl process is left with the index lookups. `params` says
+    which settings the fingerprint was made with; the index ignores a mismatch."""
+
+    params: DedupParams
+    content_hash: str | None
+    fingerprint: Fingerprint | None
+    counts: Counter[str] | None  # story term counts; None when stories are off
+
+
+@lru_cache(maxsize=4)
+def fingerprinter(params: DedupParams) -> Fingerprinter:
+    """One Fingerprinter per settings in a process (its permutations take time to make)."""
+    return Fingerprinter(params)
+
+
+def prepare(params: DedupParams, title: str, text: str, *, stories: bool = True) -> Prepared:
+    return Prepared(
+        params,
+        content_hash(text),
+        fingerprinter(params).fingerprint(text),
+        story_counts(title, text) if stories else None,
+    )

@@ -178,6 +178,9 @@ class Archive:
                 "keep the data folder on a local disk"
             )
         conn.execute("PRAGMA synchronous = NORMAL")
+        # 64 MB of page cache (SQLite's default is 2 MB): the dedup index's lookups stay in
+        # memory as the archive grows, instead of a read from the file system each.
+        conn.execute("PRAGMA cache_size = -65536")
         if version < SCHEMA_VERSION:
             with self.transaction():
                 # Read again under the write lock: another process may have just migrated.
@@ -209,7 +212,20 @@ class Archive:
         return self._conn
 
     def close(self) -> None:
+        """Close the connection; a group still open (see `begin`) is committed first."""
+        self.commit()
         self._conn.close()
+
+    def begin(self) -> None:
+        """Open a group transaction, unless one is open: the `transaction`s inside it become
+        savepoints, and only `commit` makes them durable (one commit for many writes)."""
+        if not self._conn.in_transaction:
+            self._conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        """Commit the open group transaction, if any."""
+        if self._conn.in_transaction:
+            self._conn.execute("COMMIT")
 
     def __enter__(self) -> Archive:
         return self

@@ -4,7 +4,8 @@ Kept in the archive's database file, so duplicates are found across crawls, proc
 restarts; the same class over an in-memory database dedups a JSONL file (`arshif dedup`),
 so both take one code path. Tables: `dedup_params` (the fingerprint settings, fixed at
 creation so every stored signature stays comparable), `dedup_docs` (signature, sizes and the
-assignment of each article), `dedup_lsh` (LSH bucket -> document), `dedup_terms` (each
+assignment of each article), `dedup_lsh` (LSH bucket -> document; new entries gather in
+`dedup_lsh_new` and are merged in bulk, see `_merge`), `dedup_terms` (each
 story vector's heaviest terms, by term and day, to find story candidates in a date window)
 and `dedup_df` (document frequencies for IDF).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -22,9 +24,10 @@ from typing import TYPE_CHECKING, Literal
 from arshif.dedup import (
     DedupParams,
     Fingerprint,
-    Fingerprinter,
+    Prepared,
     day_of,
-    story_counts,
+    fingerprinter,
+    prepare,
     story_vector,
 )
 from arshif.fingerprints import content_hash
@@ -53,6 +56,9 @@ CREATE INDEX IF NOT EXISTS dedup_docs_story ON dedup_docs (story_id);
 CREATE TABLE IF NOT EXISTS dedup_lsh (
     bucket INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (bucket, doc)
 ) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dedup_lsh_new (
+    bucket INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (bucket, doc)
+) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dedup_terms (
     term TEXT NOT NULL, day TEXT NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (term, day, doc)
 ) STRICT, WITHOUT ROWID;
@@ -61,6 +67,9 @@ CREATE TABLE IF NOT EXISTS dedup_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL)
 
 Kind = Literal["new", "exact", "near", "unchanged"]
 CANDIDATES = 50  # story candidates compared in full, those sharing most heavy terms first
+MERGE_MIN, MERGE_SHARE = 2000, 10  # new LSH entries merge at 2,000 documents or 1/10th
+VECTOR_CACHE = 5000  # decoded story vectors kept (about 5 MB)
+Key = tuple[int, str | None]  # a stored document: (doc, content hash), so a reused doc misses
 
 
 @dataclass(frozen=True)
@@ -117,7 +126,9 @@ class DedupIndex:
                     )
                 params = stored
         self.params = params
-        self.fingerprinter = Fingerprinter(params)
+        self.fingerprinter = fingerprinter(params)
+        self._vector_cache: OrderedDict[Key, dict[str, float]] = OrderedDict()
+        self._fresh = 0  # documents this instance added to dedup_lsh_new since a merge
 
     @classmethod
     def for_archive(
@@ -155,13 +166,21 @@ class DedupIndex:
         return self._transaction()
 
     def add(
-        self, article_id: str, title: str, text: str, published: str | None = None
+        self,
+        article_id: str,
+        title: str,
+        text: str,
+        published: str | None = None,
+        prepared: Prepared | None = None,
     ) -> Assignment:
         """Place one article: an exact copy (same content hash) or near-duplicate joins the
         cluster and story of the article it copies; otherwise it starts a cluster and joins
         the closest story within the date window, if close enough. Adding an id again with
-        the same text changes nothing; with new text it is placed afresh."""
-        digest = content_hash(text)
+        the same text changes nothing; with new text it is placed afresh. `prepared` (from
+        `arshif.dedup.prepare` on this title and text) saves computing it here."""
+        if prepared and (prepared.params != self.params or (self.stories and not prepared.counts)):
+            prepared = None  # made with other settings
+        digest = prepared.content_hash if prepared else content_hash(text)
         with self._transaction() as db:
             row = db.execute(
                 "SELECT doc, content_hash, dup_cluster, dup_of, story_id FROM dedup_docs "
@@ -172,7 +191,9 @@ class DedupIndex:
                 return Assignment(digest, row[2], row[3], row[4], "unchanged")
             if row:
                 self._remove(row[0])
-            fp = self.fingerprinter.fingerprint(text)
+            if prepared is None:
+                prepared = prepare(self.params, title, text, stories=self.stories)
+            fp = prepared.fingerprint
             kind: Kind = "new"
             dup_of, similarity = self._exact(digest), 1.0
             if dup_of:
@@ -181,7 +202,7 @@ class DedupIndex:
                 dup_of, similarity = self._nearest(fp)
                 kind = "near" if dup_of else "new"
             day = day_of(published) if self.stories else None
-            vector = self._vector(title, text) if self.stories else {}
+            vector = self._vector(prepared.counts) if prepared.counts else {}
             if dup_of:
                 cluster, story = db.execute(
                     "SELECT dup_cluster, story_id FROM dedup_docs WHERE id = ?", (dup_of,)
@@ -205,11 +226,16 @@ class DedupIndex:
                 ),
             )
             doc = cursor.lastrowid
+            if vector:
+                self._remember((doc, digest), vector)
             if fp is not None:
                 db.executemany(
-                    "INSERT OR IGNORE INTO dedup_lsh (bucket, doc) VALUES (?, ?)",
+                    "INSERT OR IGNORE INTO dedup_lsh_new (bucket, doc) VALUES (?, ?)",
                     [(b, doc) for b in self.fingerprinter.buckets(fp)],
                 )
+                self._fresh += 1
+                if self._fresh >= max(MERGE_MIN, (doc or 0) // MERGE_SHARE):
+                    self._merge()
             if day:
                 db.executemany(
                     "INSERT INTO dedup_terms (term, day, doc) VALUES (?, ?, ?)",
@@ -217,20 +243,23 @@ class DedupIndex:
                 )
         return Assignment(digest, cluster, dup_of, story, kind, similarity)
 
-    def place(self, article: Article) -> Assignment:
+    def place(self, article: Article, prepared: Prepared | None = None) -> Assignment:
         """`add` an archive record (undated: its fetch day stands in for the story window)
         and write the assignment onto it."""
         result = self.add(
-            article.id, article.title, article.text, article.published or article.fetched_at
+            article.id,
+            article.title,
+            article.text,
+            article.published or article.fetched_at,
+            prepared,
         )
         article.content_hash = result.content_hash
         article.dup_cluster, article.dup_of = result.dup_cluster, result.dup_of
         article.story_id = result.story_id
         return result
 
-    def _vector(self, title: str, text: str) -> dict[str, float]:
+    def _vector(self, counts: Counter[str]) -> dict[str, float]:
         """The story vector, with IDF from the documents so far; counts this one in."""
-        counts = story_counts(title, text)
         # max(doc) is O(1) where count(*) scans; re-added articles make it an estimate.
         docs = self.db.execute("SELECT coalesce(max(doc), 0) FROM dedup_docs").fetchone()[0]
         terms = json.dumps(list(counts), ensure_ascii=False)
@@ -257,16 +286,29 @@ class DedupIndex:
         ).fetchone()
         if signature is not None:
             fp = Fingerprint.from_bytes(signature, size)
-            db.executemany(
-                "DELETE FROM dedup_lsh WHERE bucket = ? AND doc = ?",
-                [(b, doc) for b in self.fingerprinter.buckets(fp)],
-            )
+            buckets = [(b, doc) for b in self.fingerprinter.buckets(fp)]
+            for table in ("dedup_lsh", "dedup_lsh_new"):
+                db.executemany(f"DELETE FROM {table} WHERE bucket = ? AND doc = ?", buckets)
         if day:
             db.executemany(
                 "DELETE FROM dedup_terms WHERE term = ? AND day = ? AND doc = ?",
                 [(term, day, doc) for term in self._probes(json.loads(vector))],
             )
         db.execute("DELETE FROM dedup_docs WHERE doc = ?", (doc,))
+
+    def _merge(self) -> None:
+        """Move the new LSH entries into the main table in bucket order.
+
+        Each document adds one entry per band at a random place in the bucket index; once
+        that index outgrows memory, every entry dirtied its own page, and the cost per
+        document grew with the archive. New entries go to a small table instead, merged in
+        key order (each page of the big one written once per merge) when they reach a
+        fixed share of the archive, so the cost per document stays flat as it grows."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO dedup_lsh (bucket, doc) SELECT bucket, doc FROM dedup_lsh_new"
+        )
+        self.db.execute("DELETE FROM dedup_lsh_new")
+        self._fresh = 0
 
     # ------------------------------------------------------------------ reading
 
@@ -281,8 +323,10 @@ class DedupIndex:
     def _candidates(self, fp: Fingerprint) -> Iterator[tuple[int, str, Fingerprint]]:
         """Documents sharing at least one LSH bucket with `fp`."""
         rows = self.db.execute(
+            "WITH b AS (SELECT value FROM json_each(?)) "
             "SELECT d.doc, d.id, d.signature, d.size FROM dedup_docs d WHERE d.doc IN "
-            "(SELECT doc FROM dedup_lsh WHERE bucket IN (SELECT value FROM json_each(?)))",
+            "(SELECT doc FROM dedup_lsh WHERE bucket IN b "
+            "UNION SELECT doc FROM dedup_lsh_new WHERE bucket IN b)",
             (json.dumps(self.fingerprinter.buckets(fp)),),
         )
         for doc, article_id, signature, size in rows:
@@ -307,7 +351,7 @@ class DedupIndex:
         """(id, story_id, cosine) of the articles within the window sharing heavy terms."""
         first, last = self._window(day)
         rows = self.db.execute(
-            "SELECT d.id, d.story_id, d.vector FROM dedup_docs d WHERE d.doc IN ("
+            "SELECT d.doc, d.content_hash, d.id, d.story_id FROM dedup_docs d WHERE d.doc IN ("
             "SELECT t.doc FROM dedup_terms t WHERE t.term IN (SELECT value FROM json_each(?)) "
             "AND t.day BETWEEN ? AND ? AND t.doc != ? GROUP BY t.doc "
             "ORDER BY count(*) DESC, t.doc LIMIT ?)",
@@ -319,7 +363,32 @@ class DedupIndex:
                 CANDIDATES,
             ),
         ).fetchall()
-        return [(i, story, _cosine(vector, json.loads(v))) for i, story, v in rows]
+        vectors = self._vectors_of([(doc, digest) for doc, digest, _, _ in rows])
+        return [(i, story, _cosine(vector, vectors[doc, digest])) for doc, digest, i, story in rows]
+
+    def _vectors_of(self, keys: list[tuple[int, str | None]]) -> dict[Key, dict[str, float]]:
+        """Story vectors by (doc, content hash), decoded once: the same recent articles are
+        candidates for many newcomers, and decoding dominated the story lookup."""
+        cache = self._vector_cache
+        missing = [doc for doc, digest in keys if (doc, digest) not in cache]
+        if missing:
+            rows = self.db.execute(
+                "SELECT doc, content_hash, vector FROM dedup_docs "
+                "WHERE doc IN (SELECT value FROM json_each(?))",
+                (json.dumps(missing),),
+            )
+            for doc, digest, text in rows:
+                self._remember((doc, digest), json.loads(text))
+        found = {}
+        for key in keys:
+            cache.move_to_end(key)
+            found[key] = cache[key]
+        return found
+
+    def _remember(self, key: Key, vector: dict[str, float]) -> None:
+        self._vector_cache[key] = vector
+        if len(self._vector_cache) > VECTOR_CACHE:
+            self._vector_cache.popitem(last=False)
 
     def _story(self, vector: dict[str, float], day: str | None) -> str | None:
         """The story of the closest article within the window, if close enough."""
