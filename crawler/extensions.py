@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-import os
-import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
 
@@ -12,52 +13,64 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from arshif.config import archive_path
-from indexer.archive import Archive
+from arshif.credentials import has_secret
+from arshif.storage import storage_message
+from crawler.archive_session import ArchiveSession
+from crawler.jobdir import claim as jobdir_claim
+from crawler.jobdir import release as jobdir_release
+from crawler.pipelines import STORAGE_STAT
+from indexer.archive import Archive, ArchiveError
 from indexer.fts import SqliteIndex
 
 logger = logging.getLogger(__name__)
 
-_ERROR_PREFIXES = (
-    "downloader/exception_type_count/",
-    "httperror/response_ignored_status_count/",
-    "arshif/error/",
-    "arshif/drop/",
-)
+_ERROR_PREFIXES = ("arshif/error/", "arshif/drop/")
+# Requests refused on purpose, counted by the Scrapy middleware that refused them.
+_SKIP_KEYS = ("robotstxt/forbidden", "offsite/filtered")
 
 
 def run_errors(stats: dict) -> dict[str, int]:
-    """Errors of one crawl by kind, from Scrapy's and Arshif's stats keys."""
+    """Errors of one crawl by kind: each failed request once, by its final outcome (the
+    spider's errback, after retries), plus pages refused by the pipelines. Scrapy's
+    per-attempt counts (downloader/exception_type_count/...) are retries, not errors."""
     errors: dict[str, int] = {}
     for key, value in stats.items():
         for prefix in _ERROR_PREFIXES:
             if key.startswith(prefix):
-                kind = key[len(prefix) :].rsplit(".", 1)[-1]
-                if kind == "IgnoreRequest":  # skipped on purpose (archived, robots.txt)
-                    continue
-                if prefix.startswith("httperror"):
-                    kind = f"http_{kind}"
+                kind = key[len(prefix) :]
                 errors[kind] = errors.get(kind, 0) + int(value)
     return errors
+
+
+@contextmanager
+def _storage_logged(consequence: str, home: Path) -> Iterator[None]:
+    """A full or read-only data folder, met when the crawl ends, is one clear log line."""
+    try:
+        yield
+    except (OSError, sqlite3.Error, ArchiveError) as exc:
+        message = storage_message(exc, home)
+        if message is None:
+            raise
+        logger.error("%s; %s", message, consequence)
 
 
 class CrawlRunRecorder:
     """Records each crawl in the archive's crawl_runs table: pages, new, skipped, errors."""
 
-    def __init__(self, crawler: Crawler, db_path: Path) -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.db_path = db_path
         self.run_id: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        ext = cls(crawler, archive_path(Path(crawler.settings["ARSHIF_HOME"])))
+        ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
     def spider_opened(self, spider: Spider) -> None:
-        with Archive(self.db_path) as archive:
+        session = ArchiveSession.of(self.crawler)
+        with session.held(), session.write() as archive:
             self.run_id = archive.start_run(
                 spider.outlet.id,  # type: ignore[attr-defined]
                 **self.crawler.settings.getdict("ARSHIF_RUN_INFO"),
@@ -68,11 +81,20 @@ class CrawlRunRecorder:
             return
         stats = self.crawler.stats.get_stats()
         skipped = sum(v for k, v in stats.items() if k.startswith(("arshif/skip/", "arshif/drop/")))
+        skipped += sum(stats.get(k, 0) for k in _SKIP_KEYS)
         # Pages of articles already archived: not fetched again, fetched under another URL,
         # or found to be near-duplicates of another article.
         duplicates = stats.get("arshif/skip/archived", 0) + stats.get("arshif/archived/updated", 0)
         duplicates += stats.get("arshif/dedup/exact_dup", 0) + stats.get("arshif/dedup/near_dup", 0)
-        with Archive(self.db_path) as archive:
+        session = ArchiveSession.of(self.crawler)
+        with _storage_logged("the crawl run is not recorded as ended", session.db_path.parent):
+            self._finish(session, stats, reason, skipped, duplicates)
+
+    def _finish(
+        self, session: ArchiveSession, stats: dict, reason: str, skipped: int, duplicates: int
+    ) -> None:
+        assert self.run_id is not None
+        with session.held(), session.write() as archive:
             archive.finish_run(
                 self.run_id,
                 status=reason,
@@ -80,7 +102,8 @@ class CrawlRunRecorder:
                 new_articles=int(stats.get("arshif/archived/new", 0)),
                 skipped=int(skipped),
                 errors=run_errors(stats),
-                info={"duplicates": int(duplicates)},
+                # Attempts Scrapy repeated (5xx, 429, timeouts, dropped connections).
+                info={"duplicates": int(duplicates), "retries": int(stats.get("retry/count", 0))},
             )
 
 
@@ -89,8 +112,8 @@ class IndexOnClose:
     one, or Elasticsearch when configured. An Elasticsearch that cannot be reached leaves
     the articles pending (they are archived already) for a later `arshif index`."""
 
-    def __init__(self, db_path: Path, backend: str) -> None:
-        self.db_path = db_path
+    def __init__(self, session: ArchiveSession, backend: str) -> None:
+        self.session = session
         self.backend = backend
 
     @classmethod
@@ -98,16 +121,23 @@ class IndexOnClose:
         if not crawler.settings.getbool("ARSHIF_INDEX_ON_CLOSE"):
             raise NotConfigured
         backend = crawler.settings.get("ARSHIF_BACKEND") or (
-            "elasticsearch" if os.environ.get("ARSHIF_ES_URL") else "sqlite"
+            "elasticsearch" if has_secret("ARSHIF_ES_URL") else "sqlite"
         )
         if backend not in ("sqlite", "elasticsearch"):
             raise NotConfigured(f"unknown ARSHIF_BACKEND {backend!r}")
-        ext = cls(archive_path(Path(crawler.settings["ARSHIF_HOME"])), backend)
+        ext = cls(ArchiveSession.of(crawler), backend)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
     def spider_closed(self, spider: Spider) -> None:
-        with Archive(self.db_path) as archive:
+        if spider.crawler.stats.get_value(STORAGE_STAT):
+            logger.warning("Not indexing: the data folder cannot be written; articles stay pending")
+            return
+        with _storage_logged("articles stay pending", self.session.db_path.parent):
+            self._drain(spider)
+
+    def _drain(self, spider: Spider) -> None:
+        with self.session.held() as archive:
             if self.backend == "sqlite":
                 count = SqliteIndex(archive).drain(archive)
                 logger.info("Indexed %d pending articles into the embedded search index", count)
@@ -117,7 +147,11 @@ class IndexOnClose:
     def _drain_elastic(self, archive: Archive) -> None:
         from indexer.es import ElasticIndex, ESConfig, ESError
 
-        config = ESConfig.from_env()
+        try:
+            config = ESConfig.from_env()
+        except ESError as exc:
+            logger.warning("%s (%d articles pending)", exc, archive.pending_count())
+            return
         if config is None:
             logger.warning("ARSHIF_BACKEND is elasticsearch but ARSHIF_ES_URL is not set")
             return
@@ -135,8 +169,9 @@ class IndexOnClose:
 
 
 class JobDirCleanup:
-    """Removes the crawl's JOBDIR after a finished crawl, so the next one starts afresh;
-    an interrupted crawl keeps it and resumes from it."""
+    """Keeps the crawl's JOBDIR trustworthy (crawler/jobdir.py): claimed before the engine
+    opens the scheduler's queues; removed after a finished crawl, so the next one starts
+    afresh; kept after a graceful stop, to resume from."""
 
     def __init__(self, jobdir: Path) -> None:
         self.jobdir = jobdir
@@ -147,11 +182,11 @@ class JobDirCleanup:
         if not jobdir:
             raise NotConfigured
         ext = cls(Path(jobdir))
+        jobdir_claim(ext.jobdir)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        if reason == "finished":
-            shutil.rmtree(self.jobdir, ignore_errors=True)
-        else:
+        jobdir_release(self.jobdir, finished=reason == "finished")
+        if reason != "finished":
             logger.info("Crawl stopped (%s); it resumes from %s next time", reason, self.jobdir)

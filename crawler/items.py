@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from arshif.record import Article
+
+if TYPE_CHECKING:
+    from crawler.page_work import PageResult
 
 
 @dataclass
@@ -22,8 +25,8 @@ class PageItem:
     header_encoding: str | None = None
     warc_file: str | None = None
     warc_offset: int | None = None
-    fields: dict[str, Any] = field(default_factory=dict)
-    article: Article | None = None  # the record, once RecordPipeline built it
+    result: PageResult | None = None  # what the page's extraction work gave
+    article: Article | None = None  # the record, once RecordPipeline took it
 
     def __repr__(self) -> str:  # keep page bodies out of Scrapy's logs
         return f"PageItem({self.url!r}, status={self.status}, {len(self.body)} bytes)"

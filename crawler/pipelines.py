@@ -1,31 +1,39 @@
 """Item pipelines: they only wire the stages (WARC, extraction, archive) into Scrapy.
 
 Order: the raw page is written to WARC first, so that even a page that fails extraction
-is kept and can be re-extracted later; then extraction runs in worker processes (it is
-the one real CPU cost, and a crawl should use every core); then the archive row is
-written. Every refused page raises DropItem with its reason, so stats explain each loss.
+is kept and can be re-extracted later; then the page's own work (extraction, record,
+topic tags, dedup fingerprint) runs in worker processes (it is the one real CPU cost, and a
+crawl should use every core); then the archive row is written through one shared, group-
+committed connection (crawler/archive_session.py). Every refused page raises DropItem with its reason, so stats explain each loss.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import multiprocessing
 import os
 import re
+import sqlite3
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 
-from arshif.config import archive_path, warc_dir
-from crawler.extract import ExtractionError, ExtractOptions, extract_article
+from arshif.config import warc_dir
+from arshif.dedup import DedupParams
+from arshif.storage import storage_message
+from crawler.archive_session import ArchiveSession
+from crawler.extract import ExtractOptions
 from crawler.items import PageItem
-from crawler.records import build_article
+from crawler.page_work import PageWork, process_page
 from crawler.warc import WarcStore
-from indexer.archive import Archive
+from indexer.dedup_store import DedupIndex
 
 logger = logging.getLogger(__name__)
 
@@ -34,18 +42,50 @@ def _home(crawler: Crawler) -> Path:
     return Path(crawler.settings["ARSHIF_HOME"])
 
 
+STORAGE_STAT = "arshif/storage_error"  # the message, when the data folder stopped the crawl
+
+
+def guard_storage(
+    method: Callable[[Any, PageItem], PageItem],
+) -> Callable[[Any, PageItem], PageItem]:
+    """For a pipeline's process_item: when the data folder cannot take a write (disk full,
+    read-only), stop the crawl once with a clear message (kept in the stats for `arshif
+    crawl` to print) and drop the page; nothing half-written is marked archived."""
+
+    @functools.wraps(method)
+    def process_item(self: Any, item: PageItem) -> PageItem:
+        try:
+            return method(self, item)
+        except (OSError, sqlite3.Error) as exc:
+            crawler: Crawler = self.crawler
+            message = storage_message(exc, _home(crawler))
+            if message is None:
+                raise
+            if not crawler.stats.get_value(STORAGE_STAT):
+                crawler.stats.set_value(STORAGE_STAT, message)
+                logger.error("Stopping the crawl: %s", message)
+                assert crawler.engine is not None
+                deferred_from_coro(crawler.engine.close_spider_async(reason="storage_error"))
+            raise DropItem(f"{item.url}: not archived, the data folder cannot be written") from None
+
+    return process_item
+
+
 class WarcPipeline:
     """Writes every fetched article page to the raw WARC archive."""
 
-    def __init__(self, store: WarcStore) -> None:
+    def __init__(self, store: WarcStore, crawler: Crawler | None = None) -> None:
         self.store = store
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(
-            WarcStore(warc_dir(_home(crawler)), crawler.settings.getint("ARSHIF_WARC_MAX_BYTES"))
+            WarcStore(warc_dir(_home(crawler)), crawler.settings.getint("ARSHIF_WARC_MAX_BYTES")),
+            crawler,
         )
 
+    @guard_storage
     def process_item(self, item: PageItem) -> PageItem:
         item.warc_file, item.warc_offset = self.store.write(
             item.url, item.status, item.headers, item.body, item.request_headers, item.outlet
@@ -61,12 +101,15 @@ def _reason_key(reason: str) -> str:
 
 
 class ExtractPipeline:
-    """Runs extraction in a pool of worker processes (ARSHIF_EXTRACT_WORKERS, 0 = cores)."""
+    """Runs each page's work (crawler/page_work.py: extraction, record, topics, dedup
+    fingerprint) in a pool of worker processes (ARSHIF_EXTRACT_WORKERS, 0 = cores)."""
 
     def __init__(self, crawler: Crawler, workers: int) -> None:
         self.crawler = crawler
         self.workers = workers
         self.pool: Executor | None = None
+        self.dedup: DedupParams | None = None
+        self._work: PageWork | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -74,31 +117,41 @@ class ExtractPipeline:
         return cls(crawler, workers)
 
     def open_spider(self) -> None:
+        settings = self.crawler.settings
+        if settings.getbool("ARSHIF_DEDUP", True):
+            # The fingerprint settings are the archive's own, fixed when it was made.
+            session = ArchiveSession.of(self.crawler)
+            try:
+                self.dedup = DedupIndex.for_archive(session.acquire()).params
+            finally:
+                session.release()
         if self.workers > 1:
             # spawn: forking a process that runs Twisted's threads is not safe.
             context = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
 
+    def work(self) -> PageWork:
+        """The crawl's page work, made once the spider (and so the outlet) is known."""
+        if self._work is None:
+            spider = self.crawler.spider
+            outlet = spider.outlet  # type: ignore[union-attr]
+            settings = self.crawler.settings
+            tagging = settings.getbool("ARSHIF_TOPICS_ENABLED", True)
+            self._work = PageWork(
+                ExtractOptions(drop_selectors=outlet.drop_selectors, founded=outlet.founded),
+                domains=tuple(spider.allowed_domains or ()),  # type: ignore[union-attr]
+                topics=(settings.get("ARSHIF_TOPICS") or "") if tagging else None,
+                dedup=self.dedup,
+                stories=settings.getbool("ARSHIF_DEDUP_STORIES", True),
+            )
+        return self._work
+
     async def process_item(self, item: PageItem) -> PageItem:
-        outlet = self.crawler.spider.outlet  # type: ignore[union-attr]
-        options = ExtractOptions(drop_selectors=outlet.drop_selectors, founded=outlet.founded)
-        try:
-            if self.pool is None:
-                item.fields = extract_article(
-                    item.body, item.url, header_encoding=item.header_encoding, options=options
-                )
-            else:
-                loop = asyncio.get_running_loop()
-                item.fields = await loop.run_in_executor(
-                    self.pool,
-                    _extract_in_worker,
-                    item.body,
-                    item.url,
-                    item.header_encoding,
-                    options,
-                )
-        except ExtractionError as exc:
-            item.fields = {"skip_reason": exc.reason}
+        if self.pool is None:
+            item.result = process_page(item, self.work())
+        else:
+            loop = asyncio.get_running_loop()
+            item.result = await loop.run_in_executor(self.pool, process_page, item, self.work())
         return item
 
     def close_spider(self) -> None:
@@ -106,62 +159,50 @@ class ExtractPipeline:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _extract_in_worker(
-    body: bytes, url: str, header_encoding: str | None, options: ExtractOptions
-) -> dict[str, Any]:
-    return extract_article(body, url, header_encoding=header_encoding, options=options)
-
-
 class _ArchiveStage:
-    """A pipeline stage with its own connection to the archive, open while the spider runs."""
+    """A pipeline stage writing through the crawl's shared archive session."""
 
-    def __init__(self, crawler: Crawler, db_path: Path) -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.db_path = db_path
-        self.archive: Archive | None = None
+        self.session = ArchiveSession.of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler, archive_path(_home(crawler)))
+        return cls(crawler)
 
     def open_spider(self) -> None:
-        self.archive = Archive(self.db_path)
+        self.session.acquire()
 
     def close_spider(self) -> None:
-        if self.archive is not None:
-            self.archive.close()
+        self.session.release()
 
 
 class RecordPipeline(_ArchiveStage):
-    """Turns extracted fields into the archive record (`item.article`), or drops the page
-    with its reason, recording it as seen so the next crawl does not fetch it again."""
+    """Takes the page's archive record (`item.article`), or drops the page with its reason,
+    recording it as seen so the next crawl does not fetch it again."""
 
+    @guard_storage
     def process_item(self, item: PageItem) -> PageItem:
-        assert self.archive is not None
-        reason = item.fields.get("skip_reason")
-        if reason:
-            self.archive.mark_seen(item.url, None, f"skipped:{reason}")
+        result = item.result
+        assert result is not None
+        if result.article is None:
+            reason = result.skip_reason or "no article"
+            with self.session.write() as archive:
+                archive.mark_seen(item.url, None, f"skipped:{reason}")
             self.crawler.stats.inc_value(f"arshif/drop/extract/{_reason_key(reason)}")
             logger.warning("Skipped %s: %s (raw page kept in %s)", item.url, reason, item.warc_file)
             raise DropItem(f"{item.url}: {reason}")
-        item.article = build_article(
-            item.fields,
-            url=item.url,
-            outlet=item.outlet,
-            fetched_at=item.fetched_at,
-            status=item.status,
-            warc_file=item.warc_file,
-            warc_offset=item.warc_offset,
-            domains=self.crawler.spider.allowed_domains or (),  # type: ignore[union-attr]
-        )
+        item.article = result.article
         return item
 
 
 class ArchivePipeline(_ArchiveStage):
     """Writes the article row, idempotent by id; the outbox then feeds the search index."""
 
+    @guard_storage
     def process_item(self, item: PageItem) -> PageItem:
-        assert self.archive is not None and item.article is not None
-        is_new = self.archive.upsert(item.article)  # also records both URLs as archived
+        assert item.article is not None
+        with self.session.write() as archive:
+            is_new = archive.upsert(item.article)  # also records both URLs as archived
         self.crawler.stats.inc_value("arshif/archived/new" if is_new else "arshif/archived/updated")
         return item

@@ -2,21 +2,22 @@
 
 Runs after RecordPipeline (250) built `item.article` and before ArchivePipeline (300) writes
 it, so the archive row, index document and export row carry `dup_cluster`, `dup_of` and
-`story_id`. The index lives in the archive database, so a copy found in a later crawl (or by
-another process) joins the cluster of the first one.
+`story_id`. The fingerprint was made with the page's work in a worker process
+(crawler/page_work.py); here only the index is asked. The index lives in the archive
+database, so a copy found in a later crawl (or by another process) joins the cluster of the
+first one.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Self
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from arshif.config import archive_path
+from crawler.archive_session import ArchiveSession
 from crawler.items import PageItem
-from indexer.archive import Archive
+from crawler.pipelines import guard_storage
 from indexer.dedup_store import DedupIndex
 
 _STAT = {"near": "near_dup", "exact": "exact_dup"}
@@ -27,33 +28,29 @@ class DedupPipeline:
     ARSHIF_DEDUP_STORIES off leaves out story clustering).
     Stats: `arshif/dedup/new`, `exact_dup`, `near_dup`, `unchanged`, `story_joined`."""
 
-    def __init__(self, crawler: Crawler, db_path: Path, stories: bool = True) -> None:
+    def __init__(self, crawler: Crawler, stories: bool = True) -> None:
         self.crawler = crawler
-        self.db_path = db_path
         self.stories = stories
-        self.archive: Archive | None = None
+        self.session = ArchiveSession.of(crawler)
         self.index: DedupIndex | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         if not crawler.settings.getbool("ARSHIF_DEDUP", True):
             raise NotConfigured("ARSHIF_DEDUP is off")
-        home = Path(crawler.settings["ARSHIF_HOME"])
-        return cls(
-            crawler, archive_path(home), crawler.settings.getbool("ARSHIF_DEDUP_STORIES", True)
-        )
+        return cls(crawler, crawler.settings.getbool("ARSHIF_DEDUP_STORIES", True))
 
     def open_spider(self) -> None:
-        self.archive = Archive(self.db_path)
-        self.index = DedupIndex.for_archive(self.archive, stories=self.stories)
+        self.index = DedupIndex.for_archive(self.session.acquire(), stories=self.stories)
 
     def close_spider(self) -> None:
-        if self.archive is not None:
-            self.archive.close()
+        self.session.release()
 
+    @guard_storage
     def process_item(self, item: PageItem) -> PageItem:
         assert self.index is not None and item.article is not None
-        result = self.index.place(item.article)
+        with self.session.write():
+            result = self.index.place(item.article, item.result.prepared if item.result else None)
         stats = self.crawler.stats
         stats.inc_value(f"arshif/dedup/{_STAT.get(result.kind, result.kind)}")
         if result.kind == "new" and result.story_id != item.article.id:

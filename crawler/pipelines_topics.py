@@ -33,7 +33,8 @@ class TopicsPipeline:
         article = item.article
         if article is None:
             return item
-        article.topics = self.topics.tag_article(article)
+        made = item.result.topics if item.result else None  # tagged by the page's work
+        article.topics = made if made is not None else self.topics.tag_article(article)
         stats = self.crawler.stats
         for topic in article.topics:
             stats.inc_value(f"arshif/topics/{topic}")

@@ -1,0 +1,73 @@
+"""Everything done to one fetched page that needs only the page: extraction, the archive
+record, its topic tags and its dedup fingerprint.
+
+It runs in the extraction worker processes (or in the crawl process with one worker), so
+the crawl process, which also drives Scrapy, is left with the archive and index lookups.
+Everything here is plain data, so it pickles to and from the workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from arshif.dedup import DedupParams, Prepared, prepare
+from arshif.record import Article
+from crawler.extract import ExtractionError, ExtractOptions, extract_article
+from crawler.items import PageItem
+from crawler.records import build_article
+from indexer.topics import Topics, load_topics
+
+
+@dataclass(frozen=True)
+class PageWork:
+    """What to do to each page of a crawl. `topics`: the topic rules' path ("" for the
+    default ones), None when tagging is off; `dedup`: the archive's fingerprint settings,
+    None when dedup is off."""
+
+    options: ExtractOptions
+    domains: Sequence[str] = ()
+    topics: str | None = None
+    dedup: DedupParams | None = None
+    stories: bool = True
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """The record, or why the page has none."""
+
+    article: Article | None
+    skip_reason: str | None = None
+    topics: list[str] | None = None
+    prepared: Prepared | None = None
+
+
+@lru_cache(maxsize=4)
+def _topics(path: str) -> Topics:
+    """Rules are read once per process (a worker serves many pages)."""
+    return load_topics(path or None)
+
+
+def process_page(item: PageItem, work: PageWork) -> PageResult:
+    try:
+        fields = extract_article(
+            item.body, item.url, header_encoding=item.header_encoding, options=work.options
+        )
+    except ExtractionError as exc:
+        return PageResult(None, exc.reason)
+    article = build_article(
+        fields,
+        url=item.url,
+        outlet=item.outlet,
+        fetched_at=item.fetched_at,
+        status=item.status,
+        warc_file=item.warc_file,
+        warc_offset=item.warc_offset,
+        domains=work.domains,
+    )
+    topics = None if work.topics is None else _topics(work.topics).tag_article(article)
+    prepared = None
+    if work.dedup is not None:
+        prepared = prepare(work.dedup, article.title, article.text, stories=work.stories)
+    return PageResult(article, topics=topics, prepared=prepared)
