@@ -13,6 +13,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
 from arshif.config import job_dir
+from crawler.jobdir import claim
 from crawler.outlets import load_outlets
 from crawler.spiders.news import NewsSpider
 
@@ -50,6 +51,7 @@ def crawl(
     for n, oid in enumerate(outlet_ids):
         own = settings.copy()
         own.set("JOBDIR", str(job_dir(home, oid)), priority="cmdline")
+        claim(job_dir(home, oid))  # here, so a busy folder is a plain error, not a traceback
         # The first crawler installs the reactor, as CrawlerProcess does for its own.
         crawler = Crawler(NewsSpider, own, init_reactor=n == 0)
         crawlers[oid] = crawler

@@ -10,6 +10,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 from arshif.config import archive_path, job_dir, warc_dir
@@ -41,7 +42,8 @@ def archived(home: Path) -> dict[str, dict]:
 
 
 def good(manifest: dict) -> set[str]:
-    return article_paths(manifest) - article_paths(manifest, ("broken",))
+    """The articles a crawl archives: all but those the manifest says are skipped."""
+    return {a["path"] for a in manifest["articles"] if not a["skip_reason"]}
 
 
 def test_first_crawl_archives_every_article_once(home, server, manifest) -> None:
@@ -59,6 +61,7 @@ def test_first_crawl_archives_every_article_once(home, server, manifest) -> None
         assert row["title"] == expected["title"], path
         assert (row["published"] or "").startswith(expected["published"][:10]), path
         assert row["language"] == expected["language"], path
+        assert row["page_type"] == expected["page_type"], path
         assert row["warc_file"] and row["warc_offset"] is not None
         assert row["content_hash"]
     # The raw page sits in the WARC file at the recorded offset.
@@ -70,8 +73,14 @@ def test_first_crawl_archives_every_article_once(home, server, manifest) -> None
     for row in rows.values():
         assert pages[(row["warc_file"], row["warc_offset"])].url == row["url"]
 
-    broken = next(iter(article_paths(manifest, ("broken",))))
-    assert f"Skipped {server.base_url}{broken}" in result.stderr
+    # Each page the manifest says is skipped is skipped with its reason, and counted.
+    skipped = [a for a in manifest["articles"] if a["skip_reason"]]
+    with sqlite3.connect(archive_path(home)) as db:
+        seen = dict(db.execute("select url, status from urls"))
+    for entry in skipped:
+        url = f"{server.base_url}{entry['path']}"
+        assert f"Skipped {url}: {entry['skip_reason']}" in result.stderr
+        assert seen[url] == f"skipped:{entry['skip_reason']}"
     cp1256 = next(a for a in manifest["articles"] if a["kind"] == "cp1256")
     assert rows[cp1256["path"]]["encoding"] in ("cp1256", "windows-1256")
     assert cp1256["body"][0][:40] in rows[cp1256["path"]]["text"]
@@ -82,7 +91,9 @@ def test_first_crawl_archives_every_article_once(home, server, manifest) -> None
     assert run["status"] == "finished"
     assert run["new_articles"] == len(good(manifest))
     assert run["pages"] >= len(article_paths(manifest))
-    assert sum(run["errors"].values()) >= 1  # the broken page, counted by kind
+    reasons = Counter(a["skip_reason"].replace(" ", "_") for a in skipped)
+    for reason, count in reasons.items():
+        assert run["errors"][f"extract/{reason}"] == count, run["errors"]
     assert not job_dir(home, "sample").exists(), "a finished crawl leaves no job folder"
 
 
@@ -136,6 +147,29 @@ def test_interrupted_crawl_resumes_without_loss_or_duplicates(home, server, mani
     with sqlite3.connect(archive_path(home)) as db:
         (dupes,) = db.execute("select count(*) - count(distinct url) from articles").fetchone()
     assert dupes == 0
+
+
+def test_job_folder_of_a_killed_crawl_is_not_trusted(home, server, manifest) -> None:
+    """A killed crawl's queues are torn (they are saved only on close): the next crawl drops
+    them and starts from the feeds; one still running is not disturbed."""
+    folder = job_dir(home, "sample")
+    (folder / "requests.queue").mkdir(parents=True)
+    (folder / "requests.queue" / "q00000").write_bytes(b"\x00\x00\x07torn")
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (folder / "running").write_text(str(gone.pid), encoding="utf-8")
+    result = crawl(home, server)
+    assert "request queues cannot be trusted" in result.stderr
+    assert set(archived(home)) == good(manifest)
+    assert not folder.exists(), "the finished crawl removed its job folder"
+
+    folder.mkdir(parents=True)
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "arshif"]) as live:
+        (folder / "running").write_text(str(live.pid), encoding="utf-8")
+        busy = run_arshif(home, "crawl", "sample", "--base-url", server.base_url, *FAST)
+        live.kill()
+    assert busy.returncode != 0 and f"still running (process {live.pid})" in busy.stderr
+    assert (folder / "running").read_text(encoding="utf-8") == str(live.pid)
 
 
 def test_scrapy_crawl_from_project_root(home, server, manifest) -> None:
