@@ -49,14 +49,13 @@ def _topics(path: str) -> Topics:
     return load_topics(path or None)
 
 
-def process_page(item: PageItem, work: PageWork) -> PageResult:
-    try:
-        fields = extract_article(
-            item.body, item.url, header_encoding=item.header_encoding, options=work.options
-        )
-    except ExtractionError as exc:
-        return PageResult(None, exc.reason)
-    article = build_article(
+def page_record(item: PageItem, options: ExtractOptions, domains: Sequence[str]) -> Article:
+    """The archive record of one fetched page; raises ExtractionError when it holds none.
+    Shared by the crawl and `arshif reextract`, so both give a page the same record."""
+    fields = extract_article(
+        item.body, item.url, header_encoding=item.header_encoding, options=options
+    )
+    return build_article(
         fields,
         url=item.url,
         outlet=item.outlet,
@@ -64,8 +63,15 @@ def process_page(item: PageItem, work: PageWork) -> PageResult:
         status=item.status,
         warc_file=item.warc_file,
         warc_offset=item.warc_offset,
-        domains=work.domains,
+        domains=domains,
     )
+
+
+def process_page(item: PageItem, work: PageWork) -> PageResult:
+    try:
+        article = page_record(item, work.options, work.domains)
+    except ExtractionError as exc:
+        return PageResult(None, exc.reason)
     topics = None if work.topics is None else _topics(work.topics).tag_article(article)
     prepared = None
     if work.dedup is not None:

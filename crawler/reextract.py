@@ -14,9 +14,10 @@ from pathlib import Path
 from w3lib.encoding import http_content_type_encoding
 
 from arshif.config import warc_dir
-from crawler.extract import ExtractionError, ExtractOptions, extract_article
+from crawler.extract import ExtractionError, ExtractOptions
+from crawler.items import PageItem
 from crawler.outlets import Outlet
-from crawler.records import build_article
+from crawler.page_work import page_record
 from crawler.warc import iter_responses
 from indexer.archive import Archive
 from indexer.dedup_store import DedupIndex
@@ -59,27 +60,24 @@ def reextract(
             content_type = next(
                 (v for k, v in page.headers.items() if k.lower() == "content-type"), ""
             )
+            item = PageItem(
+                url=page.url,
+                outlet=page.outlet,
+                status=page.status,
+                body=page.body,
+                headers=page.headers,
+                request_headers={},
+                fetched_at=page.date,
+                header_encoding=http_content_type_encoding(content_type),
+                warc_file=page.warc_file,
+                warc_offset=page.offset,
+            )
             try:
-                fields = extract_article(
-                    page.body,
-                    page.url,
-                    header_encoding=http_content_type_encoding(content_type),
-                    options=options,
-                )
+                article = page_record(item, options, outlet.domains if outlet else ())
             except ExtractionError as exc:
                 report.failed[exc.reason] = report.failed.get(exc.reason, 0) + 1
                 logger.info("Re-extraction of %s failed: %s", page.url, exc.reason)
                 continue
-            article = build_article(
-                fields,
-                url=page.url,
-                outlet=page.outlet,
-                fetched_at=page.date,
-                status=page.status,
-                warc_file=page.warc_file,
-                warc_offset=page.offset,
-                domains=outlet.domains if outlet else (),
-            )
             dedup.place(article)  # fresh fields would otherwise lose cluster and story
             if topics is not None:
                 article.topics = topics.tag_article(article)
