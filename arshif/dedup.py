@@ -25,7 +25,7 @@ import numpy as np
 from datasketch import MinHash
 
 from arshif.arabic import analyze, tokens
-from arshif.fingerprints import content_hash
+from arshif.fingerprints import words_hash
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 SCHEME = "crc32+affine32"  # shingle hash (zlib.crc32) + datasketch's permutation scheme
@@ -114,7 +114,10 @@ class Fingerprint:
 def shingles(text: str, size: int) -> set[bytes]:
     """Word n-grams of the normalised text (tashkeel, tatweel, hamza forms, digits folded).
     A text shorter than one shingle is its one shingle."""
-    words = tokens(text)
+    return _shingles(tokens(text), size)
+
+
+def _shingles(words: list[str], size: int) -> set[bytes]:
     if len(words) <= size:
         return {" ".join(words).encode("utf-8")} if words else set()
     return {" ".join(words[i : i + size]).encode("utf-8") for i in range(len(words) - size + 1)}
@@ -134,7 +137,11 @@ class Fingerprinter:
 
     def fingerprint(self, text: str) -> Fingerprint | None:
         """The text's fingerprint, or None when it has no words."""
-        grams = shingles(text, self.params.shingle)
+        return self.fingerprint_words(tokens(text))
+
+    def fingerprint_words(self, words: list[str]) -> Fingerprint | None:
+        """`fingerprint` of a text already split by `tokens`."""
+        grams = _shingles(words, self.params.shingle)
         if not grams:
             return None
         minhash = MinHash(
@@ -220,9 +227,10 @@ def fingerprinter(params: DedupParams) -> Fingerprinter:
 
 
 def prepare(params: DedupParams, title: str, text: str, *, stories: bool = True) -> Prepared:
+    words = tokens(text)  # once, for both the hash and the shingles
     return Prepared(
         params,
-        content_hash(text),
-        fingerprinter(params).fingerprint(text),
+        words_hash(words),
+        fingerprinter(params).fingerprint_words(words),
         story_counts(title, text) if stories else None,
     )

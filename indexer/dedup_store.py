@@ -31,7 +31,6 @@ from arshif.dedup import (
     prepare,
     story_vector,
 )
-from arshif.fingerprints import content_hash
 from arshif.record import Article
 
 if TYPE_CHECKING:
@@ -179,9 +178,13 @@ class DedupIndex:
         the closest story within the date window, if close enough. Adding an id again with
         the same text changes nothing; with new text it is placed afresh. `prepared` (from
         `arshif.dedup.prepare` on this title and text) saves computing it here."""
-        if prepared and (prepared.params != self.params or (self.stories and not prepared.counts)):
-            prepared = None  # made with other settings
-        digest = prepared.content_hash if prepared else content_hash(text)
+        if (
+            prepared is None
+            or prepared.params != self.params
+            or (self.stories and prepared.counts is None)
+        ):
+            prepared = prepare(self.params, title, text, stories=self.stories)
+        digest = prepared.content_hash
         with self._transaction() as db:
             row = db.execute(
                 "SELECT doc, content_hash, dup_cluster, dup_of, story_id FROM dedup_docs "
@@ -192,8 +195,6 @@ class DedupIndex:
                 return Assignment(digest, row[2], row[3], row[4], "unchanged")
             if row:
                 self._remove(row[0])
-            if prepared is None:
-                prepared = prepare(self.params, title, text, stories=self.stories)
             fp = prepared.fingerprint
             kind: Kind = "new"
             dup_of, similarity = self._exact(digest), 1.0
@@ -203,7 +204,7 @@ class DedupIndex:
                 dup_of, similarity = self._nearest(fp)
                 kind = "near" if dup_of else "new"
             day = day_of(published) if self.stories else None
-            vector = self._vector(prepared.counts) if prepared.counts else {}
+            vector = self._vector(prepared.counts) if self.stories and prepared.counts else {}
             if dup_of:
                 cluster, story = db.execute(
                     "SELECT dup_cluster, story_id FROM dedup_docs WHERE id = ?", (dup_of,)
