@@ -178,9 +178,9 @@ class Archive:
                 "keep the data folder on a local disk"
             )
         conn.execute("PRAGMA synchronous = NORMAL")
-        # 64 MB of page cache (SQLite's default is 2 MB): the dedup index's lookups stay in
-        # memory as the archive grows, instead of a read from the file system each.
-        conn.execute("PRAGMA cache_size = -65536")
+        # 32 MB of page cache (SQLite's default is 2 MB): the inner pages of the dedup
+        # index stay in memory as the archive grows, instead of a file system read each.
+        conn.execute("PRAGMA cache_size = -32768")
         if version < SCHEMA_VERSION:
             with self.transaction():
                 # Read again under the write lock: another process may have just migrated.

@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS dedup_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL)
 Kind = Literal["new", "exact", "near", "unchanged"]
 CANDIDATES = 50  # story candidates compared in full, those sharing most heavy terms first
 MERGE_MIN, MERGE_SHARE = 2000, 10  # new LSH entries merge at 2,000 documents or 1/10th
-VECTOR_CACHE = 5000  # decoded story vectors kept (about 5 MB)
+VECTOR_CACHE = 1000  # decoded story vectors kept (about 10 KB each)
 Key = tuple[int, str | None]  # a stored document: (doc, content hash), so a reused doc misses
 
 
