@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -36,8 +37,10 @@ from crawler.sample_server import SampleServer, load_manifest, sample_site_dir  
 
 
 def build_site(folder: Path, pages: int) -> list[Path]:
-    """Copies of the sample outlet's Arabic articles under new URLs and titles, listed in a
-    news sitemap; the paragraphs are rotated so that no two pages carry the same text."""
+    """Pages in the sample outlet's templates under new URLs and titles, listed in a news
+    sitemap. As on a real outlet, articles differ from each other: each paragraph's words
+    are shuffled per page, except that one page in twenty is a syndicated copy of the page
+    before it (the dedup stage meets both cases)."""
     manifest = load_manifest()
     sources = [a for a in manifest["articles"] if a["kind"] in ("seed", "arabic")]
     site = sample_site_dir()
@@ -45,14 +48,16 @@ def build_site(folder: Path, pages: int) -> list[Path]:
     (folder / "robots.txt").write_text("User-agent: *\nAllow: /\n", encoding="utf-8")
     files, urls = [], []
     for i in range(pages):
-        src = sources[i % len(sources)]
+        j = i - 1 if i % 20 == 19 else i  # the page whose text this one carries
+        src = sources[j % len(sources)]
         html = (site / src["path"].lstrip("/")).read_text(encoding="utf-8")
         path = f"/news/2025/01/{1 + i % 28:02d}/bench-{i:05d}.html"
         html = html.replace(src["path"], path).replace(src["title"], f"{src['title']} ({i})")
-        body = src["body"]
-        k = i % len(body)
-        for old, new in zip(body, body[k:] + body[:k], strict=True):
-            html = html.replace(f">{old}<", f">{new} {i}<", 1)
+        rng = random.Random(j)
+        for paragraph in src["body"]:
+            words = paragraph.split()
+            rng.shuffle(words)
+            html = html.replace(f">{paragraph}<", f">{' '.join(words)}<", 1)
         target = folder / path.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
@@ -93,7 +98,11 @@ def rate(func: Callable[[str], int], files: list[Path], workers: int) -> float:
         return len(paths) / (time.perf_counter() - start)
 
 
-def crawl_rate(server: SampleServer, pages: int, workers: int, scratch: Path) -> tuple[float, int]:
+def crawl_command(
+    server: SampleServer, workers: int, scratch: Path
+) -> tuple[list[str], dict[str, str]]:
+    """The `arshif crawl` of the generated site (as an outlet `bench`) and its environment,
+    with its own data folder in `scratch`; politeness delays off, it is our own server."""
     home = scratch / f"home-{workers}"
     outlets = scratch / "outlets.yaml"
     outlets.write_text(
@@ -113,6 +122,11 @@ def crawl_rate(server: SampleServer, pages: int, workers: int, scratch: Path) ->
     args = [sys.executable, "-m", "arshif.cli", "crawl", "bench", "--outlets", str(outlets)]
     for name, value in settings.items():
         args += ["--set", f"{name}={value}"]
+    return args, env
+
+
+def crawl_rate(server: SampleServer, pages: int, workers: int, scratch: Path) -> tuple[float, int]:
+    args, env = crawl_command(server, workers, scratch)
     start = time.perf_counter()
     run = subprocess.run(args, env=env, capture_output=True, text=True, cwd=ROOT)
     elapsed = time.perf_counter() - start

@@ -3,12 +3,16 @@ real `arshif` command in a child process (Scrapy's reactor runs once per process
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,3 +58,42 @@ def run_arshif(home: Path, *args: str, timeout: float = 180) -> subprocess.Compl
 
 
 FAST = ("--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_START_DELAY=0.05")
+
+
+# bench/reliability.py names a file here; the reliability tests then append what they did
+# (JSON lines) for its table. Unset, nothing is written.
+REPORT_ENV = "ARSHIF_RELIABILITY_REPORT"
+_examples: Counter[str] = Counter()
+
+
+def reliability_fact(kind: str, **facts: Any) -> None:
+    path = os.environ.get(REPORT_ENV)
+    if path:
+        # The test reporting it, so the report can pair facts with pass or fail.
+        facts.setdefault("test", os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0])
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"kind": kind, **facts}, ensure_ascii=False) + "\n")
+
+
+def _counted(nodeid: str, test: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        _examples[nodeid] += 1
+        return test(*args, **kwargs)
+
+    return run
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """For the report, count the examples each hypothesis property is run with."""
+    if not os.environ.get(REPORT_ENV):
+        return
+    for item in items:
+        handle = getattr(getattr(item, "obj", None), "hypothesis", None)
+        if handle is not None:  # hypothesis calls `inner_test` once per example
+            handle.inner_test = _counted(item.nodeid, handle.inner_test)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for nodeid, examples in _examples.items():
+        reliability_fact("property", test=nodeid, examples=examples)

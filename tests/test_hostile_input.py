@@ -16,7 +16,7 @@ import pytest
 
 from crawler.extract import ExtractionError, extract_article
 from crawler.feeds import MAX_SITEMAP_BYTES, FeedError, feed_links, iter_sitemap, sitemap_entries
-from tests.conftest import ROOT
+from tests.conftest import ROOT, reliability_fact
 
 SECRET = "arshif-secret-7f3a"
 LAUGHS = b"""<?xml version="1.0"?>
@@ -72,6 +72,7 @@ def test_entities_are_neither_expanded_nor_fetched(kind: str, tmp_path: Path) ->
         links = list(feed_links(body)) if kind.startswith("rss") else sitemap_entries(body)[1]
     except FeedError:
         links = []
+    reliability_fact("hostile", group="xml-entities", case=kind, links=len(links))
     assert time.monotonic() - started < 2
     assert all(len(link) < 200 and "lollol" not in link for link in links)
     assert all(SECRET not in link for link in links)
@@ -96,6 +97,7 @@ BROKEN = [
 @pytest.mark.parametrize("body", BROKEN, ids=range(len(BROKEN)))
 def test_broken_xml_is_links_or_feed_error(body: bytes) -> None:
     for parse in (lambda b: list(feed_links(b)), lambda b: sitemap_entries(b)[1]):
+        reliability_fact("hostile", group="broken-xml", case=BROKEN.index(body))
         try:
             links = parse(body)
         except FeedError as exc:
@@ -145,6 +147,7 @@ def test_sitemap_streams_in_bounded_python_memory(tmp_path: Path) -> None:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
+    reliability_fact("hostile", group="huge-sitemap", case=f"{entries} entries", peak=peak)
     assert (kind, n, last) == ("urlset", entries, f"https://n.ex/{entries - 1}")
     assert peak < 2 * 1024 * 1024, f"Python peak {peak / 1e6:.1f} MB"
     assert time.monotonic() - started < 60
@@ -181,6 +184,9 @@ def test_million_entry_gzipped_sitemap_keeps_resident_memory_flat(tmp_path: Path
     )  # fmt: skip
     n, last, grown = out.stdout.split()
     grown_mb = int(grown)
+    reliability_fact(
+        "hostile", group="huge-sitemap", case=f"{n} entries, gzipped", grown_mb=grown_mb
+    )
     assert (int(n), last) == (ENTRIES, f"https://n.ex/{ENTRIES - 1}")
     assert grown_mb < 20, f"resident memory grew {grown_mb} MB while streaming"
 
@@ -189,6 +195,7 @@ def test_gzip_bomb_sitemap_stops_at_the_size_limit() -> None:
     entry = b"<url><loc>https://n.ex/x</loc></url>"
     bomb = gzip.compress(b"<urlset>" + entry * (MAX_SITEMAP_BYTES // len(entry) + 10_000))
     assert len(bomb) < MAX_SITEMAP_BYTES // 50
+    reliability_fact("hostile", group="sitemap-gzip-bomb", case=len(bomb))
     with pytest.raises(FeedError, match="larger than"):
         sitemap_entries(bomb)
 
@@ -228,6 +235,7 @@ def test_hostile_html_is_a_record_or_extraction_error(kind: str) -> None:
     body = HTML[kind]
     started = time.monotonic()
     for header_encoding in (None, "utf-8", "x-bogus"):
+        reliability_fact("hostile", group="hostile-html", case=kind, charset=header_encoding)
         try:
             record = extract_article(
                 body, "https://n.example/a/1.html", header_encoding=header_encoding
