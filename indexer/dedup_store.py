@@ -371,25 +371,25 @@ class DedupIndex:
     def _vectors_of(self, keys: list[tuple[int, str | None]]) -> dict[Key, dict[str, float]]:
         """Story vectors by (doc, content hash), decoded once: the same recent articles are
         candidates for many newcomers, and decoding dominated the story lookup."""
-        cache = self._vector_cache
-        missing = [doc for doc, digest in keys if (doc, digest) not in cache]
+        found = {key: self._vector_cache[key] for key in keys if key in self._vector_cache}
+        missing = [doc for doc, digest in keys if (doc, digest) not in found]
         if missing:
             rows = self.db.execute(
                 "SELECT doc, content_hash, vector FROM dedup_docs "
                 "WHERE doc IN (SELECT value FROM json_each(?))",
                 (json.dumps(missing),),
             )
-            for doc, digest, text in rows:
-                self._remember((doc, digest), json.loads(text))
-        found = {}
-        for key in keys:
-            cache.move_to_end(key)
-            found[key] = cache[key]
+            found.update(((doc, digest), json.loads(text)) for doc, digest, text in rows)
+        for key, vector in found.items():
+            self._remember(key, vector)
         return found
 
     def _remember(self, key: Key, vector: dict[str, float]) -> None:
+        """Keep a vector as the most recently used, dropping the least recent beyond
+        VECTOR_CACHE."""
         self._vector_cache[key] = vector
-        if len(self._vector_cache) > VECTOR_CACHE:
+        self._vector_cache.move_to_end(key)
+        while len(self._vector_cache) > VECTOR_CACHE:
             self._vector_cache.popitem(last=False)
 
     def _story(self, vector: dict[str, float], day: str | None) -> str | None:

@@ -160,6 +160,18 @@ def test_copies_are_found_before_and_after_the_lsh_merge(
     assert stale == 0, "no bucket entry outlives its document"
 
 
+def test_story_vector_cache_smaller_than_the_candidates(
+    monkeypatch: pytest.MonkeyPatch, docs: dict[str, Doc]
+) -> None:
+    """Story candidates outnumbering the decoded-vector cache give the same stories."""
+    monkeypatch.setattr(dedup_store, "VECTOR_CACHE", 2)
+    small, full = DedupIndex.in_memory(), DedupIndex.in_memory()
+    monkeypatch.setattr(full, "_remember", lambda key, vector: None)  # never caches
+    for doc in docs.values():
+        assert add(small, doc).story_id == add(full, doc).story_id, doc.id
+    assert len(small._vector_cache) == 2
+
+
 def test_lsh_buckets_depend_on_every_band() -> None:
     fp = Fingerprinter(DedupParams())
     a = fp.fingerprint("واحد اثنان ثلاثة اربعة خمسة ستة سبعة ثمانية تسعة عشرة")
