@@ -54,6 +54,9 @@ def _storage_logged(consequence: str, home: Path) -> Iterator[None]:
         logger.error("%s; %s", message, consequence)
 
 
+PIPELINE_ERROR = "arshif/error/pipeline_exception"
+
+
 class CrawlRunRecorder:
     """Records each crawl in the archive's crawl_runs table: pages, new, skipped, errors."""
 
@@ -66,7 +69,13 @@ class CrawlRunRecorder:
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.item_error, signal=signals.item_error)
         return ext
+
+    def item_error(self) -> None:
+        """A page lost to an unexpected error in a pipeline: Scrapy only logs it, so it
+        is counted here, or the run would look clean."""
+        self.crawler.stats.inc_value(PIPELINE_ERROR)
 
     def spider_opened(self, spider: Spider) -> None:
         session = ArchiveSession.of(self.crawler)
