@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.extraction import missed_words
+from bench.extraction import missed_words, visible_text
 
 PARAGRAPH = "ويخدم الركاب الآن في العاصمة الإدارية عدة وسائل صديقة للبيئة منها أتوبيسات كهربائية"
 PAGE = f"""<html><head><meta charset="utf-8"></head><body>
@@ -41,3 +41,10 @@ def test_missed_words_by_place() -> None:
 def test_nothing_missed() -> None:
     gold = f"{PARAGRAPH}\nوأضاف الوزير أن حجز السيارة"
     assert set(missed_words(PAGE, RECORD, gold).values()) == {0}
+
+
+def test_visible_text_is_what_a_reader_sees() -> None:
+    page = PAGE.replace(b"</body>", b"<script>var label = 'Error loading media';</script></body>")
+    text = visible_text(page)
+    assert "التاكسي الكهربائي" in text and PARAGRAPH in text  # headline, caption, body
+    assert "Error loading media" not in text
