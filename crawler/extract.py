@@ -55,8 +55,18 @@ _LAYOUT_TABLES = (
     " or .//td[br and string-length(normalize-space()) > 150]]"
 )
 _BYLINE_PREFIX = re.compile(
-    r"^(?:كتب|كتبت|كتبه|بقلم|بواسطة|إعداد|اعداد|تقرير|by|written by)\s*[:：-]?\s*", re.I
+    r"^(?:كتبت|كتبه|كتب|بقلم|بواسطة|إعداد|اعداد|تقرير|by|written by)(?=[\s:：-])\s*[:：-]?\s*",
+    re.I,
 )
+# Text nodes that may open a visible byline (XPath has no regular expressions).
+_BYLINE_TEXT = (
+    "//body//text()["
+    + " or ".join(
+        f"starts-with(normalize-space(.), '{word}')" for word in ("كتب", "بقلم", "بواسطة")
+    )
+    + "]"
+)
+_BYLINE_WORDS = 8  # «كتب: محمد عبد الله - القاهرة» and no more
 _NAME_SPLIT = re.compile(r"\s*(?:[,،;|/]|\sو\s|\sand\s)\s*")
 _NOT_A_NAME = re.compile(r"[\d()@]|://|\b(?:developed|designed|powered)\s+by\b", re.IGNORECASE)
 # «حسام أبو العلا - القاهرة»: what follows a spaced dash in a byline is a place.
@@ -390,9 +400,10 @@ def _authors(
             )
         ],
     ]
-    for source in sources:
+    # Visible bylines last, and only looked for when nothing else named the authors.
+    for source in (*sources, None):
         names: list[str] = []
-        for raw in source:
+        for raw in _visible_bylines(tree) if source is None else source:
             byline = _DATELINE.split(_BYLINE_PREFIX.sub("", raw))[0]
             for name in _NAME_SPLIT.split(byline):
                 name = name.strip(" :-–")
@@ -407,6 +418,23 @@ def _authors(
         if names:
             return names
     return []
+
+
+def _visible_bylines(tree: HtmlElement) -> list[str]:
+    """Short lines that open with a byline word («كتب: …», «بقلم …»), as many outlets print
+    the author with no markup that names it; a sentence of the article that happens to
+    start with «كتب» is longer than a byline, and only the first three are looked at."""
+    found = []
+    for node in tree.xpath(_BYLINE_TEXT):
+        parent = node.getparent()
+        if parent is not None and len(parent.text_content().split()) == 1:
+            parent = parent.getparent()  # «<b>بقلم</b> سامي خليل»: the word is set apart
+        line = _clean(parent.text_content()) if parent is not None else ""
+        if line and _BYLINE_PREFIX.match(line) and len(line.split()) <= _BYLINE_WORDS:
+            found.append(line)
+        if len(found) == 3:
+            break
+    return found
 
 
 def _tags(metas: dict[str, list[str]], article: dict[str, Any]) -> list[str]:

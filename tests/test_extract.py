@@ -480,3 +480,23 @@ def test_does_not_import_scrapy() -> None:
     code = "import sys, crawler.extract; print(any(m.split('.')[0] in ('scrapy', 'twisted') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("byline", "authors"),
+    [
+        ('<span class="writeBy">كتب أحمد عبد الرحمن</span>', ["أحمد عبد الرحمن"]),
+        ("<div>كتبت: هدى الرفاعي - القاهرة</div>", ["هدى الرفاعي"]),
+        ("<p><b>بقلم</b> سامي خليل</p>", ["سامي خليل"]),
+        (
+            '<div class="meta"><span>كتب: <a href="/u/1">ليلى حداد</a></span> منذ ساعتين</div>',
+            ["ليلى حداد"],
+        ),
+        # A sentence of the article that opens with «كتب» is not a byline.
+        ("<p>كتب الرئيس على حسابه في منصة إكس أن القمة المقبلة ستعقد في موعدها المحدد</p>", []),
+    ],
+)
+def test_visible_byline_gives_the_authors(byline: str, authors: list[str]) -> None:
+    """Many outlets print the author as a plain line, with no markup that names it."""
+    page = _minimal(byline + LONG)
+    assert extract_article(page.encode(), "https://news.example/a.html")["authors"] == authors
