@@ -214,7 +214,11 @@ def _body_text(tree: HtmlElement, title: str, article_body: str) -> str:
     if len(body_words) < max(30, 0.8 * len(tokens(" ".join(precise)))):
         body_words = []  # a teaser, not the article
     broad: list[str] = []
-    if _share(body_words, _words(precise)) < 0.9 or _may_miss_text(tree, precise):
+    if (
+        _share(body_words, _words(precise)) < 0.9
+        or _may_miss_text(tree, precise)
+        or _drops_structure(tree, precise)
+    ):
         broad = _lines(bare_extraction(tree, options=_RECALL))
     lines = precise
     if body_words and _share(body_words, _words(broad or precise)) >= 0.8:
@@ -227,7 +231,7 @@ def _body_text(tree: HtmlElement, title: str, article_body: str) -> str:
             lines = broad[agreed[0] : agreed[-1] + 1]
     elif broad:
         lines = broad
-    return clean_text("\n".join(lines), title)
+    return clean_text("\n".join(_restore_subheads(tree, lines)), title)
 
 
 def _may_miss_text(tree: HtmlElement, lines: list[str]) -> bool:
@@ -237,6 +241,52 @@ def _may_miss_text(tree: HtmlElement, lines: list[str]) -> bool:
         return False
     paragraphs = sum(len(p.text_content().strip()) for p in tree.iter("p"))
     return found < 0.8 * paragraphs
+
+
+def _restore_subheads(tree: HtmlElement, lines: list[str]) -> list[str]:
+    """Put back the subheadings both modes drop when they recover an article from a
+    container they do not know: a heading between two kept paragraphs of one container
+    goes before the paragraph that follows it."""
+    at = {normalize(line): i for i, line in enumerate(lines)}
+    before: dict[int, list[str]] = {}
+    for parent in {p.getparent() for p in tree.iter("p") if normalize(p.text_content()) in at}:
+        if parent is None:
+            continue
+        children = list(parent)
+        for i, child in enumerate(children):
+            text = " ".join(child.text_content().split()) if child.tag in _HEADINGS else ""
+            if not text or normalize(text) in at or len(text.split()) > 15:
+                continue
+            prev = [at.get(normalize(c.text_content())) for c in children[:i] if c.tag == "p"]
+            after = [at.get(normalize(c.text_content())) for c in children[i + 1 :] if c.tag == "p"]
+            prev, after = [j for j in prev if j is not None], [j for j in after if j is not None]
+            if prev and after:
+                before.setdefault(min(after), []).append(text)
+    if not before:
+        return lines
+    return [x for i, line in enumerate(lines) for x in (*before.get(i, ()), line)]
+
+
+_HEADINGS = frozenset({"h2", "h3", "h4"})
+
+
+def _drops_structure(tree: HtmlElement, lines: list[str]) -> bool:
+    """Whether a subheading, list or quote sits among the paragraphs precision kept but is
+    missing from its result: precision mode drops them in containers it does not know
+    (a `div` with an outlet's own class rather than `<article>`), recall mode keeps them."""
+    kept = {normalize(line) for line in lines}
+    for parent in {p.getparent() for p in tree.iter("p") if normalize(p.text_content()) in kept}:
+        if parent is None:
+            continue
+        for child in parent:
+            if child.tag in _STRUCTURE and normalize(child.text_content()):
+                inner = [normalize(t) for t in child.itertext() if t.strip()]
+                if not any(t in kept or any(t in line for line in kept) for t in inner):
+                    return True
+    return False
+
+
+_STRUCTURE = frozenset({"h2", "h3", "h4", "ul", "ol", "blockquote"})
 
 
 def _words(lines: list[str]) -> frozenset[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import pickle
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -500,3 +501,18 @@ def test_visible_byline_gives_the_authors(byline: str, authors: list[str]) -> No
     """Many outlets print the author as a plain line, with no markup that names it."""
     page = _minimal(byline + LONG)
     assert extract_article(page.encode(), "https://news.example/a.html")["authors"] == authors
+
+
+def test_subheads_and_lists_in_an_unknown_container_are_kept() -> None:
+    """The sample opinion column with its `<article>` turned into a plain `div`: trafilatura
+    then recovers the paragraphs but drops the subheading and the list; both belong to the
+    article and come back, while the related-articles box after it stays out."""
+    entry = next(a for a in _manifest() if a["path"].endswith("cities-summer-cooling-bill.html"))
+    html = (ROOT / "crawler" / "sample_site" / entry["path"].lstrip("/")).read_text("utf-8")
+    html = re.sub(r"<article\b[^>]*>", "<div>", html).replace("</article>", "</div>")
+    assert "<article" not in html
+    text = extract_article(html.encode(), "https://news.example" + entry["path"])["text"]
+    for line in entry["body"]:
+        assert line in text, line
+    assert "دروس من العمارة القديمة" in text
+    assert "مقالات أخرى للكاتب" not in text
