@@ -11,6 +11,7 @@ JSON-LD and meta tags, dates (`dates`), language (`language`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -210,6 +211,7 @@ def _body_text(tree: HtmlElement, title: str, article_body: str) -> str:
     page furniture). An `articleBody` that matches the page decides instead which lines
     are article. Boilerplate lines go last."""
     precise = _lines(bare_extraction(tree, options=_PRECISION))
+    paragraphs = {p: normalize(p.text_content()) for p in tree.iter("p")}
     body_words = tokens(article_body)
     if len(body_words) < max(30, 0.8 * len(tokens(" ".join(precise)))):
         body_words = []  # a teaser, not the article
@@ -217,7 +219,7 @@ def _body_text(tree: HtmlElement, title: str, article_body: str) -> str:
     if (
         _share(body_words, _words(precise)) < 0.9
         or _may_miss_text(tree, precise)
-        or _drops_structure(tree, precise)
+        or _drops_structure(paragraphs, precise)
     ):
         broad = _lines(bare_extraction(tree, options=_RECALL))
     lines = precise
@@ -231,7 +233,7 @@ def _body_text(tree: HtmlElement, title: str, article_body: str) -> str:
             lines = broad[agreed[0] : agreed[-1] + 1]
     elif broad:
         lines = broad
-    return clean_text("\n".join(_restore_subheads(tree, lines)), title)
+    return clean_text("\n".join(_restore_subheads(paragraphs, lines)), title)
 
 
 def _may_miss_text(tree: HtmlElement, lines: list[str]) -> bool:
@@ -243,22 +245,29 @@ def _may_miss_text(tree: HtmlElement, lines: list[str]) -> bool:
     return found < 0.8 * paragraphs
 
 
-def _restore_subheads(tree: HtmlElement, lines: list[str]) -> list[str]:
+Paragraphs = dict[HtmlElement, str]  # each <p> of the page and its normalised text
+
+
+def _containers(paragraphs: Paragraphs, kept: Iterable[str]) -> set[HtmlElement]:
+    """The elements holding the page's paragraphs whose normalised text was kept."""
+    kept = set(kept)
+    return {p.getparent() for p, text in paragraphs.items() if text in kept} - {None}
+
+
+def _restore_subheads(paragraphs: Paragraphs, lines: list[str]) -> list[str]:
     """Put back the subheadings both modes drop when they recover an article from a
     container they do not know: a heading between two kept paragraphs of one container
     goes before the paragraph that follows it."""
     at = {normalize(line): i for i, line in enumerate(lines)}
     before: dict[int, list[str]] = {}
-    for parent in {p.getparent() for p in tree.iter("p") if normalize(p.text_content()) in at}:
-        if parent is None:
-            continue
+    for parent in _containers(paragraphs, at):
         children = list(parent)
         for i, child in enumerate(children):
             text = " ".join(child.text_content().split()) if child.tag in _HEADINGS else ""
             if not text or normalize(text) in at or len(text.split()) > 15:
                 continue
-            prev = [at.get(normalize(c.text_content())) for c in children[:i] if c.tag == "p"]
-            after = [at.get(normalize(c.text_content())) for c in children[i + 1 :] if c.tag == "p"]
+            prev = [at.get(paragraphs[c]) for c in children[:i] if c in paragraphs]
+            after = [at.get(paragraphs[c]) for c in children[i + 1 :] if c in paragraphs]
             prev, after = [j for j in prev if j is not None], [j for j in after if j is not None]
             if prev and after:
                 before.setdefault(min(after), []).append(text)
@@ -270,14 +279,12 @@ def _restore_subheads(tree: HtmlElement, lines: list[str]) -> list[str]:
 _HEADINGS = frozenset({"h2", "h3", "h4"})
 
 
-def _drops_structure(tree: HtmlElement, lines: list[str]) -> bool:
+def _drops_structure(paragraphs: Paragraphs, lines: list[str]) -> bool:
     """Whether a subheading, list or quote sits among the paragraphs precision kept but is
     missing from its result: precision mode drops them in containers it does not know
     (a `div` with an outlet's own class rather than `<article>`), recall mode keeps them."""
     kept = {normalize(line) for line in lines}
-    for parent in {p.getparent() for p in tree.iter("p") if normalize(p.text_content()) in kept}:
-        if parent is None:
-            continue
+    for parent in _containers(paragraphs, kept):
         for child in parent:
             if child.tag in _STRUCTURE and normalize(child.text_content()):
                 inner = [normalize(t) for t in child.itertext() if t.strip()]
