@@ -31,6 +31,7 @@ from arshif.dedup import (
     prepare,
     story_vector,
 )
+from arshif.fingerprints import content_hash
 from arshif.record import Article
 
 if TYPE_CHECKING:
@@ -178,13 +179,12 @@ class DedupIndex:
         the closest story within the date window, if close enough. Adding an id again with
         the same text changes nothing; with new text it is placed afresh. `prepared` (from
         `arshif.dedup.prepare` on this title and text) saves computing it here."""
-        if (
-            prepared is None
-            or prepared.params != self.params
-            or (self.stories and prepared.counts is None)
+        if prepared and (
+            prepared.params != self.params or (self.stories and prepared.counts is None)
         ):
-            prepared = prepare(self.params, title, text, stories=self.stories)
-        digest = prepared.content_hash
+            prepared = None  # made with other settings
+        # The hash alone first: an article added again unchanged needs no fingerprint.
+        digest = prepared.content_hash if prepared else content_hash(text)
         with self._transaction() as db:
             row = db.execute(
                 "SELECT doc, content_hash, dup_cluster, dup_of, story_id FROM dedup_docs "
@@ -195,6 +195,8 @@ class DedupIndex:
                 return Assignment(digest, row[2], row[3], row[4], "unchanged")
             if row:
                 self._remove(row[0])
+            if prepared is None:
+                prepared = prepare(self.params, title, text, stories=self.stories)
             fp = prepared.fingerprint
             kind: Kind = "new"
             dup_of, similarity = self._exact(digest), 1.0
