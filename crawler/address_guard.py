@@ -24,7 +24,7 @@ import logging
 import socket
 from typing import Self
 
-from scrapy import Request, signals
+from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -63,15 +63,21 @@ def address_kind(ip: IPAddress) -> str | None:
     return next((kind for kind, hit in checks if hit), None)
 
 
+def _ip_literal(host: str) -> IPAddress | None:
+    """The address a host written as an IP literal names ('[::1]', 'fe80::1%eth0')."""
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return None
+
+
 def host_kind(host: str) -> str | None:
     """address_kind of an IP literal or a metadata host name; None for other names."""
     host = host.strip("[]").rstrip(".").lower()
     if host in METADATA_HOSTS:
         return "cloud metadata"
-    try:
-        return address_kind(ipaddress.ip_address(host.split("%", 1)[0]))
-    except ValueError:
-        return None
+    ip = _ip_literal(host)
+    return address_kind(ip) if ip is not None else None
 
 
 def _resolve(host: str, port: int) -> list[IPAddress]:
@@ -103,12 +109,7 @@ class AddressGuardMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         if crawler.settings.getbool("ARSHIF_ALLOW_PRIVATE_ADDRESSES"):
             raise NotConfigured("ARSHIF_ALLOW_PRIVATE_ADDRESSES: private addresses allowed")
-        mw = cls(crawler)
-        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
-        return mw
-
-    def spider_opened(self) -> None:
-        self.configured = self._configured_endpoints()
+        return cls(crawler)
 
     def _configured_endpoints(self) -> set[tuple[str, int]]:
         """Host and port of every URL the outlet's configuration names."""
@@ -128,7 +129,7 @@ class AddressGuardMiddleware:
         parts = urlparse_cached(request)
         if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
             return None
-        if self.configured is None:
+        if self.configured is None:  # the spider, and so its outlet, exists by now
             self.configured = self._configured_endpoints()
         host, port = _endpoint(parts.scheme, parts.hostname, parts.port)
         if (host, port) in self.configured:
@@ -152,14 +153,9 @@ class AddressGuardMiddleware:
         raise IgnoreRequest(f"{host} is a {why} address")
 
     async def _verdict(self, host: str, port: int) -> str | None:
-        literal = host_kind(host)
-        if literal is not None:
-            return literal
-        try:
-            ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
-            return None  # a public IP literal
-        except ValueError:
-            pass
+        kind = host_kind(host)
+        if kind is not None or _ip_literal(host) is not None:
+            return kind  # a metadata name, or an IP literal: no lookup
         addresses = await maybe_deferred_to_future(deferToThread(_resolve, host, port))
         # One bad address is enough: the download may connect to any of them.
         return next((k for k in map(address_kind, addresses) if k is not None), None)

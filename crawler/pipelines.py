@@ -120,11 +120,8 @@ class ExtractPipeline:
         settings = self.crawler.settings
         if settings.getbool("ARSHIF_DEDUP", True):
             # The fingerprint settings are the archive's own, fixed when it was made.
-            session = ArchiveSession.of(self.crawler)
-            try:
-                self.dedup = DedupIndex.for_archive(session.acquire()).params
-            finally:
-                session.release()
+            with ArchiveSession.of(self.crawler).held() as archive:
+                self.dedup = DedupIndex.for_archive(archive).params
         if self.workers > 1:
             # spawn: forking a process that runs Twisted's threads is not safe.
             context = multiprocessing.get_context("spawn")
