@@ -116,7 +116,7 @@ class AddressGuardMiddleware:
         outlet = getattr(self.crawler.spider, "outlet", None)
         if outlet is None:
             return set()
-        urls = [outlet.url(u) for u in (*outlet.feeds, *outlet.sitemaps, *outlet.start_pages)]
+        urls = list(outlet.entry_urls)
         if outlet.base_url:
             urls.append(outlet.base_url)
         found = set()

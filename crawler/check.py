@@ -95,7 +95,7 @@ def _network_reason(reason: object) -> str:
 
 
 def _robots(outlet: Outlet, user_agent: str, timeout: float) -> tuple[UrlCheck, RobotFileParser]:
-    first = outlet.url((*outlet.feeds, *outlet.sitemaps, *outlet.start_pages)[0])
+    first = outlet.entry_urls[0]
     url = urljoin(first, "/robots.txt")
     parser = RobotFileParser(url)
     try:

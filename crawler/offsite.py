@@ -26,9 +26,6 @@ class OutletOffsiteMiddleware(OffsiteMiddleware):
         urls = getattr(self, "_urls", None)
         if urls is None:
             outlet = getattr(self.crawler.spider, "outlet", None)
-            urls = set()
-            if outlet is not None:
-                for url in (*outlet.feeds, *outlet.sitemaps, *outlet.start_pages):
-                    urls.add(outlet.url(url))
+            urls = set(outlet.entry_urls) if outlet is not None else set()
             self._urls = urls
         return urls

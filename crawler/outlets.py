@@ -57,12 +57,17 @@ class Outlet:
         return replace(self, base_url=base_url.rstrip("/"), allowed_domains=(host,))
 
     @property
+    def entry_urls(self) -> tuple[str, ...]:
+        """The absolute URLs of its feeds, sitemaps and start pages, where every crawl
+        starts (so the crawl may fetch them wherever they are)."""
+        return tuple(self.url(u) for u in (*self.feeds, *self.sitemaps, *self.start_pages))
+
+    @property
     def domains(self) -> tuple[str, ...]:
         """Allowed domains, defaulting to the hosts of the configured URLs."""
         if self.allowed_domains:
             return self.allowed_domains
-        urls = [self.url(u) for u in (*self.feeds, *self.sitemaps, *self.start_pages)]
-        return tuple(sorted({urlsplit(u).hostname or "" for u in urls} - {""}))
+        return tuple(sorted({urlsplit(u).hostname or "" for u in self.entry_urls} - {""}))
 
     def is_article_url(self, url: str) -> bool:
         """Whether a link found on a listing page points at an article."""
