@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from arshif.record import FIELDS, LIST_FIELDS, Article
+from arshif.storage import READ_ONLY, storage_problem
 from indexer.filters import Filters
 
 APPLICATION_ID = 0x41525348  # "ARSH": marks the file as an Arshif archive
@@ -199,7 +200,7 @@ class Archive:
                 f"{self.path} is not an SQLite database, so not an Arshif archive; "
                 "point --data-dir / ARSHIF_HOME at another folder or move the file away"
             )
-        if "readonly" in message or "unable to open" in message:
+        if storage_problem(exc) == READ_ONLY:
             return ArchiveError(
                 f"cannot write the archive {self.path} ({message}); check the file and "
                 "folder permissions or choose another folder with --data-dir / ARSHIF_HOME"
