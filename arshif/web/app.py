@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -57,6 +57,23 @@ Day = Annotated[str | None, Query(description="YYYY-MM-DD, inclusive")]
 Mode = Annotated[Literal["any", "all"], Query()]
 Page = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
+def filter_params(
+    outlet: Many = [],  # noqa: B006 - FastAPI copies defaults per request
+    topic: Many = [],  # noqa: B006
+    lang: Many = [],  # noqa: B006
+    since: Day = None,
+    until: Day = None,
+    topic_mode: Mode = "any",
+    dedup: bool = False,
+) -> dict[str, Any]:
+    """The filters every API endpoint takes, as `State.validate` keywords."""
+    return {"outlet": outlet, "topic": topic, "lang": lang, "since": since, "until": until,
+            "topic_mode": topic_mode, "dedup": dedup}  # fmt: skip
+
+
+FilterParams = Annotated[dict[str, Any], Depends(filter_params)]
 
 
 class BadInput(ValueError):
@@ -362,28 +379,24 @@ def create_app(
     @app.get("/api/search", responses=errors)
     def api_search(
         q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY)],
-        outlet: Many = [],  # noqa: B006 - FastAPI copies defaults per request
-        topic: Many = [],  # noqa: B006
-        lang: Many = [],  # noqa: B006
-        since: Day = None,
-        until: Day = None,
-        topic_mode: Mode = "any",
-        dedup: bool = False,
+        filters: FilterParams,
         page: Page = 1,
         limit: Limit = 10,
     ) -> dict[str, Any]:
         """Ranked hits with snippets (hits marked <mark>, the rest HTML-escaped), facets, and
         with `dedup` the near-duplicates each hit stands for."""
         with state.archive() as archive:
-            req = state.validate(archive, q=q, outlet=outlet, topic=topic, lang=lang,
-                              since=since, until=until, topic_mode=topic_mode, dedup=dedup,
-                              page=page, limit=limit)  # fmt: skip
+            req = state.validate(archive, q=q, **filters, page=page, limit=limit)
             if req.text is None:
                 raise BadInput("the query is empty")
             result = state.run(archive, req)
             assert result is not None
             facets = state.facets(archive, req, result)
-            dups = queries.cluster_sizes(archive, [h.id for h in result.hits]) if dedup else {}
+            dups = (
+                queries.cluster_sizes(archive, [h.id for h in result.hits])
+                if req.filters.dedup
+                else {}
+            )
         return {
             "total": result.total,
             "page": result.page,
@@ -396,22 +409,11 @@ def create_app(
         }
 
     @app.get("/api/facets", responses=errors)
-    def api_facets(
-        q: Q = None,
-        outlet: Many = [],  # noqa: B006
-        topic: Many = [],  # noqa: B006
-        lang: Many = [],  # noqa: B006
-        since: Day = None,
-        until: Day = None,
-        topic_mode: Mode = "any",
-        dedup: bool = False,
-    ) -> dict[str, Any]:
+    def api_facets(filters: FilterParams, q: Q = None) -> dict[str, Any]:
         """Counts per outlet, topic, language and month, and the coverage table
         {day: {outlet: articles}}, for a query (optional) and filters."""
         with state.archive() as archive:
-            req = state.validate(archive, q=q, outlet=outlet, topic=topic, lang=lang,
-                              since=since, until=until, topic_mode=topic_mode, dedup=dedup,
-                              page=1, limit=1)  # fmt: skip
+            req = state.validate(archive, q=q, **filters, page=1, limit=1)
             # Elasticsearch answers facets with the search; the embedded index by SQL.
             result = state.run(archive, req) if state.backend is not None else None
             facets = state.facets(archive, req, result)
@@ -437,15 +439,9 @@ def create_app(
         response_class=FileResponse,
     )
     def api_export(
+        filters: FilterParams,
         format: Literal["jsonl", "csv", "parquet"] = "jsonl",  # noqa: A002 - the CLI's name
         q: Q = None,
-        outlet: Many = [],  # noqa: B006
-        topic: Many = [],  # noqa: B006
-        lang: Many = [],  # noqa: B006
-        since: Day = None,
-        until: Day = None,
-        topic_mode: Mode = "any",
-        dedup: bool = False,
         bom: bool = False,
     ) -> FileResponse:
         """A zip of the export file (the same code as `arshif export`) and its dataset card,
@@ -453,9 +449,7 @@ def create_app(
         folder = Path(tempfile.mkdtemp(prefix="arshif-export-"))
         try:
             with state.archive() as archive:
-                req = state.validate(archive, q=q, outlet=outlet, topic=topic, lang=lang,
-                                  since=since, until=until, topic_mode=topic_mode,
-                                  dedup=dedup, page=1, limit=1)  # fmt: skip
+                req = state.validate(archive, q=q, **filters, page=1, limit=1)
                 if bom and format != "csv":
                     raise BadInput("bom applies to csv exports only")
                 data = folder / f"arshif-export.{format}"
