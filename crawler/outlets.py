@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import yaml
+from arshif.yamlfile import read_yaml
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _LIST_FIELDS = ("feeds", "sitemaps", "start_pages", "allowed_domains", "drop_selectors")
@@ -83,12 +83,7 @@ def default_outlets_path() -> Path:
 def load_outlets(path: Path | str | None = None) -> dict[str, Outlet]:
     """Read and validate an outlet file; raises OutletConfigError naming outlet and field."""
     path = Path(path) if path else default_outlets_path()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise OutletConfigError(f"{path}: cannot read outlet file: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise OutletConfigError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_yaml(path, OutletConfigError, "outlet file")
     if not isinstance(data, dict) or not isinstance(data.get("outlets"), list):
         raise OutletConfigError(f"{path}: expected a top-level 'outlets:' list")
     outlets: dict[str, Outlet] = {}

@@ -30,10 +30,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from arshif.arabic import normalize, tokens
 from arshif.record import Article
+from arshif.yamlfile import read_yaml
 
 SHIPPED = Path(__file__).with_name("topic_rules")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -497,12 +496,7 @@ def topic_from_dict(data: Any, source: str) -> Topic:
 
 
 def _read(path: Path) -> list[Topic]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TopicError(f"{path}: cannot read: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise TopicError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_yaml(path, TopicError)
     items = data["topics"] if isinstance(data, dict) and "topics" in data else [data]
     if not isinstance(items, list):
         raise TopicError(f"{path}: `topics` must be a list")

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from arshif.yamlfile import read_yaml
 from crawler.outlets import load_outlets
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -150,12 +150,7 @@ def load_schedules(
 
 
 def _load_file(file: Path, known_outlets: set[str]) -> list[Schedule]:
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScheduleConfigError(f"{file}: cannot read: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ScheduleConfigError(f"{file}: not valid YAML: {exc}") from exc
+    data = read_yaml(file, ScheduleConfigError)
     if not isinstance(data, dict) or not isinstance(data.get("schedules"), list):
         raise ScheduleConfigError(f"{file}: field 'schedules': expected a list of schedules")
     return [_parse(file, n, entry, known_outlets) for n, entry in enumerate(data["schedules"], 1)]
