@@ -86,10 +86,9 @@ def iter_sitemap(source: bytes | BinaryIO) -> tuple[str, Iterator[str]]:
     """('urlset' | 'sitemapindex', locations) of a sitemap, gzipped or not, as a stream:
     memory stays bounded however many entries the file holds (up to MAX_SITEMAP_BYTES
     uncompressed). Raises FeedError for unreadable XML, here or while iterating."""
-    stream: BinaryIO = BytesIO(source) if isinstance(source, bytes) else source
-    head = stream.read(2)
-    stream = io.BufferedReader(_Capped(_Prefixed(head, stream), MAX_SITEMAP_BYTES))
-    if head == b"\x1f\x8b":
+    raw: BinaryIO = BytesIO(source) if isinstance(source, bytes) else source
+    stream = io.BufferedReader(_Capped(raw, MAX_SITEMAP_BYTES))
+    if stream.peek(2)[:2] == b"\x1f\x8b":  # looked at, not consumed
         stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
         stream = io.BufferedReader(_Capped(stream, MAX_SITEMAP_BYTES))
     events = etree.iterparse(
@@ -107,25 +106,6 @@ def iter_sitemap(source: bytes | BinaryIO) -> tuple[str, Iterator[str]]:
     except (etree.XMLSyntaxError, StopIteration, OSError, EOFError) as exc:
         raise FeedError("sitemap is not readable XML") from exc
     return _local(root.tag), _locations(events)
-
-
-class _Prefixed(io.RawIOBase):
-    """`head` (already read) followed by the rest of `inner`."""
-
-    def __init__(self, head: bytes, inner: BinaryIO) -> None:
-        self._head, self._inner = head, inner
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n], self._head = self._head[:n], self._head[n:]
-            return n
-        data = self._inner.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
 
 def _locations(events: Any) -> Iterator[str]:
