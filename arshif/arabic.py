@@ -81,4 +81,10 @@ def stem(token: str) -> str:
 
 def analyze(text: str) -> list[str]:
     """Index terms: normalised tokens without stop words, stemmed."""
-    return [stem(t) for t in tokens(text) if t not in STOP_WORDS]
+    return terms_of(tokens(text))
+
+
+def terms_of(words: list[str]) -> list[str]:
+    """`analyze` of a text already split by `tokens` (a crawl splits each article once, for
+    its fingerprint, its story terms and its search index row)."""
+    return [stem(t) for t in words if t not in STOP_WORDS]

@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHash
 
-from arshif.arabic import analyze, tokens
+from arshif.arabic import analyze, terms_of, tokens
 from arshif.fingerprints import words_hash
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -175,11 +175,11 @@ class Fingerprinter:
         return False, j
 
 
-def story_counts(title: str, text: str) -> Counter[str]:
-    """Term counts for story vectors: stemmed words of three letters or more; the title's
-    count double."""
-    counts = Counter(t for t in analyze(text) if len(t) >= 3)
-    for term in analyze(title):
+def story_counts(title_terms: list[str], text_terms: list[str]) -> Counter[str]:
+    """Term counts for story vectors, from `analyze`d title and text: stemmed words of
+    three letters or more; the title's count double."""
+    counts = Counter(t for t in text_terms if len(t) >= 3)
+    for term in title_terms:
         if len(term) >= 3:
             counts[term] += 2
     return counts
@@ -227,10 +227,22 @@ def fingerprinter(params: DedupParams) -> Fingerprinter:
 
 
 def prepare(params: DedupParams, title: str, text: str, *, stories: bool = True) -> Prepared:
-    words = tokens(text)  # once, for both the hash and the shingles
+    words = tokens(text)  # once, for the hash, the shingles and the story terms
+    return prepare_words(params, words, analyze(title), terms_of(words), stories=stories)
+
+
+def prepare_words(
+    params: DedupParams,
+    words: list[str],
+    title_terms: list[str],
+    text_terms: list[str],
+    *,
+    stories: bool = True,
+) -> Prepared:
+    """`prepare` from a text already split by `tokens` and both texts `analyze`d."""
     return Prepared(
         params,
         words_hash(words),
         fingerprinter(params).fingerprint_words(words),
-        story_counts(title, text) if stories else None,
+        story_counts(title_terms, text_terms) if stories else None,
     )

@@ -13,9 +13,9 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from arshif.credentials import has_secret
 from arshif.storage import storage_message
 from crawler.archive_session import ArchiveSession
+from crawler.backend import search_backend
 from crawler.jobdir import claim as jobdir_claim
 from crawler.jobdir import release as jobdir_release
 from crawler.pipelines import STORAGE_STAT
@@ -127,13 +127,9 @@ class IndexOnClose:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.getbool("ARSHIF_INDEX_ON_CLOSE"):
-            raise NotConfigured
-        backend = crawler.settings.get("ARSHIF_BACKEND") or (
-            "elasticsearch" if has_secret("ARSHIF_ES_URL") else "sqlite"
-        )
-        if backend not in ("sqlite", "elasticsearch"):
-            raise NotConfigured(f"unknown ARSHIF_BACKEND {backend!r}")
+        backend = search_backend(crawler.settings)
+        if backend is None:
+            raise NotConfigured("ARSHIF_INDEX_ON_CLOSE is off")
         ext = cls(ArchiveSession.of(crawler), backend)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext

@@ -1,5 +1,5 @@
 """Everything done to one fetched page that needs only the page: extraction, the archive
-record, its topic tags and its dedup fingerprint.
+record, its topic tags, its dedup fingerprint and its row of the embedded search index.
 
 It runs in the extraction worker processes (or in the crawl process with one worker), so
 the crawl process, which also drives Scrapy, is left with the archive and index lookups.
@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from arshif.dedup import DedupParams, Prepared, prepare
+from arshif.arabic import analyze, terms_of, tokens
+from arshif.dedup import DedupParams, Prepared, prepare_words
 from arshif.record import Article
 from crawler.extract import ExtractionError, ExtractOptions, extract_article
 from crawler.items import PageItem
 from crawler.records import build_article
+from indexer.fts import columns
 from indexer.topics import Topics, load_topics
 
 
@@ -24,13 +26,14 @@ from indexer.topics import Topics, load_topics
 class PageWork:
     """What to do to each page of a crawl. `topics`: the topic rules' path ("" for the
     default ones), None when tagging is off; `dedup`: the archive's fingerprint settings,
-    None when dedup is off."""
+    None when dedup is off; `search`: make the embedded index's row."""
 
     options: ExtractOptions
     domains: Sequence[str] = ()
     topics: str | None = None
     dedup: DedupParams | None = None
     stories: bool = True
+    search: bool = False
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class PageResult:
     skip_reason: str | None = None
     topics: list[str] | None = None
     prepared: Prepared | None = None
+    search_columns: tuple[str, str] | None = None  # indexer.fts.columns of the record
 
 
 @lru_cache(maxsize=4)
@@ -73,7 +77,12 @@ def process_page(item: PageItem, work: PageWork) -> PageResult:
     except ExtractionError as exc:
         return PageResult(None, exc.reason)
     topics = None if work.topics is None else _topics(work.topics).tag_article(article)
-    prepared = None
+    # The text is split and analysed once, for both the fingerprint and the search row.
+    words = tokens(article.text)
+    title_terms, text_terms = analyze(article.title), terms_of(words)
+    prepared = search = None
     if work.dedup is not None:
-        prepared = prepare(work.dedup, article.title, article.text, stories=work.stories)
-    return PageResult(article, topics=topics, prepared=prepared)
+        prepared = prepare_words(work.dedup, words, title_terms, text_terms, stories=work.stories)
+    if work.search:
+        search = columns(article.title, article.lead, article.text, title_terms, text_terms)
+    return PageResult(article, topics=topics, prepared=prepared, search_columns=search)

@@ -29,6 +29,7 @@ from arshif.config import warc_dir
 from arshif.dedup import DedupParams
 from arshif.storage import storage_message
 from crawler.archive_session import ArchiveSession
+from crawler.backend import search_backend
 from crawler.extract import ExtractOptions
 from crawler.items import PageItem
 from crawler.page_work import PageWork, process_page
@@ -140,6 +141,7 @@ class ExtractPipeline:
                 topics=(settings.get("ARSHIF_TOPICS") or "") if tagging else None,
                 dedup=self.dedup,
                 stories=settings.getbool("ARSHIF_DEDUP_STORIES", True),
+                search=search_backend(settings) == "sqlite",
             )
         return self._work
 

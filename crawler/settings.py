@@ -51,6 +51,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines_topics.TopicsPipeline": 260,
     "crawler.pipelines_dedup.DedupPipeline": 280,
     "crawler.pipelines.ArchivePipeline": 300,
+    "crawler.pipelines_index.SearchIndexPipeline": 400,
 }
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,

@@ -26,18 +26,35 @@ TITLE_WEIGHT, TEXT_WEIGHT = 10.0, 1.0
 
 
 def body(lead: str | None, text: str | None) -> str:
-    """The searchable body: the text, with the lead in front when the text lacks it.
-
-    Leads are often the first paragraph cut short («…»), so "lacks it" means that most of
-    the lead's words are missing from the start of the text, not an exact substring test."""
+    """The searchable body: the text, with the lead in front when the text lacks it."""
     lead, text = lead or "", text or ""
+    return f"{lead}\n\n{text}" if _lacks_lead(lead, text) else text
+
+
+def _lacks_lead(lead: str, text: str) -> bool:
+    """Leads are often the first paragraph cut short («…»), so "lacks it" means that most of
+    the lead's words are missing from the start of the text, not an exact substring test."""
     lead_words = set(tokens(lead))
     if not lead_words:
-        return text
+        return False
     opening = set(tokens(text[: 2 * len(lead) + 200]))
-    if len(lead_words & opening) >= 0.8 * len(lead_words):
-        return text
-    return f"{lead}\n\n{text}"
+    return len(lead_words & opening) < 0.8 * len(lead_words)
+
+
+def columns(
+    title: str | None,
+    lead: str | None,
+    text: str | None,
+    title_terms: list[str] | None = None,
+    text_terms: list[str] | None = None,
+) -> tuple[str, str]:
+    """The indexed title and body of an article, as analysed terms. Terms already made from
+    the title and text (a crawl's worker processes have them) are not made again."""
+    title_terms = analyze(title or "") if title_terms is None else title_terms
+    text_terms = analyze(text or "") if text_terms is None else text_terms
+    if _lacks_lead(lead or "", text or ""):
+        text_terms = analyze(lead or "") + text_terms
+    return " ".join(title_terms), " ".join(text_terms)
 
 
 def match_expression(query: ParsedQuery) -> str:
@@ -92,16 +109,17 @@ class SqliteIndex:
         return [a.id for a in known]
 
     def _write(self, rows: Iterator[tuple[int, str | None, str | None, str | None]]) -> int:
-        db = self.archive.db
         count = 0
         for rowid, title, lead, text in rows:
-            db.execute(f"DELETE FROM {TABLE} WHERE rowid = ?", (rowid,))
-            db.execute(
-                f"INSERT INTO {TABLE} (rowid, title, text) VALUES (?, ?, ?)",
-                (rowid, " ".join(analyze(title or "")), " ".join(analyze(body(lead, text)))),
-            )
+            self.put(rowid, columns(title, lead, text))
             count += 1
         return count
+
+    def put(self, rowid: int, analysed: tuple[str, str]) -> None:
+        """(Re)index one archive row from its `columns`; the caller acknowledges it."""
+        db = self.archive.db
+        db.execute(f"DELETE FROM {TABLE} WHERE rowid = ?", (rowid,))
+        db.execute(f"INSERT INTO {TABLE} (rowid, title, text) VALUES (?, ?, ?)", (rowid, *analysed))
 
     def drain(
         self, archive: Archive, batch: int = 500, progress: Callable[[int], None] | None = None

@@ -1,0 +1,21 @@
+"""Which search index a crawl feeds, from its settings."""
+
+from __future__ import annotations
+
+from scrapy.exceptions import NotConfigured
+from scrapy.settings import BaseSettings
+
+from arshif.credentials import has_secret
+
+
+def search_backend(settings: BaseSettings) -> str | None:
+    """The index a crawl feeds: ARSHIF_BACKEND, else Elasticsearch when ARSHIF_ES_URL is set,
+    else the embedded one; None when ARSHIF_INDEX_ON_CLOSE turns indexing off."""
+    if not settings.getbool("ARSHIF_INDEX_ON_CLOSE"):
+        return None
+    backend = settings.get("ARSHIF_BACKEND") or (
+        "elasticsearch" if has_secret("ARSHIF_ES_URL") else "sqlite"
+    )
+    if backend not in ("sqlite", "elasticsearch"):
+        raise NotConfigured(f"unknown ARSHIF_BACKEND {backend!r}")
+    return backend
