@@ -23,6 +23,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+from zlib_ng import zlib_ng
 
 from arshif import __version__
 
@@ -32,6 +33,16 @@ logger = logging.getLogger(__name__)
 _DROP_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 # Which outlet a page was fetched for, so re-extraction needs nothing but the WARC files.
 OUTLET_HEADER = "Arshif-Outlet"
+# zlib's default level, by zlib-ng. warcio compresses with zlib at 9: on real outlet pages
+# (~90 KB) 2.9 ms of the crawl process per page, against 0.64 ms here, for files 2% smaller.
+GZIP_LEVEL = 6
+
+
+def gzip_member(record: Any) -> bytes:
+    """One WARC record as its own gzip member (what warcio's gzip mode writes)."""
+    buffer = BytesIO()
+    WARCWriter(buffer, gzip=False).write_record(record)
+    return zlib_ng.compress(buffer.getvalue(), GZIP_LEVEL, wbits=31)
 
 
 class WarcStore:
@@ -57,14 +68,14 @@ class WarcStore:
             if not self.path.exists():
                 break
         self._file = self.path.open("ab")
-        self._writer = WARCWriter(self._file, gzip=True)
+        self._writer = WARCWriter(None)  # makes the records; gzip_member writes them
         info = self._writer.create_warcinfo_record(
             self.path.name,
             {"software": f"Arshif/{__version__}", "hostname": socket.gethostname(),
-             "format": "WARC File Format 1.1"},
+             "format": "WARC File Format 1.0"},
         )  # fmt: skip
         try:
-            self._writer.write_record(info)
+            self._file.write(gzip_member(info))
             self._file.flush()
         except OSError:
             path = self.path
@@ -107,7 +118,6 @@ class WarcStore:
 
     def _write_pair(self, url: str, response: Any, request_headers: dict[str, str]) -> None:
         assert self._writer is not None and self._file is not None
-        self._writer.write_record(response)
         request = self._writer.create_warc_record(
             url,
             "request",
@@ -117,7 +127,7 @@ class WarcStore:
             ),
             warc_headers_dict={"WARC-Concurrent-To": response.rec_headers["WARC-Record-ID"]},
         )
-        self._writer.write_record(request)
+        self._file.write(gzip_member(response) + gzip_member(request))
         self._file.flush()
 
     def _abandon(self, offset: int) -> None:

@@ -1,5 +1,6 @@
 """Raw WARC archive: records read back at their offsets, files rotate, tears are survived."""
 
+import zlib
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,15 @@ def test_torn_last_record_keeps_the_earlier_ones(
 def test_max_bytes_validated(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="max_bytes"):
         WarcStore(tmp_path, max_bytes=10)
+
+
+def test_each_record_is_a_gzip_member_of_its_own(tmp_path: Path) -> None:
+    """Replay tools and `arshif reextract` seek straight to a recorded offset."""
+    (name, offset), _ = fill(tmp_path, 2)
+    data = (tmp_path / name).read_bytes()
+    member = zlib.decompressobj(wbits=31)
+    record = member.decompress(data[offset:])
+    assert member.eof and record.startswith(b"WARC/1.0\r\n")
+    assert b"\r\nWARC-Type: response\r\n" in record
+    assert record.rstrip().endswith(PAGE)
+    assert b"\r\nWARC-Type: request\r\n" in zlib.decompress(member.unused_data, wbits=31)
