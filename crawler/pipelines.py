@@ -124,8 +124,10 @@ class ExtractPipeline:
             with ArchiveSession.of(self.crawler).held() as archive:
                 self.dedup = DedupIndex.for_archive(archive).params
         if self.workers > 1:
-            # spawn: forking a process that runs Twisted's threads is not safe.
-            context = multiprocessing.get_context("spawn")
+            # Workers fork from a fresh server process, warmed once (crawler/worker_preload.py):
+            # forking this process, which runs Twisted's threads, is not safe.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["crawler.worker_preload"])
             self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
 
     def work(self) -> PageWork:
