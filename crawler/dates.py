@@ -422,9 +422,9 @@ def json_ld(tree: HtmlElement) -> list[dict[str, Any]]:
     return sorted(objects, key=lambda o: not _ARTICLE_TYPES.search(str(o.get("@type", ""))))
 
 
-def article_json_ld(tree: HtmlElement) -> dict[str, Any]:
-    """The page's first article-typed JSON-LD object (NewsArticle, BlogPosting...), or {}."""
-    first = next(iter(json_ld(tree)), {})
+def article_json_ld(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first article-typed object (NewsArticle, BlogPosting...) of `json_ld`, or {}."""
+    first = next(iter(objects), {})
     return first if _ARTICLE_TYPES.search(str(first.get("@type", ""))) else {}
 
 
@@ -568,8 +568,10 @@ def find_dates(
     *,
     now: datetime | None = None,
     founded: int | None = None,
+    parsed: tuple[list[dict[str, Any]], dict[str, list[str]]] | None = None,
 ) -> tuple[str | None, str | None]:
     """(published, modified) of a page, from its tree, its HTML or its plain text.
+    `parsed`: the tree's `json_ld` and `meta_values`, when the caller has them already.
 
     Dates after `now` (the fetch time) or before the outlet's `founded` year are rejected
     and logged. A modified date is never reported as published, and a modified date
@@ -579,7 +581,7 @@ def find_dates(
         (now or datetime.now(UTC)).replace(tzinfo=None) + timedelta(days=1),
     )
     try:
-        return _find(source, url, window)
+        return _find(source, url, window, parsed)
     finally:
         if window.rejected:
             logger.info(
@@ -589,14 +591,19 @@ def find_dates(
             )
 
 
-def _find(source: HtmlElement | str, url: str, window: _Window) -> tuple[str | None, str | None]:
+def _find(
+    source: HtmlElement | str,
+    url: str,
+    window: _Window,
+    parsed: tuple[list[dict[str, Any]], dict[str, list[str]]] | None,
+) -> tuple[str | None, str | None]:
     if isinstance(source, str):
         if re.search(r"<[a-zA-Z!/]", source):
             source = lxml_html.fromstring(source)
         else:
             return _finish(*_text_stamps([source], url, window))
     tree = source
-    objects, metas = json_ld(tree), meta_values(tree)
+    objects, metas = parsed or (json_ld(tree), meta_values(tree))
     headline = _headline(tree, metas)
     from_url = url_date(url)
     published = _first(_structured(tree, objects, metas, _PUBLISHED_KEYS), window)

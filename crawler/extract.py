@@ -11,7 +11,7 @@ JSON-LD and meta tags, dates (`dates`), language (`language`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -141,10 +141,10 @@ def _extract(
     if tree is None:
         raise ExtractionError("page is not HTML")
 
-    meta = _metadata(tree, url)
-    published, modified = find_dates(tree, url, founded=options.founded)
+    objects, metas = json_ld(tree), meta_values(tree)  # once, for metadata, dates and type
+    meta = _metadata(tree, url, objects, metas)
+    published, modified = find_dates(tree, url, founded=options.founded, parsed=(objects, metas))
     links = teasers(tree, url)
-    objects, metas = json_ld(tree), meta_values(tree)
     _drop_selected(tree, options.drop_selectors)
     _unwrap_layout_tables(tree)
     # A page that says it is a photo gallery has its captions for text.
@@ -324,9 +324,10 @@ def _first(*values: Any) -> str:
     return ""
 
 
-def _metadata(tree: HtmlElement, url: str) -> dict[str, Any]:
-    metas = meta_values(tree)
-    article = article_json_ld(tree)
+def _metadata(
+    tree: HtmlElement, url: str, objects: list[dict[str, Any]], metas: dict[str, list[str]]
+) -> dict[str, Any]:
+    article = article_json_ld(objects)
 
     def meta(*keys: str) -> str:
         return _first(*(metas.get(k, [""])[0] for k in keys))
@@ -439,28 +440,9 @@ def _authors(
 ) -> list[str]:
     """Author names from JSON-LD, then meta tags, then byline elements. Outlet names,
     datelines («(أبوظبي - البيان)»), web credits, URLs and long phrases are not people."""
-    sources = [
-        _names(article.get("author")),
-        [
-            v
-            for k in ("author", "article:author", "dc.creator", "sailthru.author", "parsely-author")
-            for v in metas.get(k, [])
-        ],
-        [
-            _clean(el.text_content())
-            for el in tree.xpath("//*[@itemprop='author' or @rel='author']")
-        ],
-        [
-            _clean(el.text_content())
-            for el in tree.xpath(
-                "//*[contains(concat(' ', @class, ' '), ' author ') or contains(concat(' ', @class, ' '), ' byline ')]"
-            )
-        ],
-    ]
-    # Visible bylines last, and only looked for when nothing else named the authors.
-    for source in (*sources, None):
+    for source in _author_sources(tree, metas, article):
         names: list[str] = []
-        for raw in _visible_bylines(tree) if source is None else source:
+        for raw in source:
             byline = _DATELINE.split(_BYLINE_PREFIX.sub("", raw))[0]
             for name in _NAME_SPLIT.split(byline):
                 name = name.strip(" :-–")
@@ -475,6 +457,30 @@ def _authors(
         if names:
             return names
     return []
+
+
+def _author_sources(
+    tree: HtmlElement, metas: dict[str, list[str]], article: dict[str, Any]
+) -> Iterator[list[str]]:
+    """Candidate bylines, best source first; each is looked for only when the ones before
+    it named nobody (searching a large page's every element for byline classes is not
+    free). Visible bylines come last."""
+    yield _names(article.get("author"))
+    yield [
+        v
+        for k in ("author", "article:author", "dc.creator", "sailthru.author", "parsely-author")
+        for v in metas.get(k, [])
+    ]
+    yield [
+        _clean(el.text_content()) for el in tree.xpath("//*[@itemprop='author' or @rel='author']")
+    ]
+    yield [
+        _clean(el.text_content())
+        for el in tree.xpath(
+            "//*[contains(concat(' ', @class, ' '), ' author ') or contains(concat(' ', @class, ' '), ' byline ')]"
+        )
+    ]
+    yield _visible_bylines(tree)
 
 
 def _visible_bylines(tree: HtmlElement) -> list[str]:

@@ -73,12 +73,13 @@ def teasers(tree: HtmlElement, url: str) -> dict[str, str]:
     here = urlsplit(url)
     teasers: dict[str, str] = {}
     for a in tree.iterfind(".//a[@href]"):
-        text = " ".join(a.text_content().split())
-        parent = a.getparent()
-        if len(text.split()) < _TEASER_MIN_WORDS or parent is None:
+        parent = a.getparent()  # checked first: most links are not in headings or lists
+        if parent is None or parent.tag not in ("h2", "h3", "h4", "h5", "li", "article"):
             continue
-        if parent.tag not in ("h2", "h3", "h4", "h5", "li", "article"):
+        words = a.text_content().split()
+        if len(words) < _TEASER_MIN_WORDS:
             continue
+        text = " ".join(words)
         target = urlsplit(urljoin(url, a.get("href", "")))
         if target.hostname and here.hostname and target.hostname != here.hostname:
             continue
