@@ -19,10 +19,10 @@ import re
 import zlib
 from collections import Counter
 from dataclasses import asdict, dataclass, fields
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import Any
 
 import numpy as np
-from datasketch import MinHash
 
 from arshif.arabic import analyze, terms_of, tokens
 from arshif.fingerprints import words_hash
@@ -130,7 +130,6 @@ class Fingerprinter:
 
     def __init__(self, params: DedupParams) -> None:
         self.params = params
-        self._permutations = MinHash(params.num_perm, seed=params.seed).permutations
         # Per-row multipliers fold each band's rows into one 64-bit bucket key.
         rng = np.random.default_rng(params.seed)
         self._row_mix = rng.integers(1, 2**63, size=params.rows, dtype=np.uint64) | np.uint64(1)
@@ -141,6 +140,10 @@ class Fingerprinter:
 
     def fingerprint_words(self, words: list[str]) -> Fingerprint | None:
         """`fingerprint` of a text already split by `tokens`."""
+        # Imported here: datasketch imports scipy, a quarter of a second, and the crawl
+        # process only computes bucket keys; the workers make the fingerprints.
+        from datasketch import MinHash
+
         grams = _shingles(words, self.params.shingle)
         if not grams:
             return None
@@ -153,6 +156,12 @@ class Fingerprinter:
         )
         minhash.update_batch(list(grams))
         return Fingerprint(minhash.hashvalues.astype(np.uint32), len(grams))
+
+    @cached_property
+    def _permutations(self) -> Any:
+        from datasketch import MinHash  # see fingerprint_words
+
+        return MinHash(self.params.num_perm, seed=self.params.seed).permutations
 
     def buckets(self, fp: Fingerprint) -> list[int]:
         """One signed 64-bit LSH bucket key per band (band index mixed in)."""
