@@ -68,7 +68,9 @@ ARSHIF_WARC_MAX_BYTES = 100 * 1024 * 1024
 ARSHIF_EXTRACT_WORKERS = 0  # 0: one extraction process per core; 1: extract in-process
 ARSHIF_COMMIT_ITEMS = 64  # archive writes grouped in one commit (crawler/archive_session.py)
 ARSHIF_COMMIT_SECONDS = 1.0  # ... or committed after this long, whichever comes first
-ARSHIF_INDEX_ON_CLOSE = True  # drain the outbox into the search index when the crawl ends
+# Index from the crawl: the embedded index as articles are archived, Elasticsearch (and
+# whatever is still pending) when the crawl ends.
+ARSHIF_INDEX_ON_CLOSE = True
 ARSHIF_RUN_INFO: dict[str, str] = {}  # JSON kept with the crawl run (a scheduled run's id)
 ARSHIF_BACKEND = ""  # sqlite | elasticsearch; empty: elasticsearch when ARSHIF_ES_URL is set
 ARSHIF_DEDUP = True  # near-duplicate clusters and stories (crawler/pipelines_dedup.py)
