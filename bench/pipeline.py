@@ -46,37 +46,19 @@ def build_site(folder: Path, pages: int) -> list[Path]:
     manifest = load_manifest()
     sources = [a for a in manifest["articles"] if a["kind"] in ("seed", "arabic")]
     site = sample_site_dir()
-    folder.mkdir(parents=True)
-    (folder / "robots.txt").write_text("User-agent: *\nAllow: /\n", encoding="utf-8")
-    files, urls = [], []
-    for i in range(pages):
-        j = i - 1 if i % 20 == 19 else i  # the page whose text this one carries
+
+    def page(i: int, j: int, rng: random.Random) -> tuple[str, str]:
         src = sources[j % len(sources)]
         html = (site / src["path"].lstrip("/")).read_text(encoding="utf-8")
         path = f"/news/2025/01/{1 + i % 28:02d}/bench-{i:05d}.html"
         html = html.replace(src["path"], path).replace(src["title"], f"{src['title']} ({i})")
-        rng = random.Random(j)
         for paragraph in src["body"]:
             words = paragraph.split()
             rng.shuffle(words)
             html = html.replace(f">{paragraph}<", f">{' '.join(words)}<", 1)
-        target = folder / path.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(html, encoding="utf-8")
-        files.append(target)
-        urls.append(f"<url><loc>__BASE_URL__{path}</loc></url>")
-    _write_sitemap(folder, urls)
-    return files
+        return path, html
 
-
-def _write_sitemap(folder: Path, urls: list[str]) -> None:
-    (folder / "sitemap.xml").write_text(
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        + "\n".join(urls)
-        + "\n</urlset>\n",
-        encoding="utf-8",
-    )
+    return _write_site(folder, pages, page)
 
 
 REALPAGES = ROOT.parent / "shared" / "realpages"
@@ -92,27 +74,44 @@ def build_real_site(folder: Path, pages: int) -> list[Path]:
     templates = [p.read_text(encoding="utf-8") for p in sorted(REALPAGES.glob("*.html"))]
     if not templates:
         raise SystemExit(f"no real pages in {REALPAGES}")
-    folder.mkdir(parents=True)
-    (folder / "robots.txt").write_text("User-agent: *\nAllow: /\n", encoding="utf-8")
-    files, urls = [], []
-    for i in range(pages):
-        j = i - 1 if i % 20 == 19 else i
-        rng = random.Random(j)
 
-        def shuffled(match: re.Match[str], rng: random.Random = rng) -> str:
+    def page(i: int, j: int, rng: random.Random) -> tuple[str, str]:
+        def shuffled(match: re.Match[str]) -> str:
             words = match.group(1).split()
             rng.shuffle(words)
             return f">{' '.join(words)}<"
 
         parts = _SCRIPTS.split(templates[j % len(templates)])
         html = "".join(p if k % 2 else _TEXT.sub(shuffled, p) for k, p in enumerate(parts))
-        path = f"/news/2025/01/{1 + i % 28:02d}/real-{i:05d}.html"
+        return f"/news/2025/01/{1 + i % 28:02d}/real-{i:05d}.html", html
+
+    return _write_site(folder, pages, page)
+
+
+def _write_site(
+    folder: Path, pages: int, page: Callable[[int, int, random.Random], tuple[str, str]]
+) -> list[Path]:
+    """Writes `page(i, j, rng)` (its path and HTML) for i in range(pages), where j is the
+    page whose text page i carries (the page before, for one in twenty) and rng is seeded
+    by j; then robots.txt and a sitemap listing them all."""
+    folder.mkdir(parents=True)
+    (folder / "robots.txt").write_text("User-agent: *\nAllow: /\n", encoding="utf-8")
+    files, urls = [], []
+    for i in range(pages):
+        j = i - 1 if i % 20 == 19 else i
+        path, html = page(i, j, random.Random(j))
         target = folder / path.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
         files.append(target)
         urls.append(f"<url><loc>__BASE_URL__{path}</loc></url>")
-    _write_sitemap(folder, urls)
+    (folder / "sitemap.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        + "\n".join(urls)
+        + "\n</urlset>\n",
+        encoding="utf-8",
+    )
     return files
 
 

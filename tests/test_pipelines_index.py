@@ -8,7 +8,6 @@ import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
-from arshif.record import Article
 from bench.dedup_eval import originals
 from crawler.extract import ExtractOptions
 from crawler.items import PageItem
@@ -17,6 +16,7 @@ from crawler.pipelines import ArchivePipeline
 from crawler.pipelines_index import SearchIndexPipeline
 from crawler.sample_server import load_manifest, sample_site_dir
 from indexer.fts import SqliteIndex, columns
+from tests.test_pipelines_dedup import item as archived_item
 
 
 def page(path: str) -> PageItem:
@@ -42,14 +42,6 @@ def test_worker_rows_equal_rows_made_from_the_record() -> None:
         lead_added += expected[1] != columns(article.title, None, article.text)[1]
     assert checked >= 10 and lead_added, "pages whose lead is not in the text are covered"
     assert process_page(page(entry["path"]), PageWork(ExtractOptions())).search_columns is None
-
-
-def archived_item(n: int, title: str, text: str) -> PageItem:
-    url = f"https://x.example/{n}"
-    item = PageItem(url, "x", 200, b"", {}, {}, "2022-09-15T10:00:00+00:00")
-    item.article = Article(id=f"a{n}", url=url, canonical_url=url, outlet="x")
-    item.article.title, item.article.text = title, text
-    return item
 
 
 def test_archived_articles_are_searchable_before_the_crawl_ends(tmp_path: Path) -> None:
