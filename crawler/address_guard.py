@@ -22,7 +22,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
-from typing import Self
+from typing import TYPE_CHECKING, Self
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -30,6 +31,10 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.threads import deferToThread
+from w3lib.url import safe_url_string
+
+if TYPE_CHECKING:
+    from crawler.outlets import Outlet
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +103,37 @@ def _endpoint(scheme: str, host: str | None, port: int | None) -> tuple[str, int
     return (host or "").lower(), port or DEFAULT_PORTS.get(scheme, 0)
 
 
+def configured_endpoints(outlet: Outlet) -> set[tuple[str, int]]:
+    """Host and port of every URL the outlet's configuration names."""
+    found = set()
+    for url in [*outlet.entry_urls, *([outlet.base_url] if outlet.base_url else [])]:
+        parts = urlsplit(safe_url_string(url))  # as Scrapy's requests spell it (IDNA hosts)
+        found.add(_endpoint(parts.scheme, parts.hostname, parts.port))
+    return found
+
+
+def host_verdict(host: str, port: int) -> str | None:
+    """Why a host may not be fetched ('loopback', ...), or None; looks a name up (blocking)."""
+    kind = host_kind(host)
+    if kind is not None or _ip_literal(host) is not None:
+        return kind  # a metadata name, or an IP literal: no lookup
+    # One bad address is enough: the download may connect to any of them.
+    return next((k for k in map(address_kind, _resolve(host, port)) if k is not None), None)
+
+
+def refusal(url: str, configured: set[tuple[str, int]]) -> str | None:
+    """The middleware's rule for plain HTTP clients (`arshif outlets check`): why `url` may
+    not be fetched, or None."""
+    parts = urlsplit(safe_url_string(url))
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    host, port = _endpoint(parts.scheme, parts.hostname, parts.port)
+    if (host, port) in configured:
+        return None
+    why = host_verdict(host, port)
+    return f"{host} is a {why} address" if why else None
+
+
 class AddressGuardMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -111,31 +147,19 @@ class AddressGuardMiddleware:
             raise NotConfigured("ARSHIF_ALLOW_PRIVATE_ADDRESSES: private addresses allowed")
         return cls(crawler)
 
-    def _configured_endpoints(self) -> set[tuple[str, int]]:
-        """Host and port of every URL the outlet's configuration names."""
-        outlet = getattr(self.crawler.spider, "outlet", None)
-        if outlet is None:
-            return set()
-        urls = list(outlet.entry_urls)
-        if outlet.base_url:
-            urls.append(outlet.base_url)
-        found = set()
-        for url in urls:
-            parts = urlparse_cached(Request(url))
-            found.add(_endpoint(parts.scheme, parts.hostname, parts.port))
-        return found
-
     async def process_request(self, request: Request) -> None:
         parts = urlparse_cached(request)
         if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
             return None
         if self.configured is None:  # the spider, and so its outlet, exists by now
-            self.configured = self._configured_endpoints()
+            outlet = getattr(self.crawler.spider, "outlet", None)
+            self.configured = configured_endpoints(outlet) if outlet else set()
         host, port = _endpoint(parts.scheme, parts.hostname, parts.port)
         if (host, port) in self.configured:
             return None
-        if host not in self.verdicts:
-            self.verdicts[host] = await self._verdict(host, port)
+        if host not in self.verdicts:  # looked up in a thread: the reactor must not block
+            lookup = deferToThread(host_verdict, host, port)
+            self.verdicts[host] = await maybe_deferred_to_future(lookup)
         why = self.verdicts[host]
         if why is None:
             return None
@@ -151,11 +175,3 @@ class AddressGuardMiddleware:
             why,
         )
         raise IgnoreRequest(f"{host} is a {why} address")
-
-    async def _verdict(self, host: str, port: int) -> str | None:
-        kind = host_kind(host)
-        if kind is not None or _ip_literal(host) is not None:
-            return kind  # a metadata name, or an IP literal: no lookup
-        addresses = await maybe_deferred_to_future(deferToThread(_resolve, host, port))
-        # One bad address is enough: the download may connect to any of them.
-        return next((k for k in map(address_kind, addresses) if k is not None), None)

@@ -2,9 +2,10 @@
 
 Outlet sites change their feed addresses without notice, so the catalogue is only as good
 as its last check. This asks each configured URL once with a plain HTTP client (no Scrapy
-engine, no retries, a short timeout, Arshif's own User-Agent), and says what answered, how
-many article links each feed or sitemap holds, and what failed. When nothing can be
-reached at all it says so in one line per outlet instead of a wall of errors.
+engine, no retries, a short timeout, Arshif's own User-Agent, and the crawl's rule on
+private addresses, redirects included), and says what answered, how many article links
+each feed or sitemap holds, and what failed. When nothing can be reached at all it says so
+in one line per outlet instead of a wall of errors.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from email.message import Message
+from typing import IO
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
+from crawler.address_guard import configured_endpoints, refusal
 from crawler.feeds import FeedError, feed_links, sitemap_entries
 from crawler.outlets import Outlet
 
@@ -63,21 +67,62 @@ class OutletCheck:
         return any(r.ok and r.kind != "robots" and r.links for r in self.results)
 
 
-def _fetch(url: str, user_agent: str, timeout: float) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers={"User-Agent": user_agent})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return response.status, response.read(MAX_BYTES + 1)[:MAX_BYTES]
-    except urllib.error.HTTPError as exc:
-        return exc.code, b""
-    except urllib.error.URLError as exc:
-        raise _Unreachable(_network_reason(exc.reason)) from exc
-    except TimeoutError as exc:
-        raise _Unreachable(f"timed out after {timeout:g} s") from exc
-    except OSError as exc:
-        raise _Unreachable(_network_reason(exc)) from exc
-    except http.client.HTTPException as exc:  # a connection that broke mid-answer
-        raise _Unreachable(f"broken HTTP answer ({type(exc).__name__})") from exc
+class _Refused(Exception):
+    """A URL, or a redirect, to an address the crawler would not fetch either."""
+
+
+class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects only where the crawl's address guard would let it go."""
+
+    def __init__(self, configured: set[tuple[str, int]]) -> None:
+        super().__init__()
+        self.configured = configured
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: Message,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        why = refusal(newurl, self.configured)
+        if why:
+            fp.close()
+            raise _Refused(f"redirected to {newurl}: {why}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+@dataclass(frozen=True)
+class _Client:
+    """Plain HTTP for one outlet: Arshif's User-Agent, a short timeout, and the crawl's rule
+    on private addresses (crawler/address_guard.py), redirects included: the hosts the
+    outlet's configuration names are allowed, other private ones are refused."""
+
+    user_agent: str
+    timeout: float
+    configured: set[tuple[str, int]]
+
+    def fetch(self, url: str) -> tuple[int, bytes]:
+        why = refusal(url, self.configured)
+        if why:
+            raise _Refused(why)
+        request = urllib.request.Request(url, headers={"User-Agent": self.user_agent})
+        opener = urllib.request.build_opener(_GuardedRedirects(self.configured))
+        try:
+            with opener.open(request, timeout=self.timeout) as response:
+                return response.status, response.read(MAX_BYTES + 1)[:MAX_BYTES]
+        except urllib.error.HTTPError as exc:
+            return exc.code, b""
+        except urllib.error.URLError as exc:
+            raise _Unreachable(_network_reason(exc.reason)) from exc
+        except TimeoutError as exc:
+            raise _Unreachable(f"timed out after {self.timeout:g} s") from exc
+        except OSError as exc:
+            raise _Unreachable(_network_reason(exc)) from exc
+        except http.client.HTTPException as exc:  # a connection that broke mid-answer
+            raise _Unreachable(f"broken HTTP answer ({type(exc).__name__})") from exc
 
 
 def _network_reason(reason: object) -> str:
@@ -94,15 +139,18 @@ def _network_reason(reason: object) -> str:
     return f"failed ({reason})"
 
 
-def _robots(outlet: Outlet, user_agent: str, timeout: float) -> tuple[UrlCheck, RobotFileParser]:
+def _robots(outlet: Outlet, client: _Client) -> tuple[UrlCheck, RobotFileParser]:
     first = outlet.entry_urls[0]
     url = urljoin(first, "/robots.txt")
     parser = RobotFileParser(url)
     try:
-        status, body = _fetch(url, user_agent, timeout)
+        status, body = client.fetch(url)
     except _Unreachable as exc:
         parser.allow_all = True
         return UrlCheck("robots", url, False, str(exc), unreachable=True), parser
+    except _Refused as exc:
+        parser.allow_all = True
+        return UrlCheck("robots", url, False, f"refused: {exc}"), parser
     if status == 200:
         parser.parse(body.decode("utf-8", "replace").splitlines())
     else:
@@ -111,21 +159,23 @@ def _robots(outlet: Outlet, user_agent: str, timeout: float) -> tuple[UrlCheck, 
 
 
 def _listing(
-    kind: str, url: str, outlet: Outlet, robots: RobotFileParser, user_agent: str, timeout: float
+    kind: str, url: str, outlet: Outlet, robots: RobotFileParser, client: _Client
 ) -> UrlCheck:
-    if not robots.can_fetch(user_agent, url):
+    if not robots.can_fetch(client.user_agent, url):
         return UrlCheck(kind, url, False, "disallowed by robots.txt")
     try:
-        status, body = _fetch(url, user_agent, timeout)
+        status, body = client.fetch(url)
     except _Unreachable as exc:
         return UrlCheck(kind, url, False, str(exc), unreachable=True)
+    except _Refused as exc:
+        return UrlCheck(kind, url, False, f"refused: {exc}")
     if status != 200:
         return UrlCheck(kind, url, False, f"HTTP {status}")
     try:
         if kind == "feed":
             links, sub = [urljoin(url, link) for link in feed_links(body)], ""
         else:
-            links, sub = _sitemap_links(url, body, user_agent, timeout)
+            links, sub = _sitemap_links(url, body, client)
     except FeedError as exc:
         return UrlCheck(kind, url, False, f"HTTP {status}, unreadable: {exc}")
     if not links:
@@ -134,7 +184,7 @@ def _listing(
     return UrlCheck(kind, url, True, f"HTTP {status}{sub}", len(links), articles)
 
 
-def _sitemap_links(url: str, body: bytes, user_agent: str, timeout: float) -> tuple[list[str], str]:
+def _sitemap_links(url: str, body: bytes, client: _Client) -> tuple[list[str], str]:
     """A sitemap's locations; for a sitemap index, those of its first few sitemaps."""
     form, locations = sitemap_entries(body)
     locations = [urljoin(url, loc) for loc in locations]
@@ -144,26 +194,25 @@ def _sitemap_links(url: str, body: bytes, user_agent: str, timeout: float) -> tu
     children = locations[:INDEX_CHILDREN]
     for child in children:
         try:
-            status, child_body = _fetch(child, user_agent, timeout)
+            status, child_body = client.fetch(child)
             if status == 200:
                 links += [urljoin(child, loc) for loc in sitemap_entries(child_body)[1]]
-        except (_Unreachable, FeedError):
+        except (_Unreachable, _Refused, FeedError):
             continue
     return links, f" (index of {len(locations)}, read {len(children)})"
 
 
 def check_outlet(outlet: Outlet, user_agent: str, timeout: float = 10.0) -> OutletCheck:
     """Fetch the outlet's robots.txt, then each feed and sitemap it configures."""
+    client = _Client(user_agent, timeout, configured_endpoints(outlet))
     report = OutletCheck(outlet.id)
-    robots_check, robots = _robots(outlet, user_agent, timeout)
+    robots_check, robots = _robots(outlet, client)
     report.results.append(robots_check)
     if robots_check.unreachable:
         return report  # the same host serves the rest; one network error is enough
     for kind, urls in (("feed", outlet.feeds), ("sitemap", outlet.sitemaps)):
         for url in urls:
-            report.results.append(
-                _listing(kind, outlet.url(url), outlet, robots, user_agent, timeout)
-            )
+            report.results.append(_listing(kind, outlet.url(url), outlet, robots, client))
     return report
 
 

@@ -20,6 +20,9 @@ import pytest
 
 from arshif.config import archive_path
 from crawler.address_guard import address_kind, host_kind
+from crawler.check import check_outlet
+from crawler.outlets import load_outlets
+from crawler.settings import USER_AGENT
 from indexer.archive import Archive
 from tests.conftest import run_arshif
 
@@ -290,3 +293,29 @@ def test_crawl_delay_obeyed(tmp_path: Path, home: Path) -> None:
     assert min(gaps) >= 0.9, gaps
     control = run("User-agent: *\nDisallow: /private/\n", tmp_path / "control")
     assert sum(control) < 1.0, control
+
+
+def test_outlets_check_keeps_to_the_same_rule(tmp_path: Path, sites: tuple[Site, Site]) -> None:
+    """`arshif outlets check` fetches with plain HTTP, outside Scrapy. A feed redirected to
+    another local server and a sitemap index naming one are refused there as in a crawl,
+    while the outlet's own (configured, also local) address is checked as usual."""
+    outlet, other = sites
+    outlet.routes = {
+        "/robots.txt": robots("User-agent: *\nDisallow:\n"),
+        "/rss.xml": redirect(f"{other.url}/rss.xml"),
+        "/feed2.xml": rss(f"{outlet.url}/a/1.html"),
+        "/sitemap_index.xml": sitemap_index(f"{other.url}/sitemap.xml"),
+    }
+    other.routes = {"/rss.xml": rss(f"{other.url}/b/1.html")}
+    fields = '    feeds: ["/rss.xml", "/feed2.xml"]\n    sitemaps: ["/sitemap_index.xml"]\n'
+    local = load_outlets(outlets_file(tmp_path, outlet.url, fields))["local"]
+    report = check_outlet(local, USER_AGENT, timeout=5)
+
+    assert other.paths == [], "nothing reaches the other local server"
+    moved, own, index = report.results[1:]
+    assert not moved.ok
+    assert moved.detail == (
+        f"refused: redirected to {other.url}/rss.xml: 127.0.0.1 is a loopback address"
+    )
+    assert own.ok and own.links == 1, "the outlet's own local address is checked as usual"
+    assert not index.ok and index.detail == "HTTP 200, no links (index of 1, read 1)"
