@@ -142,6 +142,7 @@ class Archive:
                 f"cannot create the archive folder {self.path.parent}: {exc.strerror}; "
                 "choose a writable data folder with --data-dir or ARSHIF_HOME"
             ) from exc
+        self.read_only = False
         try:
             # Autocommit mode: transactions are explicit (see `transaction`), never implicit.
             self._conn = sqlite3.connect(self.path, isolation_level=None)
@@ -151,10 +152,34 @@ class Archive:
             self._open()
         except sqlite3.DatabaseError as exc:
             self._conn.close()
-            raise self._open_error(exc) from exc
+            if storage_problem(exc) != READ_ONLY or not self._settled():
+                raise self._open_error(exc) from exc
+            self._open_read_only(exc)
         except ArchiveError:
             self._conn.close()
             raise
+
+    def _settled(self) -> bool:
+        """Whether the file alone holds the whole archive: it exists and no write-ahead log
+        beside it holds changes (the last writer closed, or none is writing)."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        return self.path.is_file() and (not wal.exists() or wal.stat().st_size == 0)
+
+    def _open_read_only(self, cause: sqlite3.DatabaseError) -> None:
+        """Read an archive this user cannot write (a read-only mount, another user's folder):
+        SQLite's WAL mode writes beside the database even to read, unless it is told the
+        file cannot change. Searches, stats and exports work; any write fails as read-only."""
+        uri = f"{self.path.resolve().as_uri()}?mode=ro&immutable=1"
+        try:
+            self._conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            app_id = self._conn.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.DatabaseError:
+            raise self._open_error(cause) from cause
+        if app_id != APPLICATION_ID or version != SCHEMA_VERSION:
+            self._conn.close()
+            raise self._open_error(cause) from cause  # to check or migrate it, it must be written
+        self.read_only = True
 
     def _open(self) -> None:
         conn = self._conn
