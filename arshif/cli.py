@@ -117,14 +117,8 @@ def _filters(args: argparse.Namespace) -> Any:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawler.outlets import load_outlets
-    from crawler.pipelines import STORAGE_STAT
-    from crawler.run import crawl
+    from crawler import workers
 
-    outlets = load_outlets(args.outlets)
-    ids = sorted(outlets) if args.all else args.outlet_ids
-    if not ids:
-        raise UserError("name the outlets to crawl (see `arshif outlets list`) or pass --all")
     overrides: dict[str, Any] = {
         "ARSHIF_REFRESH": args.refresh or None,
         "LOG_LEVEL": args.log_level,
@@ -134,6 +128,21 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         if not sep or not name.strip():
             raise UserError(f"--set takes NAME=VALUE, not '{item}'")
         overrides[name.strip()] = value
+    try:
+        setting = int(overrides.get("ARSHIF_EXTRACT_WORKERS") or 0)
+    except ValueError:
+        raise UserError("ARSHIF_EXTRACT_WORKERS takes a number of processes") from None
+    if workers.worker_count(setting) > 1:
+        workers.start()  # warms up beside the imports below, not after them
+
+    from crawler.outlets import load_outlets
+    from crawler.pipelines import STORAGE_STAT
+    from crawler.run import crawl
+
+    outlets = load_outlets(args.outlets)
+    ids = sorted(outlets) if args.all else args.outlet_ids
+    if not ids:
+        raise UserError("name the outlets to crawl (see `arshif outlets list`) or pass --all")
     # A read-only or full data folder stops here, before any page is fetched.
     check_writable(_home(args), "warc", "jobs")
     with _archive(args, must_exist=False):

@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import multiprocessing
-import os
 import re
 import sqlite3
 from collections.abc import Callable
@@ -28,6 +26,7 @@ from scrapy.utils.defer import deferred_from_coro
 from arshif.config import warc_dir
 from arshif.dedup import DedupParams
 from arshif.storage import storage_message
+from crawler import workers
 from crawler.archive_session import ArchiveSession
 from crawler.backend import search_backend
 from crawler.extract import ExtractOptions
@@ -114,8 +113,7 @@ class ExtractPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        workers = crawler.settings.getint("ARSHIF_EXTRACT_WORKERS") or os.cpu_count() or 1
-        return cls(crawler, workers)
+        return cls(crawler, workers.worker_count(crawler.settings.getint("ARSHIF_EXTRACT_WORKERS")))
 
     def open_spider(self) -> None:
         settings = self.crawler.settings
@@ -124,11 +122,7 @@ class ExtractPipeline:
             with ArchiveSession.of(self.crawler).held() as archive:
                 self.dedup = DedupIndex.for_archive(archive).params
         if self.workers > 1:
-            # Workers fork from a fresh server process, warmed once (crawler/worker_preload.py):
-            # forking this process, which runs Twisted's threads, is not safe.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["crawler.worker_preload"])
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=workers.context())
 
     def work(self) -> PageWork:
         """The crawl's page work, made once the spider (and so the outlet) is known."""

@@ -232,3 +232,9 @@ def test_demo_runs_offline_and_fast(home) -> None:
     match = re.search(r"(\d+) matches\. Done in ([\d.]+)s", out.stdout)
     assert match and int(match.group(1)) >= 4
     assert float(match.group(2)) < 60
+
+
+def test_bad_worker_count_is_a_plain_error(home) -> None:
+    result = run_arshif(home, "crawl", "sample", "--set", "ARSHIF_EXTRACT_WORKERS=many")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "ARSHIF_EXTRACT_WORKERS takes a number of processes" in result.stderr
