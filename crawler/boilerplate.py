@@ -47,7 +47,7 @@ _WRAPPER_SHARE = 0.4
 
 
 def _hinted(el: HtmlElement, keep_captions: bool = False) -> bool:
-    return any(_hint(el.get(attr), keep_captions) for attr in ("class", "id"))
+    return _hint(el.get("class"), keep_captions) or _hint(el.get("id"), keep_captions)
 
 
 @lru_cache(maxsize=4096)
@@ -110,8 +110,10 @@ def prune(tree: HtmlElement, *, keep_captions: bool = False) -> None:
             text = el.text_content()
             if len(text) <= 200 and is_related_prompt(text, with_headline=True):
                 doomed.extend(_prompt_block(el, page_chars))
+    # lxml hands out one proxy per element while it is referenced (as here): a set works.
+    marked = set(doomed)
     for el in doomed:
-        if el.getparent() is not None and not any(a in doomed for a in el.iterancestors()):
+        if el.getparent() is not None and marked.isdisjoint(el.iterancestors()):
             _drop(el)
     if keep_captions:  # extractors skip figures; a gallery's captions are its paragraphs
         for el in body.iter("figure", "figcaption"):
