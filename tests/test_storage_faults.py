@@ -266,7 +266,12 @@ def test_read_only_data_folder_is_one_clear_error(
     assert stats.returncode == 0 and "sample" in stats.stdout, stats.stderr[-3000:]
     found = arshif(home, "search", "قمة", "--json", user=user)
     assert found.returncode == 0, found.stderr[-3000:]
-    assert json.loads(found.stdout)["hits"], "the read-only archive's index is searched"
+    hits = json.loads(found.stdout)["hits"]
+    assert hits, "the read-only archive's index is searched"
+    similar = arshif(home, "similar", hits[0]["id"], "--json", user=user)
+    assert similar.returncode == 0 and isinstance(json.loads(similar.stdout), list), similar.stderr[
+        -3000:
+    ]
     exported = arshif(home, "export", "--format", "jsonl", "-o", str(out / "all.jsonl"), user=user)
     assert exported.returncode == 0, exported.stderr[-3000:]
     uri = f"{archive_path(home).as_uri()}?mode=ro&immutable=1"
