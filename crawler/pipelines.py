@@ -26,13 +26,13 @@ from scrapy.utils.defer import deferred_from_coro
 from arshif.config import warc_dir
 from arshif.dedup import DedupParams
 from arshif.storage import storage_message
-from crawler import workers
 from crawler.archive_session import ArchiveSession
 from crawler.backend import search_backend
 from crawler.extract import ExtractOptions
 from crawler.items import PageItem
 from crawler.page_work import PageWork, process_page
 from crawler.warc import WarcStore
+from crawler.workers import worker_context, worker_count
 from indexer.dedup_store import DedupIndex
 
 logger = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class ExtractPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler, workers.worker_count(crawler.settings.getint("ARSHIF_EXTRACT_WORKERS")))
+        return cls(crawler, worker_count(crawler.settings.getint("ARSHIF_EXTRACT_WORKERS")))
 
     def open_spider(self) -> None:
         settings = self.crawler.settings
@@ -122,7 +122,7 @@ class ExtractPipeline:
             with ArchiveSession.of(self.crawler).held() as archive:
                 self.dedup = DedupIndex.for_archive(archive).params
         if self.workers > 1:
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=workers.context())
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=worker_context())
 
     def work(self) -> PageWork:
         """The crawl's page work, made once the spider (and so the outlet) is known."""

@@ -17,7 +17,7 @@ def worker_count(setting: int) -> int:
     return setting or os.cpu_count() or 1
 
 
-def context() -> BaseContext:
+def worker_context() -> BaseContext:
     """Workers fork from a fresh server process, warmed once: forking the crawl process,
     which runs Twisted's threads, is not safe."""
     forkserver = multiprocessing.get_context("forkserver")
@@ -27,5 +27,5 @@ def context() -> BaseContext:
 
 def start() -> None:
     """Launch the fork server now (it is the same one the pool uses later)."""
-    context()
+    worker_context()
     multiprocessing.forkserver.ensure_running()
