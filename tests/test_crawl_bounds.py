@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import http.server
 import ipaddress
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from crawler.outlets import load_outlets
 from crawler.settings import USER_AGENT
 from indexer.archive import Archive
 from tests.conftest import run_arshif
+from tests.servers import RecordingServer
 
 Route = tuple[int, dict[str, str], bytes]
 
@@ -61,50 +60,16 @@ def robots(text: str) -> Route:
     return 200, {"Content-Type": "text/plain"}, text.encode()
 
 
-class Site:
-    """An HTTP server on 127.0.0.1 answering from `routes` (404 otherwise) and recording
-    each request's path and arrival time."""
+class Site(RecordingServer):
+    """An HTTP server on 127.0.0.1 answering from `routes` (404 otherwise)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.routes: dict[str, Route] = {}
-        self.log: list[tuple[str, float]] = []
-        lock = threading.Lock()
-        outer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                with lock:
-                    outer.log.append((self.path, time.monotonic()))
-                status, headers, body = outer.routes.get(self.path, (404, {}, b"not found"))
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def paths(self) -> list[str]:
-        return [p for p, _ in self.log]
-
-    def __enter__(self) -> Site:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def handle(self, h: http.server.BaseHTTPRequestHandler, path: str, hit: int) -> None:
+        status, headers, body = self.routes.get(h.path, (404, {}, b"not found"))
+        self.send(h, status, body, headers)
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ article, skip the rest and count each failure by kind in the crawl run."""
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import http.server
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +19,7 @@ from crawler.retry_after import retry_after_seconds
 from crawler.sample_server import load_manifest, sample_site_dir
 from indexer.archive import Archive
 from tests.conftest import reliability_fact, run_arshif
+from tests.servers import RecordingServer
 
 PLACEHOLDER = b"__BASE_URL__"
 GOOD = [f"/good/{n}.html" for n in range(8)]
@@ -54,68 +53,40 @@ def _pages() -> dict[str, bytes]:
     return pages
 
 
-class HostileServer:
+class HostileServer(RecordingServer):
     def __init__(self, feed: list[str] | None = None, retry_after: int = 1) -> None:
+        super().__init__()
         self.pages = _pages()
         self.feed = feed or [*REACHABLE, *HOSTILE, PRIVATE, OFFSITE]
         self.retry_after = retry_after
-        self.log: list[tuple[str, float]] = []
-        self.hits: dict[str, int] = {}
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                path = self.path.split("?")[0]
-                with outer.lock:
-                    outer.log.append((self.path, time.monotonic()))
-                    outer.hits[path] = outer.hits.get(path, 0) + 1
-                    hit = outer.hits[path]
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    outer.handle(self, path, hit)
-
-        class Server(http.server.ThreadingHTTPServer):
-            def handle_error(self, request: object, client_address: object) -> None:
-                pass  # clients hanging up on hostile pages is the point
-
-        self.httpd = Server(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.block_on_close = False
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def times(self, path: str) -> list[float]:
         return [t for p, t in self.log if p.split("?")[0] == path]
 
     def handle(self, h: http.server.BaseHTTPRequestHandler, path: str, hit: int) -> None:
-        base = self.base_url.encode()
+        base = self.url.encode()
         if path == "/robots.txt":
-            return self.send(h, 200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
+            return self.reply(h, 200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
         if path == "/rss.xml":
             items = "".join(
-                f"<item><title>{p}</title><link>{urljoin(self.base_url, p)}</link></item>"
+                f"<item><title>{p}</title><link>{urljoin(self.url, p)}</link></item>"
                 for p in self.feed
             )
             rss = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}'
-            return self.send(h, 200, (rss + "</channel></rss>").encode(), "application/rss+xml")
+            return self.reply(h, 200, (rss + "</channel></rss>").encode(), "application/rss+xml")
         if path == FLAKY_503 and hit == 1:
-            return self.send(h, 503, b"busy", "text/plain")
+            return self.reply(h, 503, b"busy", "text/plain")
         if path == LIMITED_429 and hit == 1:
-            return self.send(
+            return self.reply(
                 h, 429, b"slow down", "text/plain", {"Retry-After": str(self.retry_after)}
             )
         if path in self.pages:
             body = self.pages[path].replace(PLACEHOLDER, base)
             charset = "windows-1256" if b"windows-1256" in body[:2000].lower() else "utf-8"
-            return self.send(h, 200, body, f"text/html; charset={charset}")
+            return self.reply(h, 200, body, f"text/html; charset={charset}")
         if path == SLOW:
             time.sleep(TIMEOUT_S * 2)
-            return self.send(h, 200, b"<html><body>too late</body></html>", "text/html")
+            return self.reply(h, 200, b"<html><body>too late</body></html>", "text/html")
         if path == DROPPED:
             h.send_response(200)
             h.send_header("Content-Type", "text/html")
@@ -132,7 +103,7 @@ class HostileServer:
             h.end_headers()
             return None
         if path == BOMB:
-            return self.send(h, 200, BOMB_BODY, "text/html", {"Content-Encoding": "gzip"})
+            return self.reply(h, 200, BOMB_BODY, "text/html", {"Content-Encoding": "gzip"})
         if path == ENDLESS:
             h.send_response(200)
             h.send_header("Content-Type", "text/html")
@@ -147,32 +118,18 @@ class HostileServer:
             return None
         if path == HUGE:
             body = b"<html><body>" + b"z" * (MAXSIZE + 1_000_000) + b"</body></html>"
-            return self.send(h, 200, body, "text/html")
-        return self.send(h, 404, b"not found", "text/plain")
+            return self.reply(h, 200, body, "text/html")
+        return self.reply(h, 404, b"not found", "text/plain")
 
-    @staticmethod
-    def send(
+    def reply(
+        self,
         h: http.server.BaseHTTPRequestHandler,
         status: int,
         body: bytes,
         ctype: str,
         headers: dict[str, str] | None = None,
     ) -> None:
-        h.send_response(status)
-        h.send_header("Content-Type", ctype)
-        h.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            h.send_header(name, value)
-        h.end_headers()
-        h.wfile.write(body)
-
-    def __enter__(self) -> HostileServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.send(h, status, body, {"Content-Type": ctype, **(headers or {})})
 
 
 @pytest.fixture
@@ -208,7 +165,7 @@ def test_crawl_survives_misbehaving_servers(tmp_path: Path, home: Path, hostile)
     sets = [arg for k, v in settings.items() for arg in ("--set", f"{k}={v}")]
     started = time.monotonic()
     result = run_arshif(
-        home, "crawl", "hostile", "--outlets", str(outlets_file(tmp_path, hostile.base_url)),
+        home, "crawl", "hostile", "--outlets", str(outlets_file(tmp_path, hostile.url)),
         *sets, timeout=90,
     )  # fmt: skip
     elapsed = time.monotonic() - started
@@ -216,7 +173,7 @@ def test_crawl_survives_misbehaving_servers(tmp_path: Path, home: Path, hostile)
     assert elapsed < 60, f"crawl took {elapsed:.0f} s"
 
     with Archive(archive_path(home)) as archive:
-        urls = {a.url.removeprefix(hostile.base_url) for a in archive.iter_articles()}
+        urls = {a.url.removeprefix(hostile.url) for a in archive.iter_articles()}
         (run,) = archive.runs()
     faults = [p for p in hostile.feed if p not in GOOD]
     reliability_fact(
@@ -259,7 +216,7 @@ def test_retry_after_delays_the_retry(tmp_path: Path, home: Path, cap: int, wait
     (up to ARSHIF_RETRY_AFTER_MAX seconds)."""
     with HostileServer(feed=[LIMITED_429], retry_after=2) as srv:
         result = run_arshif(
-            home, "crawl", "hostile", "--outlets", str(outlets_file(tmp_path, srv.base_url)),
+            home, "crawl", "hostile", "--outlets", str(outlets_file(tmp_path, srv.url)),
             "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False",
             "--set", f"ARSHIF_RETRY_AFTER_MAX={cap}", "--set", "ARSHIF_EXTRACT_WORKERS=1",
             timeout=60,
@@ -268,7 +225,7 @@ def test_retry_after_delays_the_retry(tmp_path: Path, home: Path, cap: int, wait
     assert result.returncode == 0, result.stderr[-3000:]
     assert (second - first >= 2.0) is waits, second - first
     with Archive(archive_path(home)) as archive:
-        assert [a.url for a in archive.iter_articles()] == [srv.base_url + LIMITED_429]
+        assert [a.url for a in archive.iter_articles()] == [srv.url + LIMITED_429]
 
 
 @pytest.mark.parametrize(
