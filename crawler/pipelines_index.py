@@ -20,7 +20,7 @@ from scrapy.exceptions import NotConfigured
 from crawler.backend import search_backend
 from crawler.items import PageItem
 from crawler.pipelines import _ArchiveStage, guard_storage
-from indexer.fts import SqliteIndex, columns
+from indexer.fts import SqliteIndex
 
 
 class SearchIndexPipeline(_ArchiveStage):
@@ -42,8 +42,7 @@ class SearchIndexPipeline(_ArchiveStage):
         article = item.article
         assert self.index is not None and article is not None
         made = item.result.search_columns if item.result else None
-        row = made or columns(article.title, article.lead, article.text)
         with self.session.write() as archive:
-            self.index.put(archive.rowid(article.id), row)
-            archive.mark_indexed([article.id], self.index.name)
+            done = self.index.index([article], {article.id: made} if made else None)
+            archive.mark_indexed(done, self.index.name)
         return item

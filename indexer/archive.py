@@ -316,13 +316,6 @@ class Archive:
         ).fetchone()
         return row_to_article(row) if row else None
 
-    def rowid(self, article_id: str) -> int:
-        """The archived article's rowid, under which the embedded index holds it."""
-        row = self._conn.execute("SELECT pk FROM articles WHERE id = ?", (article_id,)).fetchone()
-        if row is None:
-            raise KeyError(article_id)
-        return row[0]
-
     def has_article(self, article_id: str) -> bool:
         """For the crawler: an article with this id (from the canonical URL) is archived."""
         query = "SELECT 1 FROM articles WHERE id = ?"

@@ -11,7 +11,7 @@ that acknowledges the outbox.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from arshif.arabic import analyze, tokens
@@ -93,10 +93,14 @@ class SqliteIndex:
 
     # ------------------------------------------------------------------ writing
 
-    def index(self, articles: Sequence[Article]) -> list[str]:
+    def index(
+        self, articles: Sequence[Article], analysed: Mapping[str, tuple[str, str]] | None = None
+    ) -> list[str]:
         """(Re)index articles under their archive rowid; returns the ids indexed (those in
-        the archive — an article must be archived before it is indexed)."""
+        the archive — an article must be archived before it is indexed). `analysed`: rows
+        already made by `columns`, by article id (a crawl's workers make them)."""
         db = self.archive.db
+        analysed = analysed or {}
         with self.archive.transaction():
             rowids = dict(
                 db.execute(
@@ -105,7 +109,8 @@ class SqliteIndex:
                 ).fetchall()
             )
             known = [a for a in articles if a.id in rowids]
-            self._write((rowids[a.id], a.title, a.lead, a.text) for a in known)
+            for a in known:
+                self.put(rowids[a.id], analysed.get(a.id) or columns(a.title, a.lead, a.text))
         return [a.id for a in known]
 
     def _write(self, rows: Iterator[tuple[int, str | None, str | None, str | None]]) -> int:
