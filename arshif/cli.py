@@ -117,6 +117,7 @@ def _filters(args: argparse.Namespace) -> Any:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
+    from crawler import settings as defaults
     from crawler import workers
 
     overrides: dict[str, Any] = {
@@ -129,7 +130,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             raise UserError(f"--set takes NAME=VALUE, not '{item}'")
         overrides[name.strip()] = value
     try:
-        setting = int(overrides.get("ARSHIF_EXTRACT_WORKERS") or 0)
+        setting = int(overrides.get("ARSHIF_EXTRACT_WORKERS", defaults.ARSHIF_EXTRACT_WORKERS))
     except ValueError:
         raise UserError("ARSHIF_EXTRACT_WORKERS takes a number of processes") from None
     if workers.worker_count(setting) > 1:

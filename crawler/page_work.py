@@ -77,12 +77,12 @@ def process_page(item: PageItem, work: PageWork) -> PageResult:
     except ExtractionError as exc:
         return PageResult(None, exc.reason)
     topics = None if work.topics is None else _topics(work.topics).tag_article(article)
-    prepared = search = None
     if work.dedup is None and not work.search:
         return PageResult(article, topics=topics)
     # The text is split and analysed once, for both the fingerprint and the search row.
     words = tokens(article.text)
     title_terms, text_terms = analyze(article.title), terms_of(words)
+    prepared = search = None
     if work.dedup is not None:
         prepared = prepare_words(work.dedup, words, title_terms, text_terms, stories=work.stories)
     if work.search:

@@ -2,9 +2,10 @@
 
 Order: the raw page is written to WARC first, so that even a page that fails extraction
 is kept and can be re-extracted later; then the page's own work (extraction, record,
-topic tags, dedup fingerprint) runs in worker processes (it is the one real CPU cost, and a
-crawl should use every core); then the archive row is written through one shared, group-
-committed connection (crawler/archive_session.py). Every refused page raises DropItem with its reason, so stats explain each loss.
+topic tags, dedup fingerprint, search-index row) runs in worker processes (it is the one
+real CPU cost, and a crawl should use every core); then the archive row is written through
+one shared, group-committed connection (crawler/archive_session.py). Every refused page
+raises DropItem with its reason, so stats explain each loss.
 """
 
 from __future__ import annotations
