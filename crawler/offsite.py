@@ -17,10 +17,12 @@ from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 
 class OutletOffsiteMiddleware(OffsiteMiddleware):
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if request.dont_filter and request.url in self._configured_urls():
-            return None
-        # Scrapy's check without its dont_filter exemption.
-        return super().process_request(request.replace(dont_filter=False))
+        if request.dont_filter:
+            if request.url in self._configured_urls():
+                return None
+            # Scrapy's check without its dont_filter exemption (a copy only for these few).
+            request = request.replace(dont_filter=False)
+        return super().process_request(request)
 
     def _configured_urls(self) -> set[str]:
         urls = getattr(self, "_urls", None)
