@@ -17,6 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from trafilatura.settings import Extractor
 
 from arshif.arabic import tokens
 from arshif.record import FIELDS
@@ -372,8 +373,8 @@ def test_library_failure_becomes_extraction_error(monkeypatch: pytest.MonkeyPatc
 def _fake_modes(monkeypatch: pytest.MonkeyPatch, precise: list[str], broad: list[str]) -> None:
     """Trafilatura's two modes replaced by fixed outputs, to test how they are reconciled."""
 
-    def fake(tree: object, options: object) -> SimpleNamespace:
-        lines = precise if options is extract_module._PRECISION else broad
+    def fake(tree: object, options: Extractor) -> SimpleNamespace:
+        lines = precise if options.focus == "precision" else broad
         return SimpleNamespace(text="\n".join(lines))
 
     monkeypatch.setattr(extract_module, "bare_extraction", fake)
@@ -501,6 +502,33 @@ def test_visible_byline_gives_the_authors(byline: str, authors: list[str]) -> No
     """Many outlets print the author as a plain line, with no markup that names it."""
     page = _minimal(byline + LONG)
     assert extract_article(page.encode(), "https://news.example/a.html")["authors"] == authors
+
+
+def test_fallback_extractors_run_only_when_the_fast_result_is_in_doubt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Trafilatura's fallback extractors cost a fifth of a page's time. A clean article is
+    extracted without them; the gallery, whose short captions the fast precision mode
+    drops, is extracted again with them (and its captions are kept)."""
+    used: list[Extractor] = []
+    real = extract_module.bare_extraction
+
+    def recording(tree: object, options: Extractor) -> object:
+        used.append(options)
+        return real(tree, options=options)
+
+    monkeypatch.setattr(extract_module, "bare_extraction", recording)
+    entries = _manifest()
+    article = next(e for e in entries if e["seed"] and e["page_type"] == "article")
+    gallery = next(e for e in entries if e["page_type"] == "gallery")
+    for entry in (article, gallery):
+        used.clear()
+        page = (MANIFEST.parent / entry["path"].lstrip("/")).read_bytes()
+        text = extract_article(page, "https://news.example" + entry["path"])["text"]
+        assert all(line in text for line in entry["body"])
+        fast = entry is article
+        assert used[0] is extract_module._PRECISION_FAST
+        assert (extract_module._PRECISION in used) is not fast, entry["path"]
 
 
 def test_subheads_and_lists_in_an_unknown_container_are_kept() -> None:
