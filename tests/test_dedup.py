@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import os
 import random
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -170,6 +174,50 @@ def test_story_vector_cache_smaller_than_the_candidates(
     for doc in docs.values():
         assert add(small, doc).story_id == add(full, doc).story_id, doc.id
     assert len(small._vector_cache) == 2
+
+
+def _unit(rng: random.Random, terms: list[str]) -> dict[str, float]:
+    weights = {term: rng.random() for term in rng.sample(terms, rng.randint(1, 40))}
+    norm = math.sqrt(sum(w * w for w in weights.values()))
+    return {term: w / norm for term, w in weights.items()}
+
+
+def test_batch_cosines_equal_the_sum_over_shared_terms() -> None:
+    rng = random.Random(5)
+    vocabulary = [f"كلمة{i}" for i in range(60)]
+    query = _unit(rng, vocabulary)
+    others = [_unit(rng, vocabulary) for _ in range(30)] + [{"غيرها": 1.0}]
+    expected = [math.fsum(query[t] * o[t] for t in query.keys() & o.keys()) for o in others]
+    got = dedup_store.cosines(query, [dedup_store.Packed.of(o) for o in others])
+    assert got == pytest.approx(expected, abs=1e-12)
+    assert got[-1] == 0.0 and max(got) > 0.5
+    assert dedup_store.cosines({}, [dedup_store.Packed.of(query)]) == [0.0]
+    assert dedup_store.cosines(query, []) == []
+
+
+def test_batch_cosines_do_not_depend_on_the_process_hash_seed() -> None:
+    """Term hashes change with PYTHONHASHSEED; the sums run in stored order, so a story
+    decision made by one process is made the same by the next."""
+    script = (
+        "import random, sys; sys.path.insert(0, '.');"
+        "from tests.test_dedup import _unit; from indexer.dedup_store import Packed, cosines;"
+        "rng = random.Random(9); v = [f't{i}' for i in range(80)];"
+        "q = _unit(rng, v); o = [Packed.of(_unit(rng, v)) for _ in range(40)];"
+        "print(repr(cosines(q, o)))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1 and "0." in outputs.pop()
 
 
 def test_lsh_buckets_depend_on_every_band() -> None:
