@@ -15,6 +15,15 @@ from typing import Any, BinaryIO
 from lxml import etree
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit
+# Feeds and sitemaps are read forgivingly, with no entities, network or huge-tree parsing.
+_SAFE_XML: dict[str, bool] = {
+    "recover": True,
+    "resolve_entities": False,
+    "no_network": True,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
 
 
 class FeedError(ValueError):
@@ -27,16 +36,7 @@ def _local(tag: object) -> str:
 
 def feed_links(body: bytes) -> Iterator[str]:
     """Item links of an RSS 2.0, RSS 1.0 (RDF) or Atom feed, in document order."""
-    parser = etree.iterparse(
-        BytesIO(body),
-        events=("end",),
-        recover=True,
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    parser = etree.iterparse(BytesIO(body), events=("end",), **_SAFE_XML)
     try:
         for _, elem in parser:
             name = _local(elem.tag)
@@ -91,16 +91,7 @@ def iter_sitemap(source: bytes | BinaryIO) -> tuple[str, Iterator[str]]:
     if stream.peek(2)[:2] == b"\x1f\x8b":  # looked at, not consumed
         stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
         stream = io.BufferedReader(_Capped(stream, MAX_SITEMAP_BYTES))
-    events = etree.iterparse(
-        stream,
-        events=("start", "end"),
-        recover=True,
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    events = etree.iterparse(stream, events=("start", "end"), **_SAFE_XML)
     try:
         _, root = next(events)
     except (etree.XMLSyntaxError, StopIteration, OSError, EOFError) as exc:
