@@ -267,17 +267,13 @@ class DedupIndex:
         """The story vector, with IDF from the documents so far; counts this one in."""
         # max(doc) is O(1) where count(*) scans; re-added articles make it an estimate.
         docs = self.db.execute("SELECT coalesce(max(doc), 0) FROM dedup_docs").fetchone()[0]
-        terms = json.dumps(list(counts), ensure_ascii=False)
+        # One pass counts the document in and returns each term's frequency before it.
         df = dict(
             self.db.execute(
-                "SELECT term, df FROM dedup_df WHERE term IN (SELECT value FROM json_each(?))",
-                (terms,),
+                "INSERT INTO dedup_df (term, df) SELECT value, 1 FROM json_each(?) WHERE true "
+                "ON CONFLICT (term) DO UPDATE SET df = df + 1 RETURNING term, df - 1",
+                (json.dumps(list(counts), ensure_ascii=False),),
             ).fetchall()
-        )
-        self.db.execute(
-            "INSERT INTO dedup_df (term, df) SELECT value, 1 FROM json_each(?) WHERE true "
-            "ON CONFLICT (term) DO UPDATE SET df = df + 1",
-            (terms,),
         )
         p = self.params
         return story_vector(counts, df, docs, p.story_terms, p.story_prior)
