@@ -15,6 +15,11 @@ Every request passes here, redirect targets too: RedirectMiddleware hands a redi
 the engine, which sends it through the downloader middlewares again before it is fetched.
 Host names are looked up in a thread (not blocking the reactor) once per crawl; a name that
 does not resolve is let through, as the download then fails on its own.
+
+The download looks the name up again, and a name can answer a public address to the first
+look-up and a private one to the second (DNS rebinding). So the crawl's resolver
+(`GuardedResolver`, Scrapy's TWISTED_DNS_RESOLVER) applies the rule once more to the address
+the connection will use.
 """
 
 from __future__ import annotations
@@ -22,14 +27,19 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
-from typing import TYPE_CHECKING, Self
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, ClassVar, Self
 from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.resolver import CachingThreadedResolver
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.base import ReactorBase
+from twisted.internet.defer import Deferred
+from twisted.internet.error import DNSLookupError
 from twisted.internet.threads import deferToThread
 from w3lib.url import safe_url_string
 
@@ -175,3 +185,54 @@ class AddressGuardMiddleware:
             why,
         )
         raise IgnoreRequest(f"{host} is a {why} address")
+
+
+class GuardedResolver(CachingThreadedResolver):
+    """Scrapy's caching resolver that will not hand a download a private address: the rule
+    checked on the address the connection uses, not on an earlier look-up of the name.
+    IP literals (checked by the middleware, they cannot change) and the host names an
+    outlet's configuration names pass."""
+
+    # Host names the outlets' configurations give, added by the crawls' spiders: the reactor
+    # has one resolver for every crawl of the process.
+    configured: ClassVar[set[str]] = set()
+
+    def __init__(self, reactor: ReactorBase, cache_size: int, timeout: float) -> None:
+        super().__init__(reactor, cache_size, timeout)
+        self.allow_private = False  # from the settings, by from_crawler
+        self.warned: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, reactor: ReactorBase) -> Self:
+        resolver = super().from_crawler(crawler, reactor)
+        resolver.allow_private = crawler.settings.getbool("ARSHIF_ALLOW_PRIVATE_ADDRESSES")
+        return resolver
+
+    @classmethod
+    def allow_names(cls, names: Iterable[str]) -> None:
+        cls.configured.update(name.lower() for name in names)
+
+    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:
+        found = super().getHostByName(name, timeout)
+        trusted = _ip_literal(name) is not None or name.rstrip(".").lower() in self.configured
+        if not (self.allow_private or trusted):
+            found.addCallback(self._checked, name)
+        return found
+
+    def _checked(self, address: str, name: str) -> str:
+        why = address_kind(ipaddress.ip_address(address))
+        if why:
+            # Logged here (once a name): Twisted reports any failed look-up to Scrapy as
+            # "no results".
+            level = logging.WARNING if name not in self.warned else logging.DEBUG
+            self.warned.add(name)
+            logger.log(
+                level,
+                "Not connecting to %s: it now resolves to %s, a %s address "
+                "(ARSHIF_ALLOW_PRIVATE_ADDRESSES=True allows it)",
+                name,
+                address,
+                why,
+            )
+            raise DNSLookupError(f"{name} resolves to a {why} address")
+        return address

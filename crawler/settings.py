@@ -44,6 +44,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.address_guard.AddressGuardMiddleware": 60,
     "crawler.retry_after.RetryAfterMiddleware": 560,  # waits for Retry-After, then 550 retries
 }
+# The address rule applied again to the address a download connects to (DNS rebinding).
+TWISTED_DNS_RESOLVER = "crawler.address_guard.GuardedResolver"
 ITEM_PIPELINES = {
     "crawler.pipelines.WarcPipeline": 100,
     "crawler.pipelines.ExtractPipeline": 200,

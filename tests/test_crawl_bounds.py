@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import http.server
 import ipaddress
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from arshif.config import archive_path
+from crawler import settings as settings_module
 from crawler.address_guard import address_kind, host_kind
 from crawler.check import check_outlet
 from crawler.outlets import load_outlets
@@ -181,6 +183,60 @@ def test_private_addresses_reached_from_outlet_pages(
             result.stderr
         )
         assert run["skipped"] == 3 and not run["errors"], run
+
+
+@pytest.mark.parametrize("resolver", ["guarded", "scrapy"])
+def test_the_resolver_refuses_a_name_that_turns_private(
+    tmp_path: Path, home: Path, sites: tuple[Site, Site], resolver: str
+) -> None:
+    """DNS rebinding: a name that answered a public address when the middleware looked it
+    up answers a private one when the download looks it up again. Here the middleware is
+    taken out, as if its look-up had been fooled; the crawl's resolver still refuses the
+    loopback address `localhost` resolves to, where Scrapy's own resolver connects."""
+    outlet, other = sites
+    elsewhere = other.url.replace("127.0.0.1", "localhost")
+    outlet.routes = {
+        "/robots.txt": robots("User-agent: *\nDisallow:\n"),
+        "/rss.xml": rss(f"{outlet.url}/a/1.html", f"{elsewhere}/b/turned.html"),
+        "/a/1.html": page("خبر على موقع المنفذ"),
+    }
+    other.routes = {"/b/turned.html": page("turned")}
+    path = outlets_file(
+        tmp_path, outlet.url, FEED + "    allowed_domains: [127.0.0.1, localhost]\n"
+    )
+    middlewares = {**settings_module.DOWNLOADER_MIDDLEWARES}
+    middlewares["crawler.address_guard.AddressGuardMiddleware"] = None
+    extra = {"DOWNLOADER_MIDDLEWARES": json.dumps(middlewares), "RETRY_ENABLED": False}
+    if resolver == "scrapy":
+        extra["TWISTED_DNS_RESOLVER"] = "scrapy.resolver.CachingThreadedResolver"
+    result = crawl(home, path, **extra)
+
+    assert "/a/1.html" in outlet.paths, result.stderr[-3000:]
+    if resolver == "guarded":
+        assert other.paths == [], "no connection to the address the name turned into"
+        assert "Not connecting to localhost: it now resolves to 127.0.0.1, a loopback" in (
+            result.stderr
+        )
+    else:
+        assert "/b/turned.html" in other.paths
+
+
+def test_an_outlet_configured_by_a_private_name_is_crawled(
+    tmp_path: Path, home: Path, sites: tuple[Site, Site]
+) -> None:
+    """Its configuration names the host, so both the middleware and the resolver let it
+    resolve to a loopback address, with no setting."""
+    outlet, _ = sites
+    by_name = f"http://localhost:{outlet.port}"
+    outlet.routes = {
+        "/robots.txt": robots("User-agent: *\nDisallow:\n"),
+        "/rss.xml": rss(f"{by_name}/a/1.html"),
+        "/a/1.html": page("خبر على موقع المنفذ"),
+    }
+    result = crawl(home, outlets_file(tmp_path, by_name))
+    assert "/a/1.html" in outlet.paths, result.stderr[-3000:]
+    with Archive(archive_path(home)) as archive:
+        assert {a.url for a in archive.iter_articles()} == {f"{by_name}/a/1.html"}
 
 
 @pytest.mark.parametrize("told", [False, True])

@@ -17,6 +17,7 @@ from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
+from crawler.address_guard import GuardedResolver, configured_endpoints
 from crawler.failures import failure_kind
 from crawler.feeds import FeedError, feed_links, iter_sitemap
 from crawler.items import PageItem
@@ -51,6 +52,8 @@ class NewsSpider(scrapy.Spider):
         spider.outlet = outlet.with_base_url(spider.base_url) if spider.base_url else outlet
         spider.allowed_domains = list(spider.outlet.domains)
         spider._links = LinkExtractor(unique=True)
+        # The names its configuration gives may resolve to private addresses.
+        GuardedResolver.allow_names(host for host, _ in configured_endpoints(spider.outlet))
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
