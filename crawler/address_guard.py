@@ -144,6 +144,12 @@ def refusal(url: str, configured: set[tuple[str, int]]) -> str | None:
     return f"{host} is a {why} address" if why else None
 
 
+def _warn_once(warned: set[str], host: str, message: str, *args: object) -> None:
+    """A warning the first time a host is refused, debug after: a line a host, not a URL."""
+    logger.log(logging.DEBUG if host in warned else logging.WARNING, message, *args)
+    warned.add(host)
+
+
 class AddressGuardMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -174,10 +180,9 @@ class AddressGuardMiddleware:
         if why is None:
             return None
         self.crawler.stats.inc_value(STAT)
-        level = logging.WARNING if host not in self.warned else logging.DEBUG
-        self.warned.add(host)
-        logger.log(
-            level,
+        _warn_once(
+            self.warned,
+            host,
             "Not fetching %s: %s is a %s address (not named by the outlet's configuration; "
             "ARSHIF_ALLOW_PRIVATE_ADDRESSES=True allows it)",
             request.url,
@@ -222,12 +227,10 @@ class GuardedResolver(CachingThreadedResolver):
     def _checked(self, address: str, name: str) -> str:
         why = address_kind(ipaddress.ip_address(address))
         if why:
-            # Logged here (once a name): Twisted reports any failed look-up to Scrapy as
-            # "no results".
-            level = logging.WARNING if name not in self.warned else logging.DEBUG
-            self.warned.add(name)
-            logger.log(
-                level,
+            # Logged here: Twisted reports any failed look-up to Scrapy as "no results".
+            _warn_once(
+                self.warned,
+                name,
                 "Not connecting to %s: it now resolves to %s, a %s address "
                 "(ARSHIF_ALLOW_PRIVATE_ADDRESSES=True allows it)",
                 name,
