@@ -69,6 +69,7 @@ CREATE TABLE IF NOT EXISTS dedup_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL)
 
 Kind = Literal["new", "exact", "near", "unchanged"]
 CANDIDATES = 50  # story candidates compared in full, those sharing most heavy terms first
+POSTINGS = 100  # latest window articles each heavy term is looked up in
 MERGE_MIN, MERGE_SHARE = 2000, 10  # new LSH entries merge at 2,000 documents or 1/10th
 VECTOR_CACHE = 1000  # decoded story vectors kept (about 2 KB each)
 Key = tuple[int, str | None]  # a stored document: (doc, content hash), so a reused doc misses
@@ -349,20 +350,25 @@ class DedupIndex:
     def _story_candidates(
         self, vector: dict[str, float], day: str, exclude: int = 0
     ) -> list[tuple[str, str, float]]:
-        """(id, story_id, cosine) of the articles within the window sharing heavy terms."""
+        """(id, story_id, cosine) of the articles within the window sharing heavy terms.
+        Each term is followed through its latest POSTINGS articles of the window only, so a
+        term a whole busy story shares costs the same as a rare one."""
         first, last = self._window(day)
+        probes = self._probes(vector)
+        if not probes:
+            return []
+        latest = (
+            "SELECT doc FROM (SELECT t.doc FROM dedup_terms t WHERE t.term = ? "
+            "AND t.day BETWEEN ? AND ? AND t.doc != ? ORDER BY t.day DESC, t.doc DESC LIMIT ?)"
+        )
         rows = self.db.execute(
             "SELECT d.doc, d.content_hash, d.id, d.story_id FROM dedup_docs d WHERE d.doc IN ("
-            "SELECT t.doc FROM dedup_terms t WHERE t.term IN (SELECT value FROM json_each(?)) "
-            "AND t.day BETWEEN ? AND ? AND t.doc != ? GROUP BY t.doc "
-            "ORDER BY count(*) DESC, t.doc LIMIT ?)",
-            (
-                json.dumps(self._probes(vector), ensure_ascii=False),
-                first,
-                last,
-                exclude,
+            f"SELECT doc FROM ({' UNION ALL '.join([latest] * len(probes))}) "
+            "GROUP BY doc ORDER BY count(*) DESC, doc LIMIT ?)",
+            [
+                *(v for term in probes for v in (term, first, last, exclude, POSTINGS)),
                 CANDIDATES,
-            ),
+            ],
         ).fetchall()
         vectors = self._vectors_of([(doc, digest) for doc, digest, _, _ in rows])
         scores = cosines(vector, [vectors[doc, digest] for doc, digest, _, _ in rows])

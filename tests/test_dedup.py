@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import random
@@ -218,6 +219,28 @@ def test_batch_cosines_do_not_depend_on_the_process_hash_seed() -> None:
         for seed in ("1", "2", "3")
     }
     assert len(outputs) == 1 and "0." in outputs.pop()
+
+
+def test_each_heavy_term_is_looked_up_in_its_latest_window_articles_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A term a whole busy story shares costs no more than a rare one: the story lookup
+    reads the latest POSTINGS window articles of each heavy term, not all of them."""
+    rng = random.Random(2)
+    words = [f"كلمة{i}" for i in range(12)]  # fewer than the probes: every word is one
+    index = DedupIndex.in_memory()
+    for day in range(1, 7):
+        text = " ".join(rng.choice(words) for _ in range(300))
+        index.add(f"d{day}", "عنوان", text, f"2024-03-0{day}")
+    doc, vector = index.db.execute("SELECT doc, vector FROM dedup_docs WHERE id = 'd6'").fetchone()
+
+    def candidates() -> set[str]:
+        found = index._story_candidates(json.loads(vector), "2024-03-06", exclude=doc)
+        return {article_id for article_id, _, _ in found}
+
+    assert candidates() == {"d1", "d2", "d3", "d4", "d5"}
+    monkeypatch.setattr(dedup_store, "POSTINGS", 2)
+    assert candidates() == {"d4", "d5"}
 
 
 def test_lsh_buckets_depend_on_every_band() -> None:
