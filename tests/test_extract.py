@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import pickle
+import random
 import re
 import subprocess
 import sys
@@ -529,6 +530,31 @@ def test_fallback_extractors_run_only_when_the_fast_result_is_in_doubt(
         fast = entry is article
         assert used[0] is extract_module._PRECISION_FAST
         assert (extract_module._PRECISION in used) is not fast, entry["path"]
+
+
+def test_a_fast_result_leaving_out_most_paragraph_text_goes_to_the_fallback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Long enough not to look short, but under half the page's paragraph text: where
+    trafilatura's fallback would take readability's text, twice as long, it still does."""
+    rng = random.Random(1)
+    words = " ".join(ARTICLE_LINES).split()
+
+    def paragraphs(n: int) -> str:
+        return "".join(f"<p>{' '.join(rng.choices(words, k=25))}.</p>" for _ in range(n))
+
+    page = _minimal(f"<article>{paragraphs(20)}</article><div>{paragraphs(60)}</div>")
+    used: list[Extractor] = []
+    real = extract_module.bare_extraction
+
+    def recording(tree: object, options: Extractor) -> object:
+        used.append(options)
+        return real(tree, options=options)
+
+    monkeypatch.setattr(extract_module, "bare_extraction", recording)
+    text = extract_article(page, "https://news.example/x")["text"]
+    assert used[:2] == [extract_module._PRECISION_FAST, extract_module._PRECISION]
+    assert len(text) > 3 * len("".join(re.findall(r"<p>(.*?)</p>", page)[:20]))
 
 
 def test_subheads_and_lists_in_an_unknown_container_are_kept() -> None:
