@@ -209,11 +209,10 @@ def _body_text(tree: HtmlElement, title: str, article_body: str) -> str:
     """Trafilatura's precision mode (without its fallback extractors first, with them when
     in doubt), checked against its recall mode when the result is short and leaves out
     paragraph text, or misses much of the page's JSON-LD `articleBody`. The two are
-    reconciled by agreement: the recall output between the
-    first and last line both modes share (recall also keeps subheadings and short
-    paragraphs that precision drops, while what it adds before and after the article is
-    page furniture). An `articleBody` that matches the page decides instead which lines
-    are article. Boilerplate lines go last."""
+    reconciled by agreement: the recall output between the first and last line both modes
+    share (recall also keeps subheadings and short paragraphs that precision drops, while
+    what it adds before and after the article is page furniture). An `articleBody` that
+    matches the page decides instead which lines are article. Boilerplate lines go last."""
     paragraphs = {p: normalize(p.text_content()) for p in tree.iter("p")}
     for options in (_PRECISION_FAST, _PRECISION):
         precise = _lines(bare_extraction(tree, options=options))
@@ -222,11 +221,10 @@ def _body_text(tree: HtmlElement, title: str, article_body: str) -> str:
             body_words = []  # a teaser, not the article
         doubtful = (
             _share(body_words, _words(precise)) < 0.9
-            or sum(map(len, precise)) < options.min_extracted_size  # as trafilatura's fallback
             or _may_miss_text(tree, precise)
             or _drops_structure(paragraphs, precise)
         )
-        if not (doubtful or _leaves_most_text(paragraphs, precise)):
+        if not (doubtful or _fallback_would_act(paragraphs, precise)):
             break
     broad = _lines(bare_extraction(tree, options=_RECALL)) if doubtful else []
     lines = precise
@@ -243,10 +241,12 @@ def _body_text(tree: HtmlElement, title: str, article_body: str) -> str:
     return clean_text("\n".join(_restore_subheads(paragraphs, lines)), title)
 
 
-def _leaves_most_text(paragraphs: Paragraphs, lines: list[str]) -> bool:
-    """Less than half the page's paragraph text: where trafilatura's fallback would take
-    readability's text, twice as long, the fast precision result is not trusted."""
-    return 2 * sum(map(len, lines)) < sum(map(len, paragraphs.values()))
+def _fallback_would_act(paragraphs: Paragraphs, lines: list[str]) -> bool:
+    """Where trafilatura's fallback extractors would take another text, the fast result is
+    not trusted: shorter than its minimum (jusText is tried), or under half the page's
+    paragraph text (readability's, twice as long, wins)."""
+    found = sum(map(len, lines))
+    return found < _PRECISION.min_extracted_size or 2 * found < sum(map(len, paragraphs.values()))
 
 
 def _may_miss_text(tree: HtmlElement, lines: list[str]) -> bool:
