@@ -505,12 +505,8 @@ def test_visible_byline_gives_the_authors(byline: str, authors: list[str]) -> No
     assert extract_article(page.encode(), "https://news.example/a.html")["authors"] == authors
 
 
-def test_fallback_extractors_run_only_when_the_fast_result_is_in_doubt(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Trafilatura's fallback extractors cost a fifth of a page's time. A clean article is
-    extracted without them; the gallery, whose short captions the fast precision mode
-    drops, is extracted again with them (and its captions are kept)."""
+def _record_modes(monkeypatch: pytest.MonkeyPatch) -> list[Extractor]:
+    """The trafilatura modes each extraction runs, in order (the real ones still run)."""
     used: list[Extractor] = []
     real = extract_module.bare_extraction
 
@@ -519,6 +515,16 @@ def test_fallback_extractors_run_only_when_the_fast_result_is_in_doubt(
         return real(tree, options=options)
 
     monkeypatch.setattr(extract_module, "bare_extraction", recording)
+    return used
+
+
+def test_fallback_extractors_run_only_when_the_fast_result_is_in_doubt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Trafilatura's fallback extractors cost a fifth of a page's time. A clean article is
+    extracted without them; the gallery, whose short captions the fast precision mode
+    drops, is extracted again with them (and its captions are kept)."""
+    used = _record_modes(monkeypatch)
     entries = _manifest()
     article = next(e for e in entries if e["seed"] and e["page_type"] == "article")
     gallery = next(e for e in entries if e["page_type"] == "gallery")
@@ -544,14 +550,7 @@ def test_a_fast_result_leaving_out_most_paragraph_text_goes_to_the_fallback(
         return "".join(f"<p>{' '.join(rng.choices(words, k=25))}.</p>" for _ in range(n))
 
     page = _minimal(f"<article>{paragraphs(20)}</article><div>{paragraphs(60)}</div>")
-    used: list[Extractor] = []
-    real = extract_module.bare_extraction
-
-    def recording(tree: object, options: Extractor) -> object:
-        used.append(options)
-        return real(tree, options=options)
-
-    monkeypatch.setattr(extract_module, "bare_extraction", recording)
+    used = _record_modes(monkeypatch)
     text = extract_article(page, "https://news.example/x")["text"]
     assert used[:2] == [extract_module._PRECISION_FAST, extract_module._PRECISION]
     assert len(text) > 3 * len("".join(re.findall(r"<p>(.*?)</p>", page)[:20]))
