@@ -214,9 +214,10 @@ def _body_text(tree: HtmlElement, title: str, article_body: str) -> str:
     what it adds before and after the article is page furniture). An `articleBody` that
     matches the page decides instead which lines are article. Boilerplate lines go last."""
     paragraphs = {p: normalize(p.text_content()) for p in tree.iter("p")}
+    article_words = tokens(article_body)
     for options in (_PRECISION_FAST, _PRECISION):
         precise = _lines(bare_extraction(tree, options=options))
-        body_words = tokens(article_body)
+        body_words = article_words
         if len(body_words) < max(30, 0.8 * len(tokens(" ".join(precise)))):
             body_words = []  # a teaser, not the article
         doubtful = (
