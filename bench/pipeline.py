@@ -215,16 +215,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=2000)
     args = parser.parse_args()
-    rows = []
+    rows: list[tuple] = []
+    size: dict[str, float] = {}
     for name, build in SITES.items():
         scratch = Path(tempfile.mkdtemp(prefix="arshif-bench-"))
         try:
             files = build(scratch / "site", args.pages)
+            size[name] = sum(f.stat().st_size for f in files) / len(files) / 1024  # KB a page
             with SampleServer(root=scratch / "site") as server:
                 rows += measure(name, server, files, scratch)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-    size = {name: _mean_kb(build) for name, build in SITES.items()}
     lines = [
         f"{args.pages} generated article pages per site, served on 127.0.0.1. The whole "
         "pipeline is `arshif crawl` from process start to exit (fetch, WARC, extraction with "
@@ -259,16 +260,6 @@ def main() -> None:
             f"{both[1]} cores at {bound:.0f} pages/s, a ratio of {bound / both[2]:.2f}.",
         ]
     write_section("Pipeline throughput (bench/pipeline.py)", "\n".join(lines))
-
-
-def _mean_kb(build: Callable[[Path, int], list[Path]]) -> float:
-    """Mean page size of a site built by `build` (a small one: the templates repeat)."""
-    folder = Path(tempfile.mkdtemp(prefix="arshif-size-"))
-    try:
-        files = build(folder / "site", 60)
-        return sum(f.stat().st_size for f in files) / len(files) / 1024
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
