@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from arshif.arabic import normalize, tokens
-from arshif.variants import is_native, variant_key, variant_terms
+from arshif.arabic import normalize, stem, tokens
+from arshif.variants import is_native, native_words, variant_key, variant_terms
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "topics_dev.jsonl"
 
@@ -66,3 +66,10 @@ def test_common_words_of_real_articles_are_mostly_native():
     common = [word for word, _ in counts.most_common(200) if not word.isascii()]
     keyed = [word for word in common if variant_key(word) is not None]
     assert len(keyed) <= len(common) // 10, keyed
+
+
+def test_shipped_stems_are_the_stems_of_the_shipped_words():
+    """The lexicon ships its words' stems; a change to the stemmer must rebuild them
+    (tools/build_native_lexicon.py)."""
+    words, stems = native_words()
+    assert stems == {stem(word) for word in words}
