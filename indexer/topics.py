@@ -24,7 +24,7 @@ import json
 import os
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -265,18 +265,30 @@ class _Doc:
         in_title, in_text = self._spots(phrase)
         return len(in_title) + (0 if title_only else len(in_text))
 
-    def spots(self, phrases: Iterable[Phrase]) -> tuple[list[int], list[int]]:
-        """The sorted title and text positions where any of the phrases starts: «الأوكرانية»
-        counts once even though it matches both «أوكرانية» and «الأوكرانية»."""
-        title: set[int] = set()
-        text: set[int] = set()
+    def spots(self, phrases: Sequence[Phrase]) -> tuple[list[int], list[int]]:
+        """The sorted title and text positions where any of the phrases starts, one per
+        mention: «الأوكرانية» counts once even though it matches both «أوكرانية» and
+        «الأوكرانية», and «قطاع غزة» once though «غزة» matches its second word."""
+        starts: tuple[set[int], set[int]] = (set(), set())
         for phrase in phrases:
             if phrase[0] not in self.found:
                 continue
-            in_title, in_text = self._spots(phrase)
-            title.update(in_title)
-            text.update(in_text)
-        return sorted(title), sorted(text)
+            for where, positions in enumerate(self._spots(phrase)):
+                starts[where].update(positions)
+        inside = self.covered([p for p in phrases if len(p) > 1])
+        return sorted(starts[0] - inside[0]), sorted(starts[1] - inside[1])
+
+    def covered(self, phrases: Sequence[Phrase], first: int = 1) -> tuple[set[int], set[int]]:
+        """Title and text positions inside an occurrence of the phrases, from their word
+        `first` on (0: every word of the occurrence)."""
+        inside: tuple[set[int], set[int]] = (set(), set())
+        for phrase in phrases:
+            if phrase[0] not in self.found:
+                continue
+            for where, positions in enumerate(self._spots(phrase)):
+                for i in positions:
+                    inside[where].update(range(i + first, i + len(phrase)))
+        return inside
 
     def hits(self, phrase: Phrase) -> list[Hit]:
         found = []
@@ -297,11 +309,16 @@ def _within(positions: list[int], i: int, n: int) -> bool:
 
 
 def _counted(rule: Rule, doc: _Doc, title_only: bool) -> tuple[list[int], list[int]]:
-    """Title and text positions of the rule's hits: where an anchor phrase starts and, with
-    `near`, every other group has a phrase within `near` words in the same field."""
+    """Title and text positions of the rule's hits: where an anchor phrase starts, outside
+    any `not_about` phrase and, with `near`, with every other group within `near` words in
+    the same field."""
     title, text = doc.spots(rule.anchors)
     if title_only:
         text = []
+    if rule.not_about:  # «الطائرة الأوكرانية» names the airliner, not Ukraine
+        rival = doc.covered(rule.not_about, first=0)
+        title = [i for i in title if i not in rival[0]]
+        text = [i for i in text if i not in rival[1]]
     if rule.near is None:
         return title, text
     near = rule.near
