@@ -329,6 +329,15 @@ def _counted(rule: Rule, doc: _Doc, title_only: bool) -> tuple[list[int], list[i
     )
 
 
+def _outnumbered(rule: Rule, rivals: list[int], in_title: list[int], in_text: list[int]) -> str:
+    """Why the text is about a `not_about` subject rather than the rule's (empty if it is
+    not): its phrases occur more often in the text than the rule's hits in title and text."""
+    hits = len(in_title) + len(in_text)
+    if rule.not_about and len(rivals) > hits:
+        return f"about something else: {len(rivals)} `not_about` hits outnumber its {hits}"
+    return ""
+
+
 def _evaluate(rule: Rule, doc: _Doc) -> tuple[bool, str, list[str]]:
     """Whether the rule matches, a one-line reason, and each condition it passed."""
     passed: list[str] = []
@@ -354,6 +363,9 @@ def _evaluate(rule: Rule, doc: _Doc) -> tuple[bool, str, list[str]]:
         hits = len(in_title) + len(in_text)
         if title_only:
             if missing is None and hits:
+                outnumbered = _outnumbered(rule, rivals, *_counted(rule, doc, False))
+                if outnumbered:
+                    return False, outnumbered, passed
                 return True, "title alone suffices", passed
             continue
         if missing:
@@ -379,11 +391,11 @@ def _evaluate(rule: Rule, doc: _Doc) -> tuple[bool, str, list[str]]:
         if density < rule.min_density:
             why = f"{density:.2f} hits per 100 words, below min_density {rule.min_density}"
             return False, why, passed
+        outnumbered = _outnumbered(rule, rivals, in_title, in_text)
+        if outnumbered:
+            return False, outnumbered, passed
         if rule.not_about:
-            if len(rivals) > hits:
-                why = f"about something else: {len(rivals)} `not_about` hits outnumber its {hits}"
-                return False, why, passed
-            passed.append(f"{len(rivals)} `not_about` hits, not more than its {hits}")
+            passed.append(f"{len(rivals)} `not_about` hits in the text, not more than its {hits}")
         return True, f"{hits} hits, {density:.2f} per 100 words", passed
     raise AssertionError("unreachable")
 
