@@ -355,8 +355,9 @@ def _evaluate(rule: Rule, doc: _Doc) -> tuple[bool, str, list[str]]:
         rivals = doc.spots(rule.not_about)[1]
     for title_only in (True, False) if rule.title_suffices else (False,):
         missing = None
+        found = doc.title_occ.keys() if title_only else doc.found
         for n, (firsts, group) in enumerate(rule.groups, 0 if rule.any else 1):
-            if firsts.isdisjoint(doc.found) or not any(doc.count(p, title_only) for p in group):
+            if firsts.isdisjoint(found) or not any(doc.count(p, title_only) for p in group):
                 missing = f"nothing from `all` group {n}" if n else "none of `any`"
                 break
         in_title, in_text = _counted(rule, doc, title_only) if missing is None else ([], [])
