@@ -4,8 +4,12 @@ A topic holds rules; an article has the topic when any rule matches. A rule name
 groups (`any`: one of these must appear; `all`: each group must have one of its phrases),
 exclusions (`none`), a minimum number of hits (`min_hits`) and of hits per 100 words
 (`min_density`, so an article that mentions a subject once in passing is not tagged), and
-whether the title alone suffices (`title_suffices`). A topic may limit itself to a window of
-publication dates (`since`, `until`).
+whether the title alone suffices (`title_suffices`). Real articles asked for more, as boolean
+queries have it: proximity (`near`: a hit counts only with every `all` group within N words),
+the subject (`lead`: a hit in the title or the first N words), a rival subject (`not_about`:
+in the title, or more often in the text than the rule's hits, it wins) and more hits when the
+title is silent (`min_hits_untitled`). A topic may limit itself to a window of publication
+dates (`since`, `until`).
 
 Phrases match whole normalised words (see `arshif.arabic.normalize`), in order, and each word
 may carry the attached prefixes of Arabic (و ف ب ل ك ال وال بال لل …), so «وشنغهاي» and
@@ -525,12 +529,12 @@ def _phrases(value: Any, where: str) -> tuple[Phrase, ...]:
     return tuple(_phrase(v, where) for v in value)
 
 
-def _count(data: Mapping[str, Any], key: str, where: str, default: int | None = 1) -> int | None:
+def _count(data: Mapping[str, Any], key: str, where: str, default: int | None = 1) -> Any:
     """A whole number ≥ 1 under `key`, or `default` when the rule does not give it."""
-    value = data.get(key, default)
-    if value is not default and (
-        not isinstance(value, int) or isinstance(value, bool) or value < 1
-    ):
+    if key not in data:
+        return default
+    value = data[key]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise TopicError(f"{where}: {key} must be a whole number ≥ 1, got {value!r}")
     return value
 
