@@ -123,13 +123,21 @@ class Rule:
     title_suffices: bool = False
 
     @cached_property
-    def groups(self) -> tuple[tuple[frozenset[str], tuple[Phrase, ...]], ...]:
-        """The required groups (`any`, then each of `all`), each with the set of its phrases'
-        first words: a group none of whose first words occur cannot match."""
+    def groups(self) -> tuple[tuple[frozenset[str], frozenset[str], tuple[Phrase, ...]], ...]:
+        """The required groups (`any`, then each of `all`), each as the set of its phrases'
+        first words (a group none of whose first words occur cannot match), the set of its
+        one-word phrases (one of them occurring is enough) and its longer phrases."""
         required = ((self.any,) if self.any else ()) + self.all
-        return tuple((frozenset(p[0] for p in group), group) for group in required)
+        return tuple(
+            (
+                frozenset(p[0] for p in group),
+                frozenset(p[0] for p in group if len(p) == 1),
+                tuple(p for p in group if len(p) > 1),
+            )
+            for group in required
+        )
 
-    @property
+    @cached_property
     def anchors(self) -> tuple[Phrase, ...]:
         """The phrases whose occurrences are counted as hits: `any`, else every `all` phrase
         (with `near`, else the first `all` group: the others must be near it)."""
@@ -139,7 +147,7 @@ class Rule:
             return self.all[0]
         return tuple(p for group in self.all for p in group)
 
-    @property
+    @cached_property
     def companions(self) -> tuple[tuple[Phrase, ...], ...]:
         """The groups that must occur within `near` words of each counted hit."""
         return self.all if self.any else self.all[1:]
@@ -209,9 +217,12 @@ class RuleResult:
 
 @dataclass(frozen=True)
 class _Surface:
-    """Every written form of every phrase word (with its prefixes), mapped to the word."""
+    """Every written form of every phrase word (with its prefixes), mapped to the word; and
+    each phrase list a rule counts with (by its id), its phrases by first word, so an
+    article's words pick the few phrases that can occur without a loop over all of them."""
 
     bases: Mapping[str, tuple[str, ...]]
+    lists: Mapping[int, Mapping[str, tuple[Phrase, ...]]] = field(default_factory=dict)
 
     @cached_property
     def words(self) -> frozenset[str]:
@@ -225,10 +236,12 @@ class _Doc:
         self.title_tokens = tokens(title)
         self.text_tokens = _WORD.findall(strip_related(text))
         self.words = len(self.title_tokens) + len(self.text_tokens)
+        self._lists = surface.lists
         self.title_occ = self._scan(surface, self.title_tokens)
         self.text_occ = self._scan(surface, self.text_tokens)
         self.found = self.title_occ.keys() | self.text_occ.keys()
         self._cache: dict[Phrase, tuple[list[int], list[int]]] = {}
+        self._spots_cache: dict[int, tuple[Sequence[Phrase], tuple[list[int], list[int]]]] = {}
 
     @staticmethod
     def _scan(surface: _Surface, toks: list[str]) -> dict[str, list[int]]:
@@ -273,22 +286,31 @@ class _Doc:
         """The sorted title and text positions where any of the phrases starts, one per
         mention: «الأوكرانية» counts once even though it matches both «أوكرانية» and
         «الأوكرانية», and «قطاع غزة» once though «غزة» matches its second word."""
+        cached = self._spots_cache.get(id(phrases))
+        if cached is not None and cached[0] is phrases:
+            return cached[1]
+        present = self._present(phrases)
         starts: tuple[set[int], set[int]] = (set(), set())
-        for phrase in phrases:
-            if phrase[0] not in self.found:
-                continue
+        for phrase in present:
             for where, positions in enumerate(self._spots(phrase)):
                 starts[where].update(positions)
-        inside = self.covered([p for p in phrases if len(p) > 1])
-        return sorted(starts[0] - inside[0]), sorted(starts[1] - inside[1])
+        inside = self._inside([p for p in present if len(p) > 1], 1)
+        found = sorted(starts[0] - inside[0]), sorted(starts[1] - inside[1])
+        self._spots_cache[id(phrases)] = (phrases, found)
+        return found
 
-    def covered(self, phrases: Sequence[Phrase], first: int = 1) -> tuple[set[int], set[int]]:
-        """Title and text positions inside an occurrence of the phrases, from their word
-        `first` on (0: every word of the occurrence)."""
+    def covered(self, phrases: Sequence[Phrase]) -> tuple[set[int], set[int]]:
+        """Title and text positions of every word of an occurrence of the phrases."""
+        return self._inside(self._present(phrases), 0)
+
+    def _present(self, phrases: Sequence[Phrase]) -> list[Phrase]:
+        """The phrases whose first word occurs in the article."""
+        index = self._lists[id(phrases)]
+        return [p for word in index.keys() & self.found for p in index[word]]
+
+    def _inside(self, phrases: list[Phrase], first: int) -> tuple[set[int], set[int]]:
         inside: tuple[set[int], set[int]] = (set(), set())
         for phrase in phrases:
-            if phrase[0] not in self.found:
-                continue
             for where, positions in enumerate(self._spots(phrase)):
                 for i in positions:
                     inside[where].update(range(i + first, i + len(phrase)))
@@ -306,6 +328,13 @@ class _Doc:
         return found
 
 
+def _by_first(phrases: Sequence[Phrase]) -> dict[str, tuple[Phrase, ...]]:
+    index: dict[str, list[Phrase]] = {}
+    for phrase in phrases:
+        index.setdefault(phrase[0], []).append(phrase)
+    return {word: tuple(group) for word, group in index.items()}
+
+
 def _within(positions: list[int], i: int, n: int) -> bool:
     """Whether any of the sorted positions is at most n words from i."""
     k = bisect_left(positions, i - n)
@@ -320,7 +349,7 @@ def _counted(rule: Rule, doc: _Doc, title_only: bool) -> tuple[list[int], list[i
     if title_only:
         text = []
     if rule.not_about:  # «الطائرة الأوكرانية» names the airliner, not Ukraine
-        rival = doc.covered(rule.not_about, first=0)
+        rival = doc.covered(rule.not_about)
         title = [i for i in title if i not in rival[0]]
         text = [i for i in text if i not in rival[1]]
     if rule.near is None:
@@ -360,8 +389,11 @@ def _evaluate(rule: Rule, doc: _Doc) -> tuple[bool, str, list[str]]:
     for title_only in (True, False) if rule.title_suffices else (False,):
         missing = None
         found = doc.title_occ.keys() if title_only else doc.found
-        for n, (firsts, group) in enumerate(rule.groups, 0 if rule.any else 1):
-            if firsts.isdisjoint(found) or not any(doc.count(p, title_only) for p in group):
+        for n, (firsts, words, longer) in enumerate(rule.groups, 0 if rule.any else 1):
+            if firsts.isdisjoint(found) or (
+                words.isdisjoint(found)
+                and not any(doc.count(p, title_only) for p in longer if p[0] in found)
+            ):
                 missing = f"nothing from `all` group {n}" if n else "none of `any`"
                 break
         in_title, in_text = _counted(rule, doc, title_only) if missing is None else ([], [])
@@ -428,7 +460,15 @@ class Topics:
                         if definite:  # ل + ال + word is written لل + word
                             for conj in _CONJ:
                                 surface.setdefault(conj + "ل" + word[1:], set()).add(word)
-        self._surface = _Surface({form: tuple(sorted(bases)) for form, bases in surface.items()})
+        lists = {
+            id(phrases): _by_first(phrases)
+            for topic in self.topics.values()
+            for rule in topic.rules
+            for phrases in (rule.anchors, *rule.companions, rule.not_about)
+        }
+        self._surface = _Surface(
+            {form: tuple(sorted(bases)) for form, bases in surface.items()}, lists
+        )
         # A rule needs a hit from its first required group, so a topic none of whose rules
         # has such a first word in an article is skipped without evaluating its rules.
         self._firsts = {
