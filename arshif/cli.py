@@ -657,6 +657,8 @@ def _topics_explain(args: argparse.Namespace, topics: Any) -> int:
     for r in results:
         mark = "[green]✓[/]" if r.matched else "[red]✗[/]"
         console.print(f"  {mark} rule {r.rule}: {r.why}", highlight=False)
+        for condition in r.passed:
+            console.print(f"      passed: {condition}", highlight=False, markup=False)
         for h in r.hits[: args.limit]:
             console.print(
                 f"      «{h.phrase}» in {h.field} at word {h.position}: … {h.context} …",

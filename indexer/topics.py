@@ -4,8 +4,12 @@ A topic holds rules; an article has the topic when any rule matches. A rule name
 groups (`any`: one of these must appear; `all`: each group must have one of its phrases),
 exclusions (`none`), a minimum number of hits (`min_hits`) and of hits per 100 words
 (`min_density`, so an article that mentions a subject once in passing is not tagged), and
-whether the title alone suffices (`title_suffices`). A topic may limit itself to a window of
-publication dates (`since`, `until`).
+whether the title alone suffices (`title_suffices`). Real articles asked for more, as boolean
+queries have it: proximity (`near`: a hit counts only with every `all` group within N words),
+the subject (`lead`: a hit in the title or the first N words), a rival subject (`not_about`:
+in the title, or more often in the text than the rule's hits, it wins) and more hits when the
+title is silent (`min_hits_untitled`). A topic may limit itself to a window of publication
+dates (`since`, `until`).
 
 Phrases match whole normalised words (see `arshif.arabic.normalize`), in order, and each word
 may carry the attached prefixes of Arabic (و ف ب ل ك ال وال بال لل …), so «وشنغهاي» and
@@ -23,7 +27,8 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -37,7 +42,19 @@ from arshif.yamlfile import read_yaml
 SHIPPED = Path(__file__).with_name("topic_rules")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOPIC_KEYS = {"id", "labels", "description", "since", "until", "rules", "examples"}
-_RULE_KEYS = {"name", "any", "all", "none", "min_hits", "min_density", "title_suffices"}
+_RULE_KEYS = {
+    "name",
+    "any",
+    "all",
+    "none",
+    "not_about",
+    "near",
+    "lead",
+    "min_hits",
+    "min_hits_untitled",
+    "min_density",
+    "title_suffices",
+}
 
 # Attached prefixes: a conjunction (و ف), then a preposition (ب ل ك), then the article (ال);
 # ل followed by ال is written لل.
@@ -97,22 +114,50 @@ class Rule:
     any: tuple[Phrase, ...] = ()
     all: tuple[tuple[Phrase, ...], ...] = ()
     none: tuple[Phrase, ...] = ()
+    not_about: tuple[Phrase, ...] = ()
+    near: int | None = None
+    lead: int | None = None
     min_hits: int = 1
+    min_hits_untitled: int = 1
     min_density: float = 0.0
     title_suffices: bool = False
 
     @cached_property
-    def groups(self) -> tuple[tuple[frozenset[str], tuple[Phrase, ...]], ...]:
-        """The required groups (`any`, then each of `all`), each with the set of its phrases'
-        first words: a group none of whose first words occur cannot match."""
+    def groups(self) -> tuple[tuple[frozenset[str], frozenset[str], tuple[Phrase, ...]], ...]:
+        """The required groups (`any`, then each of `all`), each as the set of its phrases'
+        first words (a group none of whose first words occur cannot match), the set of its
+        one-word phrases (one of them occurring is enough) and its longer phrases."""
         required = ((self.any,) if self.any else ()) + self.all
-        return tuple((frozenset(p[0] for p in group), group) for group in required)
+        return tuple(
+            (
+                frozenset(p[0] for p in group),
+                frozenset(p[0] for p in group if len(p) == 1),
+                tuple(p for p in group if len(p) > 1),
+            )
+            for group in required
+        )
+
+    @cached_property
+    def anchors(self) -> tuple[Phrase, ...]:
+        """The phrases whose occurrences are counted as hits: `any`, else every `all` phrase
+        (with `near`, else the first `all` group: the others must be near it)."""
+        if self.any:
+            return self.any
+        if self.near is not None:
+            return self.all[0]
+        return tuple(p for group in self.all for p in group)
+
+    @cached_property
+    def companions(self) -> tuple[tuple[Phrase, ...], ...]:
+        """The groups that must occur within `near` words of each counted hit."""
+        return self.all if self.any else self.all[1:]
 
     def phrases(self) -> Iterable[Phrase]:
         yield from self.any
         for group in self.all:
             yield from group
         yield from self.none
+        yield from self.not_about
 
 
 @dataclass(frozen=True)
@@ -157,6 +202,7 @@ class RuleResult:
     matched: bool
     why: str
     hits: list[Hit]
+    passed: list[str] = field(default_factory=list)  # conditions met before the verdict
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -164,15 +210,19 @@ class RuleResult:
             "rule": self.rule,
             "matched": self.matched,
             "why": self.why,
+            "passed": self.passed,
             "hits": [h.__dict__ for h in self.hits],
         }
 
 
 @dataclass(frozen=True)
 class _Surface:
-    """Every written form of every phrase word (with its prefixes), mapped to the word."""
+    """Every written form of every phrase word (with its prefixes), mapped to the word; and
+    each phrase list a rule counts with (by its id), its phrases by first word, so an
+    article's words pick the few phrases that can occur without a loop over all of them."""
 
     bases: Mapping[str, tuple[str, ...]]
+    lists: Mapping[int, Mapping[str, tuple[Phrase, ...]]] = field(default_factory=dict)
 
     @cached_property
     def words(self) -> frozenset[str]:
@@ -186,10 +236,12 @@ class _Doc:
         self.title_tokens = tokens(title)
         self.text_tokens = _WORD.findall(strip_related(text))
         self.words = len(self.title_tokens) + len(self.text_tokens)
+        self._lists = surface.lists
         self.title_occ = self._scan(surface, self.title_tokens)
         self.text_occ = self._scan(surface, self.text_tokens)
         self.found = self.title_occ.keys() | self.text_occ.keys()
         self._cache: dict[Phrase, tuple[list[int], list[int]]] = {}
+        self._spots_cache: dict[int, tuple[Sequence[Phrase], tuple[list[int], list[int]]]] = {}
 
     @staticmethod
     def _scan(surface: _Surface, toks: list[str]) -> dict[str, list[int]]:
@@ -230,17 +282,39 @@ class _Doc:
         in_title, in_text = self._spots(phrase)
         return len(in_title) + (0 if title_only else len(in_text))
 
-    def distinct_hits(self, phrases: Iterable[Phrase]) -> int:
-        """Words where any of the phrases starts: «الأوكرانية» counts once even though it
-        matches both «أوكرانية» and «الأوكرانية»."""
-        spots: set[tuple[int, int]] = set()
+    def spots(self, phrases: Sequence[Phrase]) -> tuple[list[int], list[int]]:
+        """The sorted title and text positions where any of the phrases starts, one per
+        mention: «الأوكرانية» counts once even though it matches both «أوكرانية» and
+        «الأوكرانية», and «قطاع غزة» once though «غزة» matches its second word."""
+        cached = self._spots_cache.get(id(phrases))
+        if cached is not None and cached[0] is phrases:
+            return cached[1]
+        present = self._present(phrases)
+        starts: tuple[set[int], set[int]] = (set(), set())
+        for phrase in present:
+            for where, positions in enumerate(self._spots(phrase)):
+                starts[where].update(positions)
+        inside = self._inside([p for p in present if len(p) > 1], 1)
+        found = sorted(starts[0] - inside[0]), sorted(starts[1] - inside[1])
+        self._spots_cache[id(phrases)] = (phrases, found)
+        return found
+
+    def covered(self, phrases: Sequence[Phrase]) -> tuple[set[int], set[int]]:
+        """Title and text positions of every word of an occurrence of the phrases."""
+        return self._inside(self._present(phrases), 0)
+
+    def _present(self, phrases: Sequence[Phrase]) -> list[Phrase]:
+        """The phrases whose first word occurs in the article."""
+        index = self._lists[id(phrases)]
+        return [p for word in index.keys() & self.found for p in index[word]]
+
+    def _inside(self, phrases: list[Phrase], first: int) -> tuple[set[int], set[int]]:
+        inside: tuple[set[int], set[int]] = (set(), set())
         for phrase in phrases:
-            if phrase[0] not in self.found:
-                continue
-            in_title, in_text = self._spots(phrase)
-            spots.update((0, i) for i in in_title)
-            spots.update((1, i) for i in in_text)
-        return len(spots)
+            for where, positions in enumerate(self._spots(phrase)):
+                for i in positions:
+                    inside[where].update(range(i + first, i + len(phrase)))
+        return inside
 
     def hits(self, phrase: Phrase) -> list[Hit]:
         found = []
@@ -254,33 +328,112 @@ class _Doc:
         return found
 
 
-def _evaluate(rule: Rule, doc: _Doc) -> tuple[bool, str]:
-    """Whether the rule matches, and a one-line reason."""
+def _by_first(phrases: Sequence[Phrase]) -> dict[str, tuple[Phrase, ...]]:
+    index: dict[str, list[Phrase]] = {}
+    for phrase in phrases:
+        index.setdefault(phrase[0], []).append(phrase)
+    return {word: tuple(group) for word, group in index.items()}
+
+
+def _within(positions: list[int], i: int, n: int) -> bool:
+    """Whether any of the sorted positions is at most n words from i."""
+    k = bisect_left(positions, i - n)
+    return k < len(positions) and positions[k] <= i + n
+
+
+def _counted(rule: Rule, doc: _Doc, title_only: bool) -> tuple[list[int], list[int]]:
+    """Title and text positions of the rule's hits: where an anchor phrase starts, outside
+    any `not_about` phrase and, with `near`, with every other group within `near` words in
+    the same field."""
+    title, text = doc.spots(rule.anchors)
+    if title_only:
+        text = []
+    if rule.not_about:  # «الطائرة الأوكرانية» names the airliner, not Ukraine
+        rival = doc.covered(rule.not_about)
+        title = [i for i in title if i not in rival[0]]
+        text = [i for i in text if i not in rival[1]]
+    if rule.near is None:
+        return title, text
+    near = rule.near
+    companions = [doc.spots(group) for group in rule.companions]
+    return (
+        [i for i in title if all(_within(c[0], i, near) for c in companions)],
+        [i for i in text if all(_within(c[1], i, near) for c in companions)],
+    )
+
+
+def _outnumbered(rule: Rule, rivals: list[int], in_title: list[int], in_text: list[int]) -> str:
+    """Why the text is about a `not_about` subject rather than the rule's (empty if it is
+    not): its phrases occur more often in the text than the rule's hits in title and text."""
+    hits = len(in_title) + len(in_text)
+    if rule.not_about and len(rivals) > hits:
+        return f"about something else: {len(rivals)} `not_about` hits outnumber its {hits}"
+    return ""
+
+
+def _evaluate(rule: Rule, doc: _Doc) -> tuple[bool, str, list[str]]:
+    """Whether the rule matches, a one-line reason, and each condition it passed."""
+    passed: list[str] = []
     excluded = [p for p in rule.none if doc.count(p)]
     if excluded:
-        return False, f"excluded by «{' '.join(excluded[0])}»"
+        return False, f"excluded by «{' '.join(excluded[0])}»", passed
+    if rule.none:
+        passed.append("no `none` phrase")
+    rivals: list[int] = []
+    if rule.not_about:
+        rival_title = [p for p in rule.not_about if doc.count(p, title_only=True)]
+        if rival_title:
+            why = f"not about it: «{' '.join(rival_title[0])}» (`not_about`) is in the title"
+            return False, why, passed
+        rivals = doc.spots(rule.not_about)[1]
     for title_only in (True, False) if rule.title_suffices else (False,):
         missing = None
-        for n, (firsts, group) in enumerate(rule.groups, 0 if rule.any else 1):
-            if firsts.isdisjoint(doc.found) or not any(doc.count(p, title_only) for p in group):
+        found = doc.title_occ.keys() if title_only else doc.found
+        for n, (firsts, words, longer) in enumerate(rule.groups, 0 if rule.any else 1):
+            if firsts.isdisjoint(found) or (
+                words.isdisjoint(found)
+                and not any(doc.count(p, title_only) for p in longer if p[0] in found)
+            ):
                 missing = f"nothing from `all` group {n}" if n else "none of `any`"
                 break
-        if missing is None and title_only:
-            return True, "title alone suffices"
+        in_title, in_text = _counted(rule, doc, title_only) if missing is None else ([], [])
+        hits = len(in_title) + len(in_text)
         if title_only:
+            if missing is None and hits:
+                outnumbered = _outnumbered(rule, rivals, *_counted(rule, doc, False))
+                if outnumbered:
+                    return False, outnumbered, passed
+                return True, "title alone suffices", passed
             continue
         if missing:
-            return False, missing
-        counted = rule.any or tuple(p for group in rule.all for p in group)
-        hits = doc.distinct_hits(counted)
+            return False, missing, passed
+        if rule.near is not None:
+            if not hits:
+                return False, f"no hit with every other group within {rule.near} words", passed
+            passed.append(f"{hits} hits with every other group within {rule.near} words")
         if hits < rule.min_hits:
-            return False, f"{hits} hits, fewer than min_hits {rule.min_hits}"
+            return False, f"{hits} hits, fewer than min_hits {rule.min_hits}", passed
+        if doc.title_tokens and not in_title and rule.min_hits_untitled > 1:
+            if hits < rule.min_hits_untitled:
+                why = f"title silent and {hits} hits, fewer than min_hits_untitled"
+                return False, f"{why} {rule.min_hits_untitled}", passed
+            passed.append(f"title silent, {hits} hits ≥ min_hits_untitled")
+        if rule.lead is not None:
+            if not in_title and not (in_text and in_text[0] < rule.lead):
+                why = f"not the subject: no hit in the title or the first {rule.lead} words"
+                return False, why, passed
+            where = "the title" if in_title else f"word {in_text[0]} of the text"
+            passed.append(f"the subject: a hit in {where} (lead {rule.lead})")
         density = 100 * hits / max(doc.words, 1)
         if density < rule.min_density:
-            return False, (
-                f"{density:.2f} hits per 100 words, below min_density {rule.min_density}"
-            )
-        return True, f"{hits} hits, {density:.2f} per 100 words"
+            why = f"{density:.2f} hits per 100 words, below min_density {rule.min_density}"
+            return False, why, passed
+        outnumbered = _outnumbered(rule, rivals, in_title, in_text)
+        if outnumbered:
+            return False, outnumbered, passed
+        if rule.not_about:
+            passed.append(f"{len(rivals)} `not_about` hits in the text, not more than its {hits}")
+        return True, f"{hits} hits, {density:.2f} per 100 words", passed
     raise AssertionError("unreachable")
 
 
@@ -307,7 +460,15 @@ class Topics:
                         if definite:  # ل + ال + word is written لل + word
                             for conj in _CONJ:
                                 surface.setdefault(conj + "ل" + word[1:], set()).add(word)
-        self._surface = _Surface({form: tuple(sorted(bases)) for form, bases in surface.items()})
+        lists = {
+            id(phrases): _by_first(phrases)
+            for topic in self.topics.values()
+            for rule in topic.rules
+            for phrases in (rule.anchors, *rule.companions, rule.not_about)
+        }
+        self._surface = _Surface(
+            {form: tuple(sorted(bases)) for form, bases in surface.items()}, lists
+        )
         # A rule needs a hit from its first required group, so a topic none of whose rules
         # has such a first word in an article is skipped without evaluating its rules.
         self._firsts = {
@@ -368,11 +529,15 @@ class Topics:
         results = []
         for rule in topic.rules:
             if outside:
-                matched, why = False, f"published {published} is outside the topic's dates"
+                matched, why, passed = (
+                    False,
+                    f"published {published} is outside the topic's dates",
+                    [],
+                )
             else:
-                matched, why = _evaluate(rule, doc)
+                matched, why, passed = _evaluate(rule, doc)
             hits = [h for p in dict.fromkeys(rule.phrases()) for h in doc.hits(p)]
-            results.append(RuleResult(topic.id, rule.name, matched, why, hits))
+            results.append(RuleResult(topic.id, rule.name, matched, why, hits, passed))
         return results
 
 
@@ -404,6 +569,16 @@ def _phrases(value: Any, where: str) -> tuple[Phrase, ...]:
     return tuple(_phrase(v, where) for v in value)
 
 
+def _count(data: Mapping[str, Any], key: str, where: str, default: int | None = 1) -> Any:
+    """A whole number ≥ 1 under `key`, or `default` when the rule does not give it."""
+    if key not in data:
+        return default
+    value = data[key]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise TopicError(f"{where}: {key} must be a whole number ≥ 1, got {value!r}")
+    return value
+
+
 def _rule(data: Any, n: int, where: str) -> Rule:
     if not isinstance(data, dict):
         raise TopicError(f"{where}: rule {n}: expected a mapping, got {data!r}")
@@ -420,9 +595,10 @@ def _rule(data: Any, n: int, where: str) -> Rule:
     groups = data.get("all", [])
     if "all" in data and (not isinstance(groups, list) or not groups):
         raise TopicError(f"{where}: `all` must be a non-empty list of phrase lists")
-    min_hits = data.get("min_hits", 1)
-    if not isinstance(min_hits, int) or isinstance(min_hits, bool) or min_hits < 1:
-        raise TopicError(f"{where}: min_hits must be a whole number ≥ 1, got {min_hits!r}")
+    counts = {key: _count(data, key, where) for key in ("min_hits", "min_hits_untitled")}
+    near, lead = _count(data, "near", where, None), _count(data, "lead", where, None)
+    if near is not None and len(groups) < (1 if "any" in data else 2):
+        raise TopicError(f"{where}: `near` needs `all` groups to be near the `any` phrases")
     density = data.get("min_density", 0)
     if not isinstance(density, int | float) or isinstance(density, bool) or density < 0:
         raise TopicError(f"{where}: min_density must be a number ≥ 0, got {density!r}")
@@ -436,7 +612,10 @@ def _rule(data: Any, n: int, where: str) -> Rule:
         if "all" in data
         else (),
         none=_phrases(data["none"], f"{where}: none") if "none" in data else (),
-        min_hits=min_hits,
+        not_about=_phrases(data["not_about"], f"{where}: not_about") if "not_about" in data else (),
+        near=near,
+        lead=lead,
+        **counts,
         min_density=float(density),
         title_suffices=title,
     )

@@ -65,8 +65,10 @@ EXAMPLES = [
 
 @pytest.mark.parametrize(("topic_id", "kind", "sentence"), EXAMPLES)
 def test_shipped_topic_examples(topic_id: str, kind: str, sentence: str) -> None:
-    tagged = topic_id in SHIPPED.tag("", sentence)
-    assert tagged == (kind == "positive"), SHIPPED.explain(topic_id, "", sentence)
+    """An example of two lines is a headline, then the article's text."""
+    title, text = sentence.split("\n", 1) if "\n" in sentence else ("", sentence)
+    tagged = topic_id in SHIPPED.tag(title, text)
+    assert tagged == (kind == "positive"), SHIPPED.explain(topic_id, title, text)
 
 
 # ------------------------------------------------------------------ matching
@@ -124,6 +126,98 @@ def test_title_alone_suffices_only_when_the_rule_says_so() -> None:
     assert strict.tag("قمة شنغهاي", filler) == []
     assert lenient.tag("قمة شنغهاي", filler) == ["t"]
     assert lenient.tag("قمة", "شنغهاي " + filler) == []
+
+
+FILLER = " ".join(["كلمة"] * 20)
+
+
+def test_near_counts_only_mentions_with_each_group_close_by() -> None:
+    tags = topic(any=["غزة"], all=[["قصف", "غارة"]], near=3)
+    assert tags.tag("", "قصف عنيف على غزة") == ["t"]
+    assert tags.tag("", f"غزة {FILLER} قصف") == []  # both words, 21 words apart
+    (result,) = tags.explain("t", "", f"غزة {FILLER} قصف")
+    assert "within 3 words" in result.why
+    # Without `near`, the same text is tagged: the test above is the feature's.
+    assert topic(any=["غزة"], all=[["قصف", "غارة"]]).tag("", f"غزة {FILLER} قصف") == ["t"]
+    counted = topic(any=["غزة"], all=[["قصف"]], near=3, min_hits=2)
+    assert counted.tag("", f"قصف غزة {FILLER} غزة") == []  # one close mention, one far
+    assert counted.tag("", f"قصف غزة {FILLER} غزة قصف") == ["t"]
+
+
+def test_near_without_any_measures_from_the_first_group() -> None:
+    tags = topic(all=[["إيران"], ["النووي"]], near=2)
+    assert tags.tag("", "برنامج إيران النووي") == ["t"]
+    assert tags.tag("", f"إيران {FILLER} النووي") == []
+
+
+def test_min_hits_untitled_when_the_title_is_silent() -> None:
+    tags = topic(any=["الانتخابات"], min_hits_untitled=3)
+    once = f"فاز في الانتخابات {FILLER}"
+    assert tags.tag("وفاة حفيدة السيناتور", once) == []
+    assert tags.tag("الانتخابات الرئاسية", once) == ["t"]  # the title names the subject
+    thrice = f"الانتخابات {FILLER} الانتخابات {FILLER} الانتخابات"
+    assert tags.tag("وفاة حفيدة السيناتور", thrice) == ["t"]
+    assert tags.tag("", once) == ["t"]  # no title at all: a snippet is judged on its text
+    assert topic(any=["الانتخابات"]).tag("وفاة حفيدة السيناتور", once) == ["t"]
+
+
+def test_lead_makes_the_place_the_subject() -> None:
+    tags = topic(any=["سوريا"], lead=10)
+    assert tags.tag("", "قالت سوريا إن القوات دخلت") == ["t"]
+    assert tags.tag("", f"وزير العراق {FILLER} مع سوريا") == []  # first at word 22
+    assert tags.tag("سوريا ترفض", f"{FILLER} سوريا") == ["t"]  # in the title
+    (late,) = tags.explain("t", "", f"{FILLER} سوريا")
+    assert late.why.startswith("not the subject")
+    assert topic(any=["سوريا"]).tag("", f"{FILLER} سوريا") == ["t"]
+
+
+def test_not_about_a_rival_subject_in_the_title_or_outnumbering() -> None:
+    tags = topic(any=["غزة"], all=[["حماس"]], title_suffices=True, not_about=["كورونا"])
+    text = "أعلنت حماس في غزة إجراءات جديدة"
+    assert tags.tag("", text) == ["t"]
+    assert tags.tag("كورونا في غزة", text) == []  # the rival is the headline
+    assert tags.tag("", f"{text} بسبب كورونا وانتشار كورونا") == []  # 2 rivals against 1 hit
+    assert tags.tag("", f"{text} بسبب كورونا") == ["t"]  # 1 against 1: not outnumbered
+    # The title suffices for the counts, not against a text about something else.
+    assert tags.tag("حماس في غزة", "كورونا كورونا كورونا") == []
+    (rival,) = tags.explain("t", "كورونا في غزة", text)
+    assert "`not_about`" in rival.why and "title" in rival.why
+    plain = topic(any=["غزة"], all=[["حماس"]], title_suffices=True)
+    assert plain.tag("كورونا في غزة", f"{text} بسبب كورونا وانتشار كورونا") == ["t"]
+
+
+def test_a_mention_inside_a_not_about_phrase_is_not_counted() -> None:
+    tags = topic(any=["الأوكرانية", "كييف"], not_about=["الطائرة الأوكرانية"])
+    assert tags.tag("", "قالت الحكومة الأوكرانية") == ["t"]
+    assert tags.tag("", "سقطت الطائرة الأوكرانية") == []  # 0 hits
+    # Two rivals against one hit (كييف): the two «الأوكرانية» inside them are not hits.
+    assert tags.tag("", "الطائرة الأوكرانية وقالت كييف إن الطائرة الأوكرانية سقطت") == []
+    assert tags.tag("", "الطائرة الأوكرانية وقالت كييف والحكومة الأوكرانية") == ["t"]
+
+
+def test_a_mention_matching_a_phrase_and_its_last_word_counts_once() -> None:
+    tags = topic(any=["غزة", "قطاع غزة"], min_hits=2)
+    assert tags.tag("", "قصف قطاع غزة") == []
+    assert tags.tag("", "قطاع غزة ثم غزة") == ["t"]
+
+
+def test_explain_lists_the_conditions_passed() -> None:
+    tags = topic(
+        any=["غزة"], all=[["قصف"]], near=5, lead=10, min_hits_untitled=2,
+        none=["معرض"], not_about=["كورونا"],
+    )  # fmt: skip
+    (result,) = tags.explain("t", "تصعيد جديد", "قصف على غزة ثم قصف آخر على غزة")
+    assert result.matched
+    passed = " | ".join(result.passed)
+    for part in (
+        "no `none`",
+        "2 hits with every other group within 5 words",
+        "min_hits_untitled",
+        "the subject: a hit in word",
+        "`not_about` hits",
+    ):
+        assert part in passed, passed  # fmt: skip
+    assert result.to_dict()["passed"] == result.passed
 
 
 def test_date_window() -> None:
@@ -184,6 +278,12 @@ GOOD = "id: mine\nlabels: {ar: موضوعي, en: mine}\nrules:\n"
         ("  - name: r1\n    all: [قمة]\n", "rule r1: all group 1: expected a non-empty list"),
         ("  - name: r1\n    any: [قمة]\n    min_hits: 0\n", "rule r1: min_hits must be"),
         ("  - name: r1\n    any: [قمة]\n    title_suffices: yes please\n", "title_suffices"),
+        ("  - name: r1\n    any: [قمة]\n    near: 5\n", "rule r1: `near` needs `all` groups"),
+        ("  - name: r1\n    all: [[قمة]]\n    near: 5\n", "rule r1: `near` needs `all` groups"),
+        ("  - name: r1\n    any: [قمة]\n    all: [[x]]\n    near: -2\n", "near must be"),
+        ("  - name: r1\n    any: [قمة]\n    lead: many\n", "rule r1: lead must be a whole"),
+        ("  - name: r1\n    any: [قمة]\n    min_hits_untitled: 0\n", "min_hits_untitled must"),
+        ("  - name: r1\n    any: [قمة]\n    not_about: []\n", "rule r1: not_about: expected"),
     ],
 )
 def test_bad_rules_name_file_topic_and_rule(tmp_path: Path, rules: str, message: str) -> None:

@@ -109,6 +109,19 @@ def test_explain_text_and_article(home: Path, capsys) -> None:
     assert run(home, "topics", "explain", "sco-summit") == 2
 
 
+def test_explain_shows_proximity_subject_and_rival_conditions(home: Path, capsys) -> None:
+    text = ["قصف", "إسرائيلي", "على", "قطاع", "غزة", "وغارات", "على", "رفح", "الليلة"]
+    assert run(home, "topics", "explain", "gaza-war", *text) == 0
+    out = flat(capsys.readouterr().out)
+    assert "gaza-war: tagged" in out
+    assert "passed: 2 hits with every other group within 8 words" in out
+    assert "passed: 0 `not_about` hits in the text, not more than its 2" in out
+    covid = ["إغلاق", "في", "قطاع", "غزة", "بعد", "غارة", "لمواجهة", "كورونا", "كورونا", "كورونا"]
+    assert run(home, "topics", "explain", "gaza-war", *covid) == 0
+    out = flat(capsys.readouterr().out)
+    assert "gaza-war: not tagged" in out and "`not_about` hits outnumber its 1" in out
+
+
 def test_tag_jsonl_round_trip(tmp_path: Path, capsys) -> None:
     source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     records = [
