@@ -86,6 +86,19 @@ def variant_key(token: str) -> str | None:
     return key if len(key) >= MIN_KEY else None
 
 
+@lru_cache(maxsize=262_144)
+def token_keys(token: str) -> tuple[str, ...]:
+    """The keys a token of running text may stand for: its own, and that of the token
+    without an attached preposition or conjunction («بشنغهاي», «لزيلنسكي»), which a name
+    may carry but `variant_key` leaves on (a name may begin with those letters too)."""
+    keys = []
+    for form in (token, token[1:] if token[:1] in "بلفك" and len(token) > MIN_KEY else ""):
+        key = variant_key(form) if form else None
+        if key is not None and key not in keys:
+            keys.append(key)
+    return tuple(keys)
+
+
 def variant_terms(words: list[str]) -> list[str]:
     """The variant keys of a text split by `arshif.arabic.tokens`, in order."""
     return [key for word in words if (key := variant_key(word)) is not None]

@@ -15,7 +15,8 @@ Phrases match whole normalised words (see `arshif.arabic.normalize`), in order, 
 may carry the attached prefixes of Arabic (و ف ب ل ك ال وال بال لل …), so «وشنغهاي» and
 «بقمة» match «شنغهاي» and «قمة». Every surface form a phrase word can take is compiled once
 into one dictionary, so tagging costs one lookup per word of the article, whatever the
-number of topics.
+number of topics. A phrase word that is a foreign name also matches its other spellings
+(«شنغهاي» finds «شنجهاي» and «شانغهاي», see `arshif.variants`): a rule lists one spelling.
 
 Lists of related headlines («اقرأ أيضاً» blocks) are removed before matching: they are about
 other stories and must not tag the article with theirs.
@@ -37,6 +38,7 @@ from typing import Any
 
 from arshif.arabic import normalize, tokens
 from arshif.record import Article
+from arshif.variants import token_keys, variant_key
 from arshif.yamlfile import read_yaml
 
 SHIPPED = Path(__file__).with_name("topic_rules")
@@ -223,10 +225,18 @@ class _Surface:
 
     bases: Mapping[str, tuple[str, ...]]
     lists: Mapping[int, Mapping[str, tuple[Phrase, ...]]] = field(default_factory=dict)
+    variants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # key -> words
 
     @cached_property
     def words(self) -> frozenset[str]:
         return frozenset(self.bases)
+
+    def variant_bases(self, token: str) -> tuple[str, ...]:
+        """The phrase words another spelling of which the token is (none for most)."""
+        found: tuple[str, ...] = ()
+        for key in token_keys(token):
+            found += self.variants.get(key, ())
+        return found
 
 
 class _Doc:
@@ -246,12 +256,16 @@ class _Doc:
     @staticmethod
     def _scan(surface: _Surface, toks: list[str]) -> dict[str, list[int]]:
         occ: dict[str, list[int]] = {}
-        present = surface.words & set(toks)  # most words are in no phrase: skip them in C
-        if present:
+        unique = set(toks)
+        present = surface.words & unique  # most words are in no phrase: skip them in C
+        spelt = {}
+        if surface.variants:
+            spelt = {t: b for t in unique - present if (b := surface.variant_bases(t))}
+        if present or spelt:
             for i, tok in enumerate(toks):
-                if tok in present:
-                    for base in surface.bases[tok]:
-                        occ.setdefault(base, []).append(i)
+                bases = surface.bases[tok] if tok in present else spelt.get(tok, ())
+                for base in bases:
+                    occ.setdefault(base, []).append(i)
         return occ
 
     @staticmethod
@@ -450,10 +464,14 @@ class Topics:
                 )
             self.topics[topic.id] = topic
         surface: dict[str, set[str]] = {}
+        variants: dict[str, set[str]] = {}
         for topic in self.topics.values():
             for rule in topic.rules:
                 for phrase in rule.phrases():
                     for word in phrase:
+                        key = variant_key(word)
+                        if key is not None:
+                            variants.setdefault(key, set()).add(word)
                         definite = word.startswith("ال")
                         for prefix in _prefixes(definite):
                             surface.setdefault(prefix + word, set()).add(word)
@@ -467,7 +485,9 @@ class Topics:
             for phrases in (rule.anchors, *rule.companions, rule.not_about)
         }
         self._surface = _Surface(
-            {form: tuple(sorted(bases)) for form, bases in surface.items()}, lists
+            {form: tuple(sorted(bases)) for form, bases in surface.items()},
+            lists,
+            {key: tuple(sorted(words)) for key, words in variants.items()},
         )
         # A rule needs a hit from its first required group, so a topic none of whose rules
         # has such a first word in an article is skipped without evaluating its rules.

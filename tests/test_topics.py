@@ -352,3 +352,21 @@ def test_pipeline_settings(tmp_path: Path) -> None:
     folder = write(tmp_path, GOOD + "  - name: r1\n    any: 3\n")
     with pytest.raises(TopicError, match="rule r1"):
         TopicsPipeline.from_crawler(get_crawler(settings_dict={"ARSHIF_TOPICS": str(folder)}))
+
+
+# ------------------------------------------------------------------ spelling variants
+
+
+def test_a_rule_listing_one_spelling_of_a_name_matches_the_others() -> None:
+    rule = topic(any=["زيلينسكي"], all=[["قمة"]], title_suffices=True)
+    for title in ("زيلنسكي يصل إلى القمة", "قمة مع لزيلينسكي", "القمة وزيلنسكي"):
+        assert rule.tag(title, "") == ["t"], title
+    (result,) = rule.explain("t", "قمة الرئيس زيلنسكي", "")
+    assert result.matched and [h.phrase for h in result.hits] == ["زيلينسكي", "قمه"]
+    assert "زيلنسكي" in result.hits[0].context
+
+
+def test_native_words_do_not_match_through_variants() -> None:
+    # «جبل» and «قبل» share their letters but for the g-like one: both are Arabic words.
+    assert topic(any=["جبل"], title_suffices=True).tag("قبل الاجتماع", "") == []
+    assert topic(any=["جبل"], title_suffices=True).tag("الجبل الأخضر", "") == ["t"]
