@@ -32,7 +32,10 @@ from arshif.config import archive_path, warc_dir
 from arshif.credentials import read_secret
 from arshif.web import queries
 from arshif.web.chart import bucket, coverage_svg
-from arshif.web.i18n import LABELS
+from arshif.web.dates import parse_day
+from arshif.web.i18n import LABELS, PLURALS, ui_digits
+from arshif.web.present import Names, lead_repeated, metadata_rows, plural
+from crawler.outlets import load_outlets
 from indexer.archive import Archive
 from indexer.dataset_card import CardCounts, build_card, write_card
 from indexer.es import ESError
@@ -43,6 +46,8 @@ from indexer.search import SearchQuery, SearchResult, parse_query, search
 from indexer.topics import Topics, load_topics
 
 HERE = Path(__file__).resolve().parent
+CAP = 10  # story mates and near-duplicates shown on an article page before "show all"
+ALL_PAGE = 100  # per page once "show all" is chosen
 MAX_PAGE = 1000  # deeper pages are refused: narrow the search instead
 MAX_LIMIT = 100
 MAX_QUERY = 500  # characters
@@ -77,7 +82,42 @@ FilterParams = Annotated[dict[str, Any], Depends(filter_params)]
 
 
 class BadInput(ValueError):
-    """Input the user can correct; a clear message on the page, a 400 from the API."""
+    """Input the user can correct. The API answers 400 with the English `detail` (naming the
+    parameter); the page shows `message(ui)`, in the interface language, naming the field as
+    its label reads. `key` picks the message (LABELS' `err_KEY`), `field` the label."""
+
+    def __init__(self, detail: str, key: str = "", field: str = "", **values: Any) -> None:
+        super().__init__(detail)
+        self.key, self.field, self.values = key, field, values
+
+    def message(self, ui: str) -> str:
+        if not self.key:
+            return str(self)
+        t = LABELS[ui]
+        values = {k: ui_digits(v, ui) if isinstance(v, int) else v for k, v in self.values.items()}
+        text = t[f"err_{self.key}"].format(**values, since_label=t["since"], until_label=t["until"])
+        return (t["field_error"].format(field=t[self.field]) if self.field else "") + text
+
+
+def _query_error(text: str, exc: ValueError) -> BadInput:
+    """A query the parser refused; a parser that says where (`position`) is quoted so."""
+    position = getattr(exc, "position", None)
+    if position is None:
+        return BadInput(str(exc), "query_empty", "query", value=text)
+    reason = getattr(exc, "reason", None) or str(exc)
+    return BadInput(str(exc), "query_syntax", "query", position=position + 1, reason=reason)
+
+
+def _day(name: str, value: str | None) -> str | None:
+    """A typed date (ISO, Arabic-Indic digits, day first) as ISO; None when blank."""
+    if not (value or "").strip():
+        return None
+    try:
+        return parse_day(value or "")
+    except ValueError:
+        raise BadInput(
+            f"{name} must be a date as YYYY-MM-DD, got {value!r}", "date", name, value=value
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -93,11 +133,17 @@ class WebQuery:
 def _int(name: str, value: str | None, default: int, top: int) -> int:
     if value in (None, ""):
         return default
+    label = f"{name}_field"
     if not value.isascii() or not value.isdigit():
-        raise BadInput(f"{name} must be a whole number from 1 to {top}, got {value!r}")
+        raise BadInput(
+            f"{name} must be a whole number from 1 to {top}, got {value!r}",
+            "number", label, top=top, value=value,
+        )  # fmt: skip
     number = int(value)
     if not 1 <= number <= top:
-        raise BadInput(f"{name} must be from 1 to {top}, got {number}")
+        raise BadInput(
+            f"{name} must be from 1 to {top}, got {number}", "number", label, top=top, value=value
+        )
     return number
 
 
@@ -109,6 +155,11 @@ class App:
         self.backend = backend  # None: the embedded SQLite index
         self.topics = topics
         self.token = token
+        self.catalogue = _catalogue()
+
+    def names(self, ui: str) -> Names:
+        labels = {tid: topic.labels for tid, topic in self.topics.topics.items()}
+        return Names(self.catalogue, labels, ui)
 
     @contextmanager
     def archive(self) -> Iterator[Archive]:
@@ -144,11 +195,14 @@ class App:
         text = (q or "").strip() or None
         if text is not None:
             if len(text) > MAX_QUERY:
-                raise BadInput(f"the query is longer than {MAX_QUERY} characters")
+                raise BadInput(
+                    f"the query is longer than {MAX_QUERY} characters",
+                    "query_long", "query", max=MAX_QUERY,
+                )  # fmt: skip
             try:
                 parse_query(text)
             except ValueError as exc:
-                raise BadInput(str(exc)) from None
+                raise _query_error(text, exc) from None
         known = queries.known_values(archive)
         for name, values, allowed in (
             ("outlet", outlet, known["outlet"]),
@@ -158,14 +212,25 @@ class App:
             unknown = [v for v in values if v not in allowed]
             if unknown:
                 choices = ", ".join(sorted(allowed)) or "none"
-                raise BadInput(f"unknown {name} {', '.join(unknown)!r}; known: {choices}")
+                raise BadInput(
+                    f"unknown {name} {', '.join(unknown)!r}; known: {choices}",
+                    "unknown", "topics" if name == "topic" else name, value=unknown[0],
+                )  # fmt: skip
         if topic_mode not in ("any", "all"):
-            raise BadInput(f"topic_mode must be any or all, got {topic_mode!r}")
+            raise BadInput(
+                f"topic_mode must be any or all, got {topic_mode!r}",
+                "choice", "topic_mode", value=topic_mode,
+            )  # fmt: skip
+        since, until = _day("since", since), _day("until", until)
+        if since and until and since > until:
+            raise BadInput(
+                f"since {since} is after until {until}", "date_order", since=since, until=until
+            )
         try:
             filters = Filters(
                 outlets=tuple(outlet),
-                since=since or None,
-                until=until or None,
+                since=since,
+                until=until,
                 languages=tuple(lang),
                 topics=tuple(topic),
                 topic_mode=topic_mode,
@@ -185,7 +250,7 @@ class App:
         try:
             return search(archive, query, self.index(archive))
         except ValueError as exc:
-            raise BadInput(str(exc)) from None
+            raise _query_error(req.text, exc) from None
 
     def facets(
         self, archive: Archive, req: WebQuery, result: SearchResult | None
@@ -256,7 +321,7 @@ def create_app(
     def render(
         request: Request, name: str, context: dict[str, Any], status: int = 200
     ) -> HTMLResponse:
-        ui = "en" if request.query_params.get("ui") == "en" else "ar"
+        ui = _ui(request)
         other = [(k, v) for k, v in request.query_params.multi_items() if k not in ("ui", "token")]
         other.append(("ui", "ar" if ui == "en" else "en"))
         return templates.TemplateResponse(
@@ -265,6 +330,8 @@ def create_app(
             {
                 "t": LABELS[ui],
                 "ui": ui,
+                "num": lambda value: ui_digits(value, ui),
+                "count": lambda key, n: plural(n, ui, PLURALS[ui][key]),
                 "toggle_url": f"{request.url.path}?{_encode(other)}",
                 **context,
             },
@@ -275,7 +342,9 @@ def create_app(
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        return render(request, "error.html", {"message": exc.detail}, exc.status_code)
+        summary = LABELS[_ui(request)].get(f"http_{exc.status_code}")
+        context = {"summary": summary, "message": exc.detail}
+        return render(request, "error.html", context, exc.status_code)
 
     # ------------------------------------------------------------------ page
 
@@ -306,6 +375,7 @@ def create_app(
                     page=_int("page", params.get("page"), 1, MAX_PAGE),
                     limit=_int("limit", params.get("limit"), 20, MAX_LIMIT),
                 )
+                raw["since"], raw["until"] = req.filters.since or "", req.filters.until or ""
                 result = state.run(archive, req)
                 facets = state.facets(archive, req, result)
                 kind, table = bucket(state.coverage(archive, req))
@@ -316,13 +386,16 @@ def create_app(
                     else {}
                 )
             except BadInput as exc:
+                context = {"error": exc.message(_ui(request)), "error_field": exc.field,
+                           "error_at": exc.values.get("position")}  # fmt: skip
                 return render(
                     request,
                     "search.html",
-                    {"error": str(exc), "form": raw, "choices": choices, "facets": {}},
+                    {**context, "form": raw, "choices": choices, "facets": {}},
                     400,
                 )
         pages = max(1, math.ceil(result.total / req.limit)) if result else 1
+        past_end = result is not None and result.total > 0 and req.page > pages
         return render(
             request,
             "search.html",
@@ -335,7 +408,9 @@ def create_app(
                 "chart_label": label,
                 "dups": dups,
                 "pages": pages,
+                "past_end": past_end,
                 "page_url": lambda n: _page_url(params, n),
+                "article_url": lambda aid: f"/article/{aid}?" + _encode(_back(params)),
                 "facet_url": lambda key, value: _facet_url(params, key, value),
                 "export_url": lambda fmt: (
                     "/api/export?" + _encode([*_export_params(params), ("format", fmt)])
@@ -346,9 +421,49 @@ def create_app(
 
     @app.get("/article/{article_id}", response_class=HTMLResponse, include_in_schema=False)
     def article_page(request: Request, article_id: str) -> HTMLResponse:
+        params = request.query_params
+        show = params.get("all") if params.get("all") in ("near", "story") else None
+        number = _int("page", params.get("p"), 1, MAX_PAGE)
         with state.archive() as archive:
             context = _article_context(archive, article_id)
-        return render(request, "article.html", context)
+        article, names = context["article"], state.names(_ui(request))
+        back = params.get("back", "")
+        keep = [("back", back)] if back else []
+        if _ui(request) == "en":
+            keep.append(("ui", "en"))
+
+        def listing(key: str, items: list[Any]) -> dict[str, Any]:
+            """One related list: CAP items inline, or every item paged with `all=key`."""
+            if show != key:
+                return {"items": items[:CAP], "total": len(items), "page": 0, "pages": 0}
+            pages = max(1, math.ceil(len(items) / ALL_PAGE))
+            start = (min(number, pages) - 1) * ALL_PAGE
+            return {"items": items[start : start + ALL_PAGE], "total": len(items),
+                    "page": min(number, pages), "pages": pages}  # fmt: skip
+
+        return render(
+            request,
+            "article.html",
+            {
+                **context,
+                "names": names,
+                "lists": {
+                    "near": listing("near", context["near_dups"]),
+                    "story": listing("story", context["story"]),
+                },  # fmt: skip
+                "show_lead": bool(article.lead) and not lead_repeated(article.lead, article.text),
+                "metadata": metadata_rows(article, names, LABELS[_ui(request)]["metadata_none"]),
+                "back_url": "/?" + back
+                if back
+                else "/" + ("?ui=en" if _ui(request) == "en" else ""),
+                "article_url": lambda aid: (
+                    f"/article/{aid}" + ("?" + _encode(keep) if keep else "")
+                ),
+                "all_url": lambda key, n=1: (
+                    f"/article/{article.id}?" + _encode([*keep, ("all", key), ("p", n)])
+                ),
+            },
+        )
 
     @app.get("/article/{article_id}/raw", include_in_schema=False)
     def raw_page(article_id: str) -> Response:
@@ -488,8 +603,29 @@ def _article_context(archive: Archive, article_id: str) -> dict[str, Any]:
     return {"article": article, "near_dups": near, "story": story}
 
 
+def _catalogue() -> dict[str, tuple[str, str]]:
+    """{outlet id: (name, country)} from the outlet catalogue; empty when it cannot be read
+    (the page then shows ids, as before)."""
+    try:
+        outlets = load_outlets()
+    except (OSError, ValueError):
+        return {}
+    return {o.id: (o.name, o.country) for o in outlets.values()}
+
+
+def _ui(request: Request) -> str:
+    return "en" if request.query_params.get("ui") == "en" else "ar"
+
+
 def _encode(params: dict[str, Any] | list[tuple[str, Any]]) -> str:
     return urlencode(params, doseq=True)
+
+
+def _back(params: Any) -> list[tuple[str, str]]:
+    """The query string an article link carries, so its page leads back to this search."""
+    items = [(k, v) for k, v in params.multi_items() if k != "token"]
+    back = [("back", _encode(items))] if items else []
+    return back + ([("ui", "en")] if params.get("ui") == "en" else [])
 
 
 def _page_url(params: Any, page: int) -> str:

@@ -21,7 +21,6 @@ LABELS: dict[str, dict[str, str]] = {
         "archived": "النسخة المؤرشفة",
         "raw": "الصفحة الخام من أرشيف WARC",
         "near_dups": "نسخ شبه مطابقة",
-        "stands_for": "يمثل {n} نسخة أخرى",
         "story": "من القصة نفسها",
         "prev": "السابق",
         "next": "التالي",
@@ -40,6 +39,30 @@ LABELS: dict[str, dict[str, str]] = {
         "fetched": "تاريخ الجلب",
         "none": "لا شيء",
         "toggle": "English",
+        "skip": "انتقل إلى النتائج",
+        "heading": "البحث في أرشيف الأخبار العربية",
+        "results_heading": "النتائج",
+        "filters": "عوامل التصفية",
+        "past_end": "لا صفحة {page}: للبحث {pages} صفحة فقط.",
+        "last_page": "اذهب إلى الصفحة الأخيرة",
+        "field_error": "خطأ في «{field}»: ",
+        "err_query_long": "البحث أطول من {max} حرف.",
+        "err_query_empty": "لا كلمات يُبحث عنها في «{value}» (علامات ترقيم أو كلمات شائعة فقط).",
+        "err_query_syntax": "تعذرت قراءة البحث عند الحرف {position}: {reason}",
+        "err_unknown": "القيمة «{value}» غير موجودة؛ اختر من القائمة.",
+        "err_date": "«{value}» ليس تاريخًا؛ اكتبه مثل ٢٠٢٥-٠٩-٠١ أو 2025-09-01.",
+        "err_date_order": "«{since_label}» ({since}) بعد «{until_label}» ({until}).",
+        "err_number": "يجب أن يكون عددًا صحيحًا من ١ إلى {top}، لا «{value}».",
+        "err_choice": "القيمة «{value}» غير مقبولة.",
+        "page_field": "الصفحة",
+        "limit_field": "عدد النتائج في الصفحة",
+        "sort": "الترتيب",
+        "show_all": "عرض الكل",
+        "metadata_none": "—",
+        "http_404": "لا شيء بهذا العنوان في الأرشيف.",
+        "http_503": "الأرشيف غير متاح الآن.",
+        "date_hint": "سنة-شهر-يوم",
+        "topic_mode": "طريقة المواضيع",
         "hint": "اكتب كلمات للبحث في الأرشيف، واستعمل «علامات التنصيص» للعبارة.",
     },
     "en": {
@@ -59,7 +82,6 @@ LABELS: dict[str, dict[str, str]] = {
         "archived": "Archived copy",
         "raw": "Raw page from the WARC archive",
         "near_dups": "Near-duplicates",
-        "stands_for": "stands for {n} other copies",
         "story": "Same story",
         "prev": "Previous",
         "next": "Next",
@@ -78,6 +100,54 @@ LABELS: dict[str, dict[str, str]] = {
         "fetched": "Fetched",
         "none": "none",
         "toggle": "العربية",
+        "skip": "Skip to results",
+        "heading": "Search the archive of Arabic news",
+        "results_heading": "Results",
+        "filters": "Filters",
+        "past_end": "There is no page {page}: this search has {pages} pages.",
+        "last_page": "Go to the last page",
+        "field_error": "Error in “{field}”: ",
+        "err_query_long": "The search is longer than {max} characters.",
+        "err_query_empty": "No words to search for in “{value}” (only punctuation or stop words).",
+        "err_query_syntax": "The search cannot be read at character {position}: {reason}",
+        "err_unknown": "There is no “{value}”; choose from the list.",
+        "err_date": "“{value}” is not a date; write it like 2025-09-01 (YYYY-MM-DD).",
+        "err_date_order": "“{since_label}” ({since}) is after “{until_label}” ({until}).",
+        "err_number": "Must be a whole number from 1 to {top}, not “{value}”.",
+        "err_choice": "“{value}” is not one of the choices.",
+        "page_field": "Page",
+        "limit_field": "Results per page",
+        "sort": "Sort",
+        "show_all": "Show all",
+        "metadata_none": "—",
+        "http_404": "Nothing in the archive at this address.",
+        "http_503": "The archive is not available now.",
+        "date_hint": "YYYY-MM-DD",
+        "topic_mode": "Topic match",
         "hint": 'Type words to search the archive; use "double quotes" for a phrase.',
     },
 }
+
+
+# Counted phrases, by plural form (see `arshif.web.present.plural`).
+PLURALS: dict[str, dict[str, dict[str, str]]] = {
+    "ar": {
+        "stands_for": {"one": "يمثل نسخة أخرى واحدة", "two": "يمثل نسختين أخريين",
+                       "few": "يمثل {n} نسخ أخرى", "many": "يمثل {n} نسخة أخرى"},
+        "articles": {"one": "مقالة واحدة", "two": "مقالتان", "few": "{n} مقالات",
+                     "many": "{n} مقالة"},
+    },
+    "en": {
+        "stands_for": {"one": "stands for 1 other copy", "many": "stands for {n} other copies"},
+        "articles": {"one": "1 article", "many": "{n} articles"},
+    },
+}  # fmt: skip
+
+_ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def ui_digits(value: object, ui: str) -> str:
+    """Numbers as the interface writes them: Arabic-Indic digits (٠١٢…) in the Arabic
+    interface, Latin digits in the English one."""
+    text = str(value)
+    return text.translate(_ARABIC_DIGITS) if ui == "ar" else text

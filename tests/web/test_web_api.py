@@ -80,8 +80,46 @@ def test_bad_input_is_a_4xx_with_a_message(
     page = client.get("/", params=params)
     assert page.status_code == 400
     assert 'role="alert"' in page.text
-    if message:
-        assert message in page.text
+
+
+# Each bad value, the label of its field in each interface language, and its parameter name.
+LABELLED = [
+    ({"q": "قمة", "outlet": "nowhere"}, "المصدر", "Outlet", "outlet"),
+    ({"q": "قمة", "since": "2024-13-01"}, "من تاريخ", "From", "since"),
+    ({"q": "قمة", "until": "yesterday"}, "إلى تاريخ", "To", "until"),
+    ({"q": "!!! ؟؟ ..."}, "كلمات البحث", "Search words", "q="),
+    ({"q": "قمة", "page": "0"}, "الصفحة", "Page", "page"),
+]
+
+
+@pytest.mark.parametrize(("params", "arabic", "english", "name"), LABELLED)
+def test_page_errors_speak_the_ui_language_and_name_the_label(
+    client: TestClient, params: dict, arabic: str, english: str, name: str
+) -> None:
+    ar = client.get("/", params=params).text
+    error = ar[ar.index('id="error"') :]
+    error = error[: error.index("</div>")]
+    assert f"«{arabic}»" in error and name not in error
+    en = client.get("/", params={**params, "ui": "en"}).text
+    error = en[en.index('id="error"') :]
+    assert f"“{english}”" in error[: error.index("</div>")]
+
+
+def test_typed_dates_in_arabic_digits_and_day_first_are_read(client: TestClient) -> None:
+    iso = client.get("/api/search", params={"q": "قمة", "since": "2024-01-01"}).json()
+    for typed in ("٢٠٢٤-٠١-٠١", "2024/1/1", "01/01/2024", "۲۰۲۴-۰۱-۰۱"):
+        same = client.get("/api/search", params={"q": "قمة", "since": typed}).json()
+        assert same["total"] == iso["total"], typed
+    later = client.get("/api/search", params={"q": "قمة", "since": "٢١٠٠-٠١-٠١"}).json()
+    assert later["total"] == 0 < iso["total"]
+
+
+def test_page_past_the_end_says_so_and_links_the_last_page(client: TestClient) -> None:
+    total = client.get("/api/search", params={"q": "قمة"}).json()["total"]
+    html = client.get("/", params={"q": "قمة", "limit": "1", "page": str(total + 5)}).text
+    assert 'id="past-end"' in html and 'id="no-results"' not in html
+    assert 'id="hits"' in html and 'class="pager"' not in html
+    assert f"page={total}" in html[html.index('id="past-end"') :]
 
 
 def test_search_page_is_arabic_rtl_with_results_facets_chart(
@@ -95,7 +133,7 @@ def test_search_page_is_arabic_rtl_with_results_facets_chart(
     assert 'name="viewport"' in html
     original = by_path(articles, ORIGINAL)
     assert original["title"] in html
-    assert f'href="/article/{original["id"]}"' in html
+    assert f'href="/article/{original["id"]}?back=q%3D' in html
     assert f'href="{original["url"]}"' in html
     assert "<mark>" in html and "<svg" in html and 'data-facet="topics"' in html
     assert "/api/export?" in html and "format=parquet" in html
@@ -130,7 +168,7 @@ def test_article_page_and_api_show_text_topics_duplicates_story(
     assert page.status_code == 200
     html = page.text
     assert original["title"] in html and original["text"].split("\n")[0] in html
-    assert "sco-summit" in html and copy["title"] in html
+    assert "قمم منظمة شنغهاي" in html and copy["title"] in html
     mates = {a["id"] for a in articles if a["story_id"] == original["story_id"]}
     mates -= {original["id"], copy["id"]}
     assert mates and all(f"/article/{m}" in html for m in mates)
@@ -221,3 +259,47 @@ def test_serve_binds_elsewhere_only_with_a_flag_and_a_token(web_home: Path) -> N
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=60,
     )  # fmt: skip
     assert no_token.returncode == 2 and "ARSHIF_WEB_TOKEN" in no_token.stderr
+
+
+def test_article_page_caps_related_lists_and_pages_them_all(
+    client: TestClient, articles: list[dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import arshif.web.app as web
+
+    original = by_path(articles, ORIGINAL)
+    cluster = original["dup_cluster"]
+    mates = [
+        a for a in articles
+        if a["story_id"] == original["story_id"] and a["id"] != original["id"]
+        and not (cluster and a["dup_cluster"] == cluster)
+    ]  # fmt: skip
+    assert len(mates) >= 2
+    monkeypatch.setattr(web, "CAP", 1)
+    monkeypatch.setattr(web, "ALL_PAGE", 1)
+    html = client.get(f"/article/{original['id']}").text
+    story = html[html.index('id="story-mates"') : html.index('id="metadata"')]
+    assert story.count("<li>") == 1 and 'class="show-all"' in story
+    seen = set()
+    for n in range(1, len(mates) + 1):
+        page = client.get(f"/article/{original['id']}", params={"all": "story", "p": n}).text
+        story = page[page.index('id="story-mates"') : page.index('id="metadata"')]
+        assert story.count("<li>") == 1 and ('rel="next"' in story) == (n < len(mates))
+        seen |= {m["id"] for m in mates if f"/article/{m['id']}" in story}
+    assert seen == {m["id"] for m in mates}
+
+
+def test_article_page_reads_well_and_leads_back_to_the_search(
+    client: TestClient, articles: list[dict]
+) -> None:
+    original = by_path(articles, ORIGINAL)
+    search = client.get("/", params={"q": "سمرقند", "topic": "sco-summit"}).text
+    start = search.index(f'href="/article/{original["id"]}?back=')
+    link = search[start + 6 : search.index('"', start + 6)].replace("&amp;", "&")
+    page = client.get(link).text
+    back = page[: page.index('" id="back"')].rsplit('href="', 1)[1]
+    assert back.startswith("/?q=%D8%B3") and "topic=sco-summit" in back
+    metadata = page[page.index('id="metadata"') :]
+    assert "None" not in metadata and "['" not in metadata and "تاريخ النشر" in metadata
+    body = page[page.index('id="article"') : page.index('id="near-dups"')]
+    first = original["text"].split("\n")[0]
+    assert body.count(first[:40]) == 1  # the lead is not shown again above the text

