@@ -9,6 +9,7 @@ build step, no script, nothing fetched from the network. The archive is opened p
 from __future__ import annotations
 
 import math
+import re
 import secrets
 import shutil
 import tempfile
@@ -16,6 +17,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -37,9 +39,9 @@ from arshif.web.i18n import LABELS, PLURALS, ui_digits
 from arshif.web.present import Names, lead_repeated, metadata_rows, plural
 from crawler.outlets import load_outlets
 from indexer.archive import Archive
-from indexer.dataset_card import CardCounts, build_card, write_card
+from indexer.dataset_card import CardCounts, build_card, render_markdown, write_card
 from indexer.es import ESError
-from indexer.export import FORMATS, export
+from indexer.export import export
 from indexer.filters import Filters
 from indexer.fts import SqliteIndex
 from indexer.search import SearchQuery, SearchResult, parse_query, search
@@ -261,6 +263,18 @@ class App:
             self.index(archive)
         return queries.sqlite_facets(archive, req.text, req.filters)
 
+    def export(
+        self, archive: Archive, req: WebQuery, data: Path, fmt: str, bom: bool = False
+    ) -> dict[str, Any]:
+        """Write the export of `req` to `data` (the code of `arshif export`); its card."""
+        counts = CardCounts()
+        backend = self.backend
+        if backend is not None and archive.pending_count():
+            backend.drain(archive)
+        export(archive, data, fmt, filters=req.filters, query=req.text, bom=bom,
+               progress=False, backend=backend, observe=counts.add)  # fmt: skip
+        return build_card(data, fmt, counts, req.filters, req.text, self.topics)
+
     def coverage(self, archive: Archive, req: WebQuery) -> dict[str, dict[str, int]]:
         if self.backend is not None and req.text is not None:
             return queries.backend_coverage(self.backend, req.text, req.filters)
@@ -412,10 +426,49 @@ def create_app(
                 "page_url": lambda n: _page_url(params, n),
                 "article_url": lambda aid: f"/article/{aid}?" + _encode(_back(params)),
                 "facet_url": lambda key, value: _facet_url(params, key, value),
-                "export_url": lambda fmt: (
-                    "/api/export?" + _encode([*_export_params(params), ("format", fmt)])
-                ),
-                "formats": FORMATS,
+                "download_url": "/download?" + _encode(_export_params(params)),
+            },
+        )
+
+    @app.get("/download", response_class=HTMLResponse, include_in_schema=False)
+    def download_page(request: Request) -> HTMLResponse:
+        """The dataset card of an export, shown before anything is downloaded: the counts
+        come from a real export pass of the same selection, so they are what the file holds."""
+        params = request.query_params
+        keep = _export_params(params)
+        raw = {k: params.getlist(k) for k in ("outlet", "topic", "lang")}
+        with state.archive() as archive, tempfile.TemporaryDirectory() as tmp:
+            req = state.validate(
+                archive, q=params.get("q"), **raw, since=params.get("since"),
+                until=params.get("until"), topic_mode=params.get("topic_mode", "any"),
+                dedup=params.get("dedup") in ("1", "on", "true"), page=1, limit=1,
+            )  # fmt: skip
+            stem = export_stem(req.text, req.filters, date.today())
+            card = state.export(archive, req, Path(tmp) / f"{stem}.jsonl", "jsonl")
+        names = state.names(_ui(request))
+        downloads = [
+            ("csv", "csv_bom", [("bom", "true")]),
+            ("csv", "csv_plain", []),
+            ("jsonl", "jsonl", []),
+            ("parquet", "parquet", []),
+        ]
+        return render(
+            request,
+            "download.html",
+            {
+                "card": card,
+                "names": names,
+                "stem": stem,
+                "markdown": render_markdown(card),
+                "search_url": "/?" + _encode(list(params.multi_items())),
+                "downloads": [
+                    (
+                        key,
+                        f"{stem}.{fmt}.zip",
+                        "/api/export?" + _encode([*keep, ("format", fmt), *extra]),
+                    )
+                    for fmt, key, extra in downloads
+                ],  # fmt: skip
             },
         )
 
@@ -567,16 +620,10 @@ def create_app(
                 req = state.validate(archive, q=q, **filters, page=1, limit=1)
                 if bom and format != "csv":
                     raise BadInput("bom applies to csv exports only")
-                data = folder / f"arshif-export.{format}"
-                counts = CardCounts()
-                backend = state.backend
-                if backend is not None and archive.pending_count():
-                    backend.drain(archive)
-                export(archive, data, format, filters=req.filters, query=req.text, bom=bom,
-                       progress=False, backend=backend, observe=counts.add)  # fmt: skip
-                card = build_card(data, format, counts, req.filters, req.text, state.topics)
+                data = folder / f"{export_stem(req.text, req.filters, date.today())}.{format}"
+                card = state.export(archive, req, data, format, bom)
                 paths = [data, *write_card(card, data)]
-            bundle = folder / f"arshif-export-{format}.zip"
+            bundle = folder / f"{data.name}.zip"
             with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as zf:
                 for path in paths:
                     zf.write(path, path.name)
@@ -601,6 +648,13 @@ def _article_context(archive: Archive, article_id: str) -> dict[str, Any]:
     near = queries.near_duplicates(archive, article.id, article.dup_cluster)
     story = queries.story_mates(archive, article.id, article.story_id, {d.id for d in near})
     return {"article": article, "near_dups": near, "story": story}
+
+
+def export_stem(text: str | None, filters: Filters, day: date) -> str:
+    """A file name that says what is in it: "arshif-", the query's words (or the topics,
+    or "all"), and the day it was made, e.g. `arshif-قمة-شنغهاي-2025-09-01`."""
+    words = re.findall(r"\w+", text or "") or list(filters.topics) or ["all"]
+    return f"arshif-{'-'.join(words)[:60].strip('-_')}-{day.isoformat()}"
 
 
 def _catalogue() -> dict[str, tuple[str, str]]:

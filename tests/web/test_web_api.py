@@ -3,13 +3,16 @@ JSON API, the search page, the archived copy, export, bad input and the access t
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
 import subprocess
 import sys
 import zipfile
+from datetime import date
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -136,7 +139,7 @@ def test_search_page_is_arabic_rtl_with_results_facets_chart(
     assert f'href="/article/{original["id"]}?back=q%3D' in html
     assert f'href="{original["url"]}"' in html
     assert "<mark>" in html and "<svg" in html and 'data-facet="topics"' in html
-    assert "/api/export?" in html and "format=parquet" in html
+    assert 'href="/download?q=' in html
 
     english = client.get("/", params={"q": "سمرقند", "ui": "en"})
     assert '<html lang="en" dir="ltr">' in english.text and "Near-duplicates" not in html
@@ -208,24 +211,22 @@ def test_export_from_the_page_equals_the_command_line(
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/zip"
     files = _unzip(response.content)
-    assert set(files) == {
-        "arshif-export.jsonl",
-        "arshif-export.jsonl.card.json",
-        "arshif-export.jsonl.card.md",
-    }
+    stem = f"arshif-سمرقند-{date.today().isoformat()}"
+    assert set(files) == {f"{stem}.jsonl", f"{stem}.jsonl.card.json", f"{stem}.jsonl.card.md"}
+    assert f"{stem}.jsonl.zip" in unquote(response.headers["content-disposition"])
     cli_out = tmp_path / "cli.jsonl"
     args = ["--query", "سمرقند", "--topic", "sco-summit", "--dedup", "--no-progress"]
     result = run_arshif(web_home, "export", "--format", "jsonl", "-o", str(cli_out), *args)
     assert result.returncode == 0, result.stderr
-    assert files["arshif-export.jsonl"] == cli_out.read_bytes()
-    card = json.loads(files["arshif-export.jsonl.card.json"])
+    assert files[f"{stem}.jsonl"] == cli_out.read_bytes()
+    card = json.loads(files[f"{stem}.jsonl.card.json"])
     assert card["query"] == "سمرقند" and card["filters"]["dedup"] is True
     assert card["rows"] == len(cli_out.read_text().splitlines())
 
     for fmt in ("csv", "parquet"):
         other = client.get("/api/export", params={**params, "format": fmt})
         assert other.status_code == 200
-        assert f"arshif-export.{fmt}" in _unzip(other.content)
+        assert f"{stem}.{fmt}" in _unzip(other.content)
 
 
 def test_openapi_schema_documents_the_api(client: TestClient) -> None:
@@ -303,3 +304,30 @@ def test_article_page_reads_well_and_leads_back_to_the_search(
     body = page[page.index('id="article"') : page.index('id="near-dups"')]
     first = original["text"].split("\n")[0]
     assert body.count(first[:40]) == 1  # the lead is not shown again above the text
+
+
+def test_download_page_shows_the_card_then_csv_opens_in_excel(
+    client: TestClient, articles: list[dict]
+) -> None:
+    search = client.get("/", params={"q": "قمة", "topic": "sco-summit"}).text
+    start = search.index('href="/download?')
+    link = search[start + 6 : search.index('"', start + 6)].replace("&amp;", "&")
+    total = client.get("/api/search", params={"q": "قمة", "topic": "sco-summit"}).json()["total"]
+    page = client.get(link + "&ui=en")
+    assert page.status_code == 200
+    html = page.text
+    assert f'id="card-rows">{total}<' in html
+    assert f"Shanghai Cooperation Organisation summits ({total})" in html  # a label, not a slug
+    links = {
+        kind: html[html.index(f'data-kind="{kind}"') - 300 : html.index(f'data-kind="{kind}"')]
+        .rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+        for kind in ("csv_bom", "csv_plain")
+    }  # fmt: skip
+    with_bom = _unzip(client.get(links["csv_bom"]).content)
+    plain = _unzip(client.get(links["csv_plain"]).content)
+    (name,) = [n for n in with_bom if n.endswith(".csv")]
+    assert name.startswith("arshif-قمة-") and name in plain
+    assert with_bom[name].startswith(b"\xef\xbb\xbf") and not plain[name].startswith(b"\xef")
+    assert with_bom[name][3:] == plain[name]
+    rows = list(csv.DictReader(io.StringIO(with_bom[name].decode("utf-8-sig"))))
+    assert len(rows) == total and all("sco-summit" in r["topics"] for r in rows)

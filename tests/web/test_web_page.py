@@ -75,3 +75,15 @@ def test_article_page_leads_back_to_the_search_in_a_browser(
     navigate(browser, browser.find_element(By.ID, "back"))
     assert browser.find_element(By.ID, "q").get_attribute("value") == "سمرقند"
     assert "topic=sco-summit" in browser.current_url and "ui=en" in browser.current_url
+
+
+def test_download_shows_the_dataset_card_first(browser: WebDriver, base_url: str) -> None:
+    browser.get(base_url + "/?q=قمة")
+    total = int(browser.find_element(By.CSS_SELECTOR, "#total strong").text)
+    navigate(browser, browser.find_element(By.ID, "download"))
+    assert int(browser.find_element(By.ID, "card-rows").text) == total
+    first = browser.find_element(By.CSS_SELECTOR, "#downloads a.download")
+    assert first.get_attribute("data-kind") == "csv_bom" and "bom=true" in first.get_attribute(
+        "href"
+    )
+    assert first.get_attribute("download").startswith("arshif-قمة-")
