@@ -8,6 +8,8 @@ build step, no script, nothing fetched from the network. The archive is opened p
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
 import secrets
@@ -16,11 +18,11 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -32,10 +34,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from arshif import __version__
 from arshif.config import archive_path, warc_dir
 from arshif.credentials import read_secret
-from arshif.web import queries
-from arshif.web.chart import bucket, coverage_svg
+from arshif.web import attention, queries
+from arshif.web.chart import csv_rows
 from arshif.web.dates import parse_day
-from arshif.web.i18n import LABELS, PLURALS, ui_digits
+from arshif.web.i18n import LABELS, PLURALS, ui_date, ui_digits
 from arshif.web.present import Names, lead_repeated, metadata_rows, plural
 from crawler.outlets import load_outlets
 from indexer.archive import Archive
@@ -345,6 +347,7 @@ def create_app(
                 "t": LABELS[ui],
                 "ui": ui,
                 "num": lambda value: ui_digits(value, ui),
+                "day": lambda value: ui_date(value, ui),
                 "count": lambda key, n: plural(n, ui, PLURALS[ui][key]),
                 "toggle_url": f"{request.url.path}?{_encode(other)}",
                 **context,
@@ -375,6 +378,7 @@ def create_app(
             "topic_mode": params.get("topic_mode", "any"),
             "dedup": params.get("dedup") in ("1", "on", "true"),
         }
+        names = state.names(_ui(request))
         with state.archive() as archive:
             known = queries.known_values(archive)
             choices = {
@@ -392,8 +396,13 @@ def create_app(
                 raw["since"], raw["until"] = req.filters.since or "", req.filters.until or ""
                 result = state.run(archive, req)
                 facets = state.facets(archive, req, result)
-                kind, table = bucket(state.coverage(archive, req))
-                label = LABELS["en" if params.get("ui") == "en" else "ar"][f"coverage_{kind}"]
+                compare = _compare_queries(params.getlist("compare"))
+                share = params.get("measure") == "share"
+                texts = [x for x in (req.text, *compare) if x] if compare else [req.text]
+                data = attention.series(
+                    lambda text: state.coverage(archive, replace(req, text=text)),
+                    texts, req.filters.since, req.filters.until,
+                )  # fmt: skip
                 dups = (
                     queries.cluster_sizes(archive, [h.id for h in result.hits])
                     if result is not None and req.filters.dedup
@@ -405,7 +414,15 @@ def create_app(
                 return render(
                     request,
                     "search.html",
-                    {**context, "form": raw, "choices": choices, "facets": {}},
+                    {
+                        **context,
+                        "form": raw,
+                        "choices": choices,
+                        "facets": {},
+                        "names": names,
+                        "compare": params.getlist("compare"),
+                        "share": False,
+                    },  # fmt: skip
                     400,
                 )
         pages = max(1, math.ceil(result.total / req.limit)) if result else 1
@@ -416,10 +433,29 @@ def create_app(
             {
                 "form": raw,
                 "choices": choices,
+                "names": names,
                 "result": result,
                 "facets": facets,
-                "chart": coverage_svg(table, label),
-                "chart_label": label,
+                "chart": data
+                and attention.context(
+                    data,
+                    t=LABELS[_ui(request)],
+                    digits=lambda text: ui_digits(text, _ui(request)),
+                    dates=lambda text: ui_date(text, _ui(request)),
+                    name=(lambda key: key) if compare else names.outlet,
+                    order=texts if compare else list(state.catalogue),  # type: ignore[arg-type]
+                    share=share,
+                    lines=bool(compare),
+                    narrow_url=lambda start, end: _narrow_url(params, start, end),
+                ),
+                "compare": params.getlist("compare"),
+                "share": share,
+                "measure_url": lambda measure: _set_url(params, "measure", measure),
+                "series_url": "/api/series?"
+                + _encode(
+                    [(k, v) for k, v in params.multi_items() if k not in ("page", "ui")]
+                    + [("format", "csv")]
+                ),
                 "dups": dups,
                 "pages": pages,
                 "past_end": past_end,
@@ -587,6 +623,45 @@ def create_app(
             facets = state.facets(archive, req, result)
             return {"facets": facets, "coverage": state.coverage(archive, req)}
 
+    @app.get(
+        "/api/series",
+        responses={**errors, 200: {"content": {"text/csv": {}}, "description": "with format=csv"}},
+    )
+    def api_series(
+        filters: FilterParams,
+        q: Q = None,
+        compare: Many = [],  # noqa: B006
+        format: Literal["json", "csv"] = "json",  # noqa: A002
+    ) -> Any:
+        """The attention chart's series: matches per day, week or month (granularity from the
+        range) of the query by outlet, or of `q` and each `compare` query; `all_articles` per
+        period is the share's denominator. CSV (with a BOM, for Excel) with format=csv."""
+        with state.archive() as archive:
+            req = state.validate(archive, q=q, **filters, page=1, limit=1)
+            extra = _compare_queries(compare)
+            texts = [x for x in (req.text, *extra) if x] if extra else [req.text]
+            data = attention.series(
+                lambda text: state.coverage(archive, replace(req, text=text)),
+                texts, req.filters.since, req.filters.until,
+            )  # fmt: skip
+        if format == "csv":
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows(csv_rows(data, share=True) if data else [])
+            name = export_stem(req.text, req.filters, date.today()) + "-series.csv"
+            return Response(
+                "\ufeff" + buffer.getvalue(),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f"attachment; filename*=utf-8''{quote(name)}"},
+            )
+        if data is None:
+            return {"granularity": None, "periods": [], "values": {}, "all_articles": []}
+        return {
+            "granularity": data.granularity,
+            "periods": [[a.isoformat(), b.isoformat()] for a, b in data.periods],
+            "values": data.values,
+            "all_articles": data.totals,
+        }
+
     @app.get("/api/article/{article_id}", responses={404: {"description": "no such article"}})
     def api_article(article_id: str) -> dict[str, Any]:
         """The full record, its near-duplicates and its story mates."""
@@ -680,6 +755,35 @@ def _back(params: Any) -> list[tuple[str, str]]:
     items = [(k, v) for k, v in params.multi_items() if k != "token"]
     back = [("back", _encode(items))] if items else []
     return back + ([("ui", "en")] if params.get("ui") == "en" else [])
+
+
+def _compare_queries(values: list[str]) -> list[str]:
+    """The queries compared on the chart (blank ones dropped), each checked as `q` is."""
+    texts = [v.strip() for v in values if v.strip()]
+    for text in texts:
+        if len(text) > MAX_QUERY:
+            raise BadInput(
+                f"compare query longer than {MAX_QUERY} characters",
+                "query_long", "compare", max=MAX_QUERY,
+            )  # fmt: skip
+        try:
+            parse_query(text)
+        except ValueError as exc:
+            error = _query_error(text, exc)
+            raise BadInput(str(exc), error.key, "compare", **error.values) from None
+    return texts
+
+
+def _set_url(params: Any, key: str, value: str) -> str:
+    """The current search with one parameter set (and back to page 1)."""
+    items = [(k, v) for k, v in params.multi_items() if k not in (key, "page")]
+    return "/?" + _encode([*items, (key, value)])
+
+
+def _narrow_url(params: Any, start: date, end: date) -> str:
+    """The current search narrowed to start..end (a chart column, or a drag across them)."""
+    items = [(k, v) for k, v in params.multi_items() if k not in ("since", "until", "page")]
+    return "/?" + _encode([*items, ("since", start.isoformat()), ("until", end.isoformat())])
 
 
 def _page_url(params: Any, page: int) -> str:

@@ -26,8 +26,23 @@ LABELS: dict[str, dict[str, str]] = {
         "next": "التالي",
         "page": "صفحة {page} من {pages}",
         "export": "تصدير",
-        "coverage_day": "التغطية: عدد المقالات في كل يوم حسب المصدر",
-        "coverage_month": "التغطية: عدد المقالات في كل شهر حسب المصدر",
+        "chart_title_count": "الاهتمام عبر الزمن: عدد المقالات المطابقة",
+        "chart_title_share": "الاهتمام عبر الزمن: نسبة المقالات المطابقة من كل المقالات",
+        "axis_day": "اليوم",
+        "axis_week": "الأسبوع (يبدأ الاثنين)",
+        "axis_month": "الشهر",
+        "axis_count": "عدد المقالات",
+        "axis_share": "النسبة من كل المقالات",
+        "measure_count": "العدد",
+        "measure_share": "النسبة",
+        "compare": "قارن مع بحث آخر",
+        "series_csv": "بيانات الرسم (CSV)",
+        "data_table": "جدول البيانات",
+        "period": "الفترة",
+        "matches": "المطابقة",
+        "all_articles": "كل المقالات",
+        "share_col": "النسبة",
+        "chart_hint": "انقر عمودًا أو اسحب عبر أعمدة لتضييق التاريخ.",
         "any": "أي موضوع",
         "all": "كل المواضيع",
         "undated": "بلا تاريخ",
@@ -104,8 +119,23 @@ LABELS: dict[str, dict[str, str]] = {
         "next": "Next",
         "page": "Page {page} of {pages}",
         "export": "Export",
-        "coverage_day": "Coverage: articles per day by outlet",
-        "coverage_month": "Coverage: articles per month by outlet",
+        "chart_title_count": "Attention over time: matching articles",
+        "chart_title_share": "Attention over time: share of all articles that match",
+        "axis_day": "Day",
+        "axis_week": "Week (from Monday)",
+        "axis_month": "Month",
+        "axis_count": "Articles",
+        "axis_share": "Share of all articles",
+        "measure_count": "Count",
+        "measure_share": "Share",
+        "compare": "Compare with another search",
+        "series_csv": "Chart data (CSV)",
+        "data_table": "Data table",
+        "period": "Period",
+        "matches": "Matching",
+        "all_articles": "All articles",
+        "share_col": "Share",
+        "chart_hint": "Click a bar, or drag across bars, to narrow the dates.",
         "any": "any topic",
         "all": "all topics",
         "undated": "undated",
@@ -185,3 +215,10 @@ def ui_digits(value: object, ui: str) -> str:
     interface, Latin digits in the English one."""
     text = str(value)
     return text.translate(_ARABIC_DIGITS) if ui == "ar" else text
+
+
+def ui_date(value: object, ui: str) -> str:
+    """A date as the interface writes it. In Arabic, `/` joins the parts: between
+    Arabic-Indic digits a `-` would let the bidi algorithm show them year last."""
+    text = ui_digits(value, ui)
+    return text.replace("-", "/") if ui == "ar" else text

@@ -70,6 +70,15 @@ def chrome(profile: Path, width: int = 1280, height: int = 1600) -> WebDriver:
     return driver
 
 
+def viewport(driver: WebDriver, width: int, height: int) -> None:
+    """Lay the page out at exactly width x height CSS pixels, as a phone of that size would
+    (a headless window cannot be made narrower than about 500 px)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+
+
 def navigate(driver: WebDriver, element: WebElement) -> None:
     """Click a link or button and wait until the next page has replaced this one."""
     page = driver.find_element("tag name", "html")

@@ -5,11 +5,21 @@ and saved searches, what is in the results."""
 from __future__ import annotations
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.web.browser import CHROMIUM, DRIVER, axe_source, axe_violations, navigate
+from tests.web.browser import (
+    CHROMIUM,
+    DRIVER,
+    axe_source,
+    axe_violations,
+    navigate,
+    viewport,
+)
 
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM and DRIVER),
@@ -87,3 +97,52 @@ def test_download_shows_the_dataset_card_first(browser: WebDriver, base_url: str
         "href"
     )
     assert first.get_attribute("download").startswith("arshif-قمة-")
+
+
+def test_chart_bars_narrow_the_dates_by_click_and_drag(browser: WebDriver, base_url: str) -> None:
+    browser.get(base_url + "/?q=قمة&since=2022-09-01&until=2022-09-30")
+    columns = browser.find_elements(By.CSS_SELECTOR, "#chart .wide a.col")
+    assert len(columns) == 30
+    navigate(browser, columns[14])
+    assert "since=2022-09-15" in browser.current_url and "until=2022-09-15" in browser.current_url
+    assert browser.find_element(By.ID, "since").get_attribute("value") == "2022-09-15"
+
+    browser.get(base_url + "/?q=قمة&since=2022-09-01&until=2022-09-30")
+    columns = browser.find_elements(By.CSS_SELECTOR, "#chart .wide a.col .hit-area")
+    page = browser.find_element(By.TAG_NAME, "html")
+    ActionChains(browser).click_and_hold(columns[20]).move_to_element(
+        columns[10]
+    ).release().perform()
+    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(page))
+    assert "since=2022-09-11" in browser.current_url and "until=2022-09-21" in browser.current_url
+
+
+def test_chart_reads_on_a_phone_with_a_legend(browser: WebDriver, base_url: str) -> None:
+    viewport(browser, 390, 844)
+    try:
+        browser.get(base_url + "/?q=قمة")
+        assert not browser.find_element(By.CSS_SELECTOR, "#chart .wide svg").is_displayed()
+        svg = browser.find_element(By.CSS_SELECTOR, "#chart .narrow svg")
+        assert svg.is_displayed() and svg.size["width"] <= 390
+        ticks = svg.find_elements(By.TAG_NAME, "text")
+        heights = [t.rect["height"] for t in ticks if t.text.strip()]
+        assert heights and min(heights) >= 11  # about 12 px type, not 3 px
+        assert any("٠" in t.text or "١" in t.text for t in ticks)  # Arabic-Indic digits
+        assert "أخبار العينة" in browser.find_element(By.ID, "legend").text
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_chart_compares_queries_and_switches_to_share(browser: WebDriver, base_url: str) -> None:
+    browser.get(base_url + "/?q=بوتين&ui=en")
+    box = browser.find_element(By.CSS_SELECTOR, "input.compare")
+    box.send_keys("مودي")
+    navigate(browser, browser.find_element(By.ID, "go"))
+    legend = browser.find_element(By.ID, "legend").text
+    assert "بوتين" in legend and "مودي" in legend
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#chart .wide polyline")) == 2
+    navigate(browser, browser.find_element(By.ID, "measure-share"))
+    assert "measure=share" in browser.current_url and "compare=" in browser.current_url
+    assert "Share of all articles" in browser.find_element(By.CSS_SELECTOR, "#chart .wide").text
