@@ -17,15 +17,21 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, unquote_plus, urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.background import BackgroundTask
@@ -36,9 +42,12 @@ from arshif.config import archive_path, warc_dir
 from arshif.credentials import read_secret
 from arshif.web import attention, queries
 from arshif.web.chart import csv_rows
-from arshif.web.dates import parse_day
+from arshif.web.dates import PRESETS, parse_day, preset_range
 from arshif.web.i18n import LABELS, PLURALS, ui_date, ui_digits
 from arshif.web.present import Names, lead_repeated, metadata_rows, plural
+from arshif.web.saved import delete as delete_saved
+from arshif.web.saved import save as save_search
+from arshif.web.saved import saved as saved_searches
 from crawler.outlets import load_outlets
 from indexer.archive import Archive
 from indexer.dataset_card import CardCounts, build_card, render_markdown, write_card
@@ -46,7 +55,7 @@ from indexer.es import ESError
 from indexer.export import export
 from indexer.filters import Filters
 from indexer.fts import SqliteIndex
-from indexer.search import SearchQuery, SearchResult, parse_query, search
+from indexer.search import SORTS, SearchQuery, SearchResult, parse_query, search
 from indexer.topics import Topics, load_topics
 
 HERE = Path(__file__).resolve().parent
@@ -132,6 +141,7 @@ class WebQuery:
     filters: Filters
     page: int = 1
     limit: int = 20
+    sort: str = "relevance"
 
 
 def _int(name: str, value: str | None, default: int, top: int) -> int:
@@ -194,6 +204,7 @@ class App:
         dedup: bool,
         page: int,
         limit: int,
+        sort: str = "relevance",
     ) -> WebQuery:
         """Check every value against what exists, so no bad input reaches a backend."""
         text = (q or "").strip() or None
@@ -220,6 +231,14 @@ class App:
                     f"unknown {name} {', '.join(unknown)!r}; known: {choices}",
                     "unknown", "topics" if name == "topic" else name, value=unknown[0],
                 )  # fmt: skip
+        if sort not in SORTS:
+            raise BadInput(f"sort must be one of {', '.join(SORTS)}, got {sort!r}",
+                           "choice", "sort", value=sort)  # fmt: skip
+        if sort != "relevance" and self.backend is not None:
+            raise BadInput(
+                "sort by date is not available on the elasticsearch backend yet",
+                "choice", "sort", value=sort,
+            )  # fmt: skip
         if topic_mode not in ("any", "all"):
             raise BadInput(
                 f"topic_mode must be any or all, got {topic_mode!r}",
@@ -242,15 +261,16 @@ class App:
             )
         except ValueError as exc:
             raise BadInput(str(exc).replace("--", "")) from None
-        return WebQuery(text, filters, page, limit)
+        return WebQuery(text, filters, page, limit, sort)
 
     def run(self, archive: Archive, req: WebQuery) -> SearchResult | None:
         """The search of `req` with highlighted, HTML-escaped snippets; None without a query."""
         if req.text is None:
             return None
         query = SearchQuery(
-            req.text, req.filters, limit=req.limit, page=req.page, highlight=MARK, html=True
-        )
+            req.text, req.filters, limit=req.limit, page=req.page, highlight=MARK, html=True,
+            sort=req.sort,
+        )  # fmt: skip
         try:
             return search(archive, query, self.index(archive))
         except ValueError as exc:
@@ -366,8 +386,13 @@ def create_app(
     # ------------------------------------------------------------------ page
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def page(request: Request) -> HTMLResponse:
+    def page(request: Request) -> Response:
         params = request.query_params
+        canonical = _canonical(params)
+        if canonical != list(params.multi_items()):
+            return RedirectResponse("/?" + _encode(canonical), status_code=302)
+        ui = _ui(request)
+        t, names = LABELS[ui], state.names(ui)
         raw = {
             "q": params.get("q", ""),
             "outlet": params.getlist("outlet"),
@@ -377,14 +402,33 @@ def create_app(
             "until": params.get("until", ""),
             "topic_mode": params.get("topic_mode", "any"),
             "dedup": params.get("dedup") in ("1", "on", "true"),
+            "sort": params.get("sort") or "relevance",
         }
-        names = state.names(_ui(request))
+        compare, share = params.getlist("compare"), params.get("measure") == "share"
         with state.archive() as archive:
             known = queries.known_values(archive)
             choices = {
                 "outlet": sorted(known["outlet"]),
                 "language": sorted(known["language"]),
                 "topics": sorted(state.topics.topics),
+            }
+            base = {  # the form and what surrounds it, on every answer
+                "form": raw,
+                "choices": choices,
+                "names": names,
+                "compare": compare,
+                "share": share,
+                "outlet_groups": names.by_country(choices["outlet"]),
+                "presets": [
+                    (key, t[f"preset_{key}"], _preset_url(params, key)) for key in PRESETS
+                ],  # fmt: skip
+                "chips": _chips(params, names, t),
+                "clear_url": "/?"
+                + _encode(
+                    [(k, v) for k, v in params.multi_items() if k in ("q", "ui", "sort")]
+                ),  # fmt: skip
+                "saved": saved_searches(archive),
+                "here": _encode([(k, v) for k, v in params.multi_items() if k != "token"]),
             }
             try:
                 req = state.validate(
@@ -396,9 +440,8 @@ def create_app(
                 raw["since"], raw["until"] = req.filters.since or "", req.filters.until or ""
                 result = state.run(archive, req)
                 facets = state.facets(archive, req, result)
-                compare = _compare_queries(params.getlist("compare"))
-                share = params.get("measure") == "share"
-                texts = [x for x in (req.text, *compare) if x] if compare else [req.text]
+                compared = _compare_queries(compare)
+                texts = [x for x in (req.text, *compared) if x] if compared else [req.text]
                 data = attention.series(
                     lambda text: state.coverage(archive, replace(req, text=text)),
                     texts, req.filters.since, req.filters.until,
@@ -409,53 +452,35 @@ def create_app(
                     else {}
                 )
             except BadInput as exc:
-                context = {"error": exc.message(_ui(request)), "error_field": exc.field,
-                           "error_at": exc.values.get("position")}  # fmt: skip
-                return render(
-                    request,
-                    "search.html",
-                    {
-                        **context,
-                        "form": raw,
-                        "choices": choices,
-                        "facets": {},
-                        "names": names,
-                        "compare": params.getlist("compare"),
-                        "share": False,
-                    },  # fmt: skip
-                    400,
-                )
+                error = {"error": exc.message(ui), "error_field": exc.field,
+                         "error_at": exc.values.get("position"), "facets": {}}  # fmt: skip
+                return render(request, "search.html", {**base, **error}, 400)
+        chart = data and attention.context(
+            data,
+            t=t,
+            digits=lambda text: ui_digits(text, ui),
+            dates=lambda text: ui_date(text, ui),
+            name=(lambda key: key) if compared else names.outlet,
+            order=texts if compared else list(state.catalogue),  # type: ignore[arg-type]
+            share=share,
+            lines=bool(compared),
+            narrow_url=lambda start, end: _narrow_url(params, start, end),
+        )
         pages = max(1, math.ceil(result.total / req.limit)) if result else 1
         past_end = result is not None and result.total > 0 and req.page > pages
+        series = [(k, v) for k, v in params.multi_items() if k not in ("page", "ui")]
         return render(
             request,
             "search.html",
             {
-                "form": raw,
-                "choices": choices,
-                "names": names,
+                **base,
                 "result": result,
                 "facets": facets,
-                "chart": data
-                and attention.context(
-                    data,
-                    t=LABELS[_ui(request)],
-                    digits=lambda text: ui_digits(text, _ui(request)),
-                    dates=lambda text: ui_date(text, _ui(request)),
-                    name=(lambda key: key) if compare else names.outlet,
-                    order=texts if compare else list(state.catalogue),  # type: ignore[arg-type]
-                    share=share,
-                    lines=bool(compare),
-                    narrow_url=lambda start, end: _narrow_url(params, start, end),
-                ),
-                "compare": params.getlist("compare"),
-                "share": share,
+                "chart": chart,
+                "month_url": lambda month: _narrow_url(params, *_month_range(month)),
                 "measure_url": lambda measure: _set_url(params, "measure", measure),
-                "series_url": "/api/series?"
-                + _encode(
-                    [(k, v) for k, v in params.multi_items() if k not in ("page", "ui")]
-                    + [("format", "csv")]
-                ),
+                "sort_url": lambda sort: _set_url(params, "sort", sort),
+                "series_url": "/api/series?" + _encode([*series, ("format", "csv")]),
                 "dups": dups,
                 "pages": pages,
                 "past_end": past_end,
@@ -465,6 +490,23 @@ def create_app(
                 "download_url": "/download?" + _encode(_export_params(params)),
             },
         )
+
+    @app.post("/saved", include_in_schema=False)
+    async def save_page(request: Request) -> RedirectResponse:
+        """Keep the search the form names (its query string) in the archive."""
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        query = form.get("query", [""])[0].lstrip("?")
+        name = form.get("name", [""])[0].strip() or unquote_plus(query) or "—"
+        with state.archive() as archive:
+            save_search(archive, name, query)
+        return RedirectResponse("/?" + query, status_code=303)
+
+    @app.post("/saved/{saved_id}/delete", include_in_schema=False)
+    async def delete_page(request: Request, saved_id: int) -> RedirectResponse:
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        with state.archive() as archive:
+            delete_saved(archive, saved_id)
+        return RedirectResponse("/?" + form.get("back", [""])[0], status_code=303)
 
     @app.get("/download", response_class=HTMLResponse, include_in_schema=False)
     def download_page(request: Request) -> HTMLResponse:
@@ -586,11 +628,12 @@ def create_app(
         filters: FilterParams,
         page: Page = 1,
         limit: Limit = 10,
+        sort: Literal["relevance", "newest", "oldest"] = "relevance",
     ) -> dict[str, Any]:
         """Ranked hits with snippets (hits marked <mark>, the rest HTML-escaped), facets, and
         with `dedup` the near-duplicates each hit stands for."""
         with state.archive() as archive:
-            req = state.validate(archive, q=q, **filters, page=page, limit=limit)
+            req = state.validate(archive, q=q, **filters, page=page, limit=limit, sort=sort)
             if req.text is None:
                 raise BadInput("the query is empty")
             result = state.run(archive, req)
@@ -772,6 +815,59 @@ def _compare_queries(values: list[str]) -> list[str]:
             error = _query_error(text, exc)
             raise BadInput(str(exc), error.key, "compare", **error.values) from None
     return texts
+
+
+DEFAULTS = {("sort", "relevance"), ("topic_mode", "any"), ("page", "1")}
+
+
+def _canonical(params: Any) -> list[tuple[str, str]]:
+    """The permalink form of a search: blank fields and defaults left out, typed dates as
+    ISO (a date that cannot be read is kept, for the page to name it)."""
+    out = []
+    for key, value in params.multi_items():
+        value = value.strip() if key in ("since", "until", "compare", "q") else value
+        if key in ("since", "until") and value:
+            with suppress(ValueError):
+                value = parse_day(value)
+        if value != "" and (key, value) not in DEFAULTS:
+            out.append((key, value))
+    return out
+
+
+def _preset_url(params: Any, preset: str) -> str:
+    """The current search over a preset range ending today ("all": no dates)."""
+    since, until = preset_range(preset, date.today())
+    items = [(k, v) for k, v in params.multi_items() if k not in ("since", "until", "page")]
+    dates = [("since", since), ("until", until)] if since else []
+    return "/?" + _encode([*items, *dates])
+
+
+def _month_range(month: str) -> tuple[date, date]:
+    first = date.fromisoformat(month + "-01")
+    return first, (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _chips(params: Any, names: Names, t: dict[str, str]) -> list[tuple[str, str]]:
+    """(label, the search without it) for each filter in force: the removable chips."""
+    shown: dict[str, tuple[str, Any]] = {
+        "outlet": (t["outlet"], names.outlet),
+        "topic": (t["topics"], names.topic),
+        "lang": (t["language"], names.language),
+        "since": (t["since"], str),
+        "until": (t["until"], str),
+        "compare": (t["compare"], str),
+        "dedup": (t["dedup"], lambda v: ""),
+        "topic_mode": (t["topic_mode"], lambda v: t.get(v, v)),
+    }
+    chips = []
+    items = [(k, v) for k, v in params.multi_items() if k != "page"]
+    for key, value in items:
+        if key in shown and value and not (key == "topic_mode" and value == "any"):
+            label, readable = shown[key]
+            text = readable(value)
+            rest = [item for item in items if item != (key, value)]
+            chips.append((f"{label}: {text}" if text else label, "/?" + _encode(rest)))
+    return chips
 
 
 def _set_url(params: Any, key: str, value: str) -> str:

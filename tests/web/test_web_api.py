@@ -331,3 +331,47 @@ def test_download_page_shows_the_card_then_csv_opens_in_excel(
     assert with_bom[name][3:] == plain[name]
     rows = list(csv.DictReader(io.StringIO(with_bom[name].decode("utf-8-sig"))))
     assert len(rows) == total and all("sco-summit" in r["topics"] for r in rows)
+
+
+def test_sort_by_newest_and_oldest(client: TestClient) -> None:
+    dates = {}
+    for sort in ("newest", "oldest"):
+        body = client.get("/api/search", params={"q": "قمة", "sort": sort, "limit": 50}).json()
+        dates[sort] = [h["published"] for h in body["hits"] if h["published"]]
+    assert dates["newest"] == sorted(dates["newest"], reverse=True)
+    assert dates["oldest"] == sorted(dates["oldest"]) and dates["oldest"][0] < dates["newest"][0]
+    assert client.get("/api/search", params={"q": "قمة", "sort": "random"}).status_code == 422
+    page = client.get("/", params={"q": "قمة", "sort": "oldest"}).text
+    assert '<option value="oldest" selected' in page
+
+
+def test_presets_chips_names_and_month_links(client: TestClient) -> None:
+    from datetime import timedelta
+
+    html = client.get("/", params={"q": "قمة", "topic": "sco-summit", "since": "2022-01-01"}).text
+    week = (date.today() - timedelta(days=7)).isoformat()
+    presets = html[html.index('id="presets"') : html.index("</nav>", html.index('id="presets"'))]
+    assert f"since={week}&amp;until={date.today().isoformat()}" in presets
+    assert 'data-preset="all"' in presets
+    chips = html[html.index('id="chips"') : html.index("</nav>", html.index('id="chips"'))]
+    assert "الموضوع: قمم منظمة شنغهاي للتعاون" in chips and "من تاريخ: 2022-01-01" in chips
+    assert 'href="/?q=%D9%82%D9%85%D8%A9&amp;since=2022-01-01"' in chips  # topic removed
+    assert 'href="/?q=%D9%82%D9%85%D8%A9" id="clear-all"' in chips
+    assert '<option value="sco-summit" selected>قمم منظمة شنغهاي للتعاون</option>' in html
+    assert ">العربية<" in html
+    month = html[html.index('data-facet="month"') :]
+    assert "since=2022-09-01&amp;until=2022-09-30" in month
+
+
+def test_saved_searches_are_kept_in_the_archive(web_home: Path) -> None:
+    with TestClient(create_app(web_home)) as fresh:
+        query = "q=%D9%82%D9%85%D8%A9&topic=sco-summit"
+        saved = fresh.post("/saved", data={"query": query, "name": "قمم"}, follow_redirects=False)
+        assert saved.status_code == 303 and saved.headers["location"] == "/?" + query
+    with TestClient(create_app(web_home)) as again:  # another server over the same archive
+        html = again.get("/").text
+        listing = html[html.index('id="saved"') :]
+        assert f'href="/?{query.replace("&", "&amp;")}"' in listing and ">قمم<" in listing
+        saved_id = listing.split('action="/saved/')[1].split("/")[0]
+        gone = again.post(f"/saved/{saved_id}/delete", data={"back": ""}, follow_redirects=False)
+        assert gone.status_code == 303 and 'id="saved"' not in again.get("/").text

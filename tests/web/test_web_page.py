@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.web.browser import (
     CHROMIUM,
@@ -146,3 +146,54 @@ def test_chart_compares_queries_and_switches_to_share(browser: WebDriver, base_u
     navigate(browser, browser.find_element(By.ID, "measure-share"))
     assert "measure=share" in browser.current_url and "compare=" in browser.current_url
     assert "Share of all articles" in browser.find_element(By.CSS_SELECTOR, "#chart .wide").text
+
+
+def test_presets_typed_dates_chips_and_clear_all(browser: WebDriver, base_url: str) -> None:
+    from datetime import date, timedelta
+
+    browser.get(base_url + "/?q=قمة&ui=en")
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, '#presets a[data-preset="30d"]'))
+    since = browser.find_element(By.ID, "since").get_attribute("value")
+    assert since == (date.today() - timedelta(days=30)).isoformat()
+    for field, typed in (("since", "١٥/٠٩/٢٠٢٢"), ("until", "2022/9/16")):
+        box = browser.find_element(By.ID, field)
+        box.clear()
+        box.send_keys(typed)
+    navigate(browser, browser.find_element(By.ID, "go"))
+    assert browser.find_element(By.ID, "since").get_attribute("value") == "2022-09-15"
+    assert browser.find_element(By.ID, "until").get_attribute("value") == "2022-09-16"
+    total = int(browser.find_element(By.CSS_SELECTOR, "#total strong").text)
+    chips = browser.find_elements(By.CSS_SELECTOR, "#chips a.chip")
+    assert [c.text.split(":")[0] for c in chips] == ["From", "To"]
+    navigate(browser, chips[1])  # remove "To"
+    assert "until=" not in browser.current_url and "since=2022-09-15" in browser.current_url
+    assert int(browser.find_element(By.CSS_SELECTOR, "#total strong").text) >= total
+    navigate(browser, browser.find_element(By.ID, "clear-all"))
+    assert not browser.find_elements(By.ID, "chips") and "q=" in browser.current_url
+
+
+def test_sort_help_permalink_and_saved_search(browser: WebDriver, base_url: str) -> None:
+    browser.get(base_url + "/?q=قمة")
+    help_panel = browser.find_element(By.ID, "help")
+    assert not help_panel.find_element(By.TAG_NAME, "table").is_displayed()
+    help_panel.find_element(By.TAG_NAME, "summary").click()
+    assert "OR" in help_panel.text and "title:" in help_panel.text
+    Select(browser.find_element(By.ID, "sort")).select_by_value("oldest")
+    navigate(browser, browser.find_element(By.ID, "go"))
+    dates = [
+        e.get_attribute("datetime") for e in browser.find_elements(By.CSS_SELECTOR, "#hits time")
+    ]
+    assert dates == sorted(dates) and "sort=oldest" in browser.current_url
+    permalink = browser.find_element(By.ID, "permalink").get_attribute("href")
+    assert "sort=oldest" in permalink and "q=" in permalink
+    name = browser.find_element(By.ID, "save-name")
+    name.clear()
+    name.send_keys("قمم بالترتيب")
+    navigate(browser, browser.find_element(By.ID, "save"))
+    browser.get(base_url + "/")
+    link = browser.find_element(By.LINK_TEXT, "قمم بالترتيب")
+    navigate(browser, link)
+    assert browser.current_url == permalink
+    item = browser.find_element(By.XPATH, "//section[@id='saved']//li[a[text()='قمم بالترتيب']]")
+    navigate(browser, item.find_element(By.TAG_NAME, "button"))
+    assert not browser.find_elements(By.LINK_TEXT, "قمم بالترتيب")
