@@ -40,7 +40,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from arshif import __version__
 from arshif.config import archive_path, warc_dir
 from arshif.credentials import read_secret
-from arshif.web import attention, queries
+from arshif.record import Article
+from arshif.web import attention, insights, queries
 from arshif.web.chart import csv_rows
 from arshif.web.dates import PRESETS, parse_day, preset_range
 from arshif.web.i18n import LABELS, PLURALS, ui_date, ui_digits
@@ -59,6 +60,8 @@ from indexer.search import SORTS, SearchQuery, SearchResult, parse_query, search
 from indexer.topics import Topics, load_topics
 
 HERE = Path(__file__).resolve().parent
+VIEWS = ("articles", "stories", "words")  # what the results area shows
+STORIES_SHOWN = 100  # story rows in the story view, largest first
 CAP = 10  # story mates and near-duplicates shown on an article page before "show all"
 ALL_PAGE = 100  # per page once "show all" is chosen
 MAX_PAGE = 1000  # deeper pages are refused: narrow the search instead
@@ -297,6 +300,12 @@ class App:
                progress=False, backend=backend, observe=counts.add)  # fmt: skip
         return build_card(data, fmt, counts, req.filters, req.text, self.topics)
 
+    def matches(self, archive: Archive, req: WebQuery) -> Iterator[Article]:
+        """Every article of the search (or of the filters alone), in archive order."""
+        if req.text is None:
+            return archive.iter_articles(req.filters)
+        return self.index(archive).iter_matches(req.text, req.filters)
+
     def coverage(self, archive: Archive, req: WebQuery) -> dict[str, dict[str, int]]:
         if self.backend is not None and req.text is not None:
             return queries.backend_coverage(self.backend, req.text, req.filters)
@@ -451,6 +460,12 @@ def create_app(
                     if result is not None and req.filters.dedup
                     else {}
                 )
+                view = params.get("view") if params.get("view") in VIEWS else "articles"
+                found = (
+                    insights.analyse(state.matches(archive, req))
+                    if view != "articles" and result is not None
+                    else None
+                )
             except BadInput as exc:
                 error = {"error": exc.message(ui), "error_field": exc.field,
                          "error_at": exc.values.get("position"), "facets": {}}  # fmt: skip
@@ -482,6 +497,12 @@ def create_app(
                 "sort_url": lambda sort: _set_url(params, "sort", sort),
                 "series_url": "/api/series?" + _encode([*series, ("format", "csv")]),
                 "dups": dups,
+                "view": view,
+                "view_url": lambda name: _set_url(params, "view", name),
+                "insights": found,
+                "refine_url": lambda words: _refine_url(params, words),
+                "cloud": insights.cloud,
+                "stories_shown": STORIES_SHOWN,
                 "pages": pages,
                 "past_end": past_end,
                 "page_url": lambda n: _page_url(params, n),
@@ -817,7 +838,7 @@ def _compare_queries(values: list[str]) -> list[str]:
     return texts
 
 
-DEFAULTS = {("sort", "relevance"), ("topic_mode", "any"), ("page", "1")}
+DEFAULTS = {("sort", "relevance"), ("topic_mode", "any"), ("page", "1"), ("view", "articles")}
 
 
 def _canonical(params: Any) -> list[tuple[str, str]]:
@@ -868,6 +889,13 @@ def _chips(params: Any, names: Names, t: dict[str, str]) -> list[tuple[str, str]
             rest = [item for item in items if item != (key, value)]
             chips.append((f"{label}: {text}" if text else label, "/?" + _encode(rest)))
     return chips
+
+
+def _refine_url(params: Any, words: str) -> str:
+    """The articles of the current search that also hold `words` (as a phrase)."""
+    items = [(k, v) for k, v in params.multi_items() if k not in ("q", "page", "view")]
+    query = f'{params.get("q", "")} "{words}"'.strip()
+    return "/?" + _encode([("q", query), *items])
 
 
 def _set_url(params: Any, key: str, value: str) -> str:

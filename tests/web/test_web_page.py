@@ -35,13 +35,31 @@ def axe() -> str:
     return source
 
 
-PAGES = ["/", "/?q=قمة", "/?q=قمة&ui=en", "/?q=!!!", "/?q=قمة&page=999&limit=1"]
+PAGES = [
+    "/",
+    "/?q=قمة",
+    "/?q=قمة&ui=en&measure=share&compare=بوتين",
+    "/?q=!!!",
+    "/?q=قمة&page=999&limit=1",
+    "/?q=قمة&view=stories",
+    "/?q=قمة&view=words",
+    "/download?q=قمة",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
 def test_pages_pass_axe_core(browser: WebDriver, base_url: str, axe: str, path: str) -> None:
     browser.get(base_url + path)
     assert browser.find_element(By.TAG_NAME, "h1").text
+    violations = axe_violations(browser, axe)
+    assert violations == [], violations
+
+
+def test_article_page_passes_axe_core(
+    browser: WebDriver, base_url: str, axe: str, articles: list[dict]
+) -> None:
+    busiest = max(articles, key=lambda a: sum(b["story_id"] == a["story_id"] for b in articles))
+    browser.get(f"{base_url}/article/{busiest['id']}?ui=en")
     violations = axe_violations(browser, axe)
     assert violations == [], violations
 
@@ -197,3 +215,23 @@ def test_sort_help_permalink_and_saved_search(browser: WebDriver, base_url: str)
     item = browser.find_element(By.XPATH, "//section[@id='saved']//li[a[text()='قمم بالترتيب']]")
     navigate(browser, item.find_element(By.TAG_NAME, "button"))
     assert not browser.find_elements(By.LINK_TEXT, "قمم بالترتيب")
+
+
+def test_story_view_and_words_view_in_a_browser(browser: WebDriver, base_url: str) -> None:
+    browser.get(base_url + "/?q=سمرقند")
+    total = int(browser.find_element(By.CSS_SELECTOR, "#total strong").text)
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, '#views a[data-view="stories"]'))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#stories tbody tr")
+    sizes = [int(r.find_elements(By.TAG_NAME, "td")[-1].text) for r in rows]
+    assert sum(sizes) == total and sizes == sorted(sizes, reverse=True)
+    assert "أخبار العينة" in rows[0].text
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, '#views a[data-view="words"]'))
+    cloud = browser.find_elements(By.CSS_SELECTOR, "#top_words .cloud span")
+    sizes = {s.text: float(s.value_of_css_property("font-size")[:-2]) for s in cloud}
+    assert (
+        sizes
+        and max(sizes, key=sizes.get)
+        == browser.find_element(By.CSS_SELECTOR, "#top_words ol li a").text
+    )
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "#top_words ol li a"))
+    assert browser.find_element(By.ID, "q").get_attribute("value").startswith('سمرقند "')
