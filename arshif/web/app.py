@@ -461,11 +461,11 @@ def create_app(
                     else {}
                 )
                 view = params.get("view") if params.get("view") in VIEWS else "articles"
-                found = (
-                    insights.analyse(state.matches(archive, req))
-                    if view != "articles" and result is not None
-                    else None
-                )
+                found: Any = None
+                if view == "words" and result is not None:
+                    found = insights.top_words(state.matches(archive, req))
+                elif view == "stories" and result is not None:
+                    found = insights.stories(state.matches(archive, req))
             except BadInput as exc:
                 error = {"error": exc.message(ui), "error_field": exc.field,
                          "error_at": exc.values.get("position"), "facets": {}}  # fmt: skip

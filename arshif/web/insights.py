@@ -5,8 +5,8 @@ Words are counted on the analysed terms the index uses (normalised, light-stemme
 out), each shown as its most frequent written form, and ranked by how many matching articles
 use them. Names are the word pairs that recur across articles with no function word in them
 ("فلاديمير بوتين", "منظمة شنغهاي"): there is no Arabic named-entity tagger in Arshif, and in
-news such recurring pairs are mostly people, places and organisations. Both are read from at
-most SAMPLE matching articles, which the page says; stories are counted over every match.
+news such recurring pairs are mostly people, places and organisations. Both are read from the
+first SAMPLE matching articles, which the page says; stories are counted over every match.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 
 from arshif.arabic import STOP_WORDS, stem, tokens
 from arshif.record import Article
@@ -56,27 +57,19 @@ class Story:
 
 
 @dataclass
-class Insights:
+class Words:
     words: list[tuple[str, int]]  # (written form, matching articles that use it)
     names: list[tuple[str, int]]
-    stories: list[Story]  # largest first
-    sampled: int  # articles read for words and names
-    total: int  # articles matched (stories count them all)
+    sampled: int  # articles read
 
 
-def analyse(articles: Iterable[Article], top: int = 40) -> Insights:
-    """Words and names of the first SAMPLE articles, stories of all of them."""
+def top_words(articles: Iterable[Article], top: int = 40) -> Words:
+    """Top words and names of the first SAMPLE articles (the rest is not read)."""
     by_stem: Counter[str] = Counter()
     forms: defaultdict[str, Counter[str]] = defaultdict(Counter)
     pairs: Counter[str] = Counter()
-    stories: dict[str, Story] = {}
-    sampled = total = 0
-    for article in articles:
-        total += 1
-        key = article.story_id or f"article:{article.id}"
-        stories.setdefault(key, Story(key)).add(article)
-        if sampled >= SAMPLE:
-            continue
+    sampled = 0
+    for article in islice(articles, SAMPLE):
         sampled += 1
         words = tokens(f"{article.title}\n{article.text}")
         seen: set[str] = set()
@@ -90,8 +83,16 @@ def analyse(articles: Iterable[Article], top: int = 40) -> Insights:
                       if not (_ignored(a) or _ignored(b))})  # fmt: skip
     words_top = [(forms[t].most_common(1)[0][0], n) for t, n in by_stem.most_common(top)]
     names_top = [(pair, n) for pair, n in pairs.most_common(top) if n > 1]
-    ranked = sorted(stories.values(), key=lambda s: (-s.size, s.first or "~", s.story_id))
-    return Insights(words_top, names_top, ranked, sampled, total)
+    return Words(words_top, names_top, sampled)
+
+
+def stories(articles: Iterable[Article]) -> list[Story]:
+    """Every matching article's story (an article without one is its own), largest first."""
+    found: dict[str, Story] = {}
+    for article in articles:
+        key = article.story_id or f"article:{article.id}"
+        found.setdefault(key, Story(key)).add(article)
+    return sorted(found.values(), key=lambda s: (-s.size, s.first or "~", s.story_id))
 
 
 def cloud(

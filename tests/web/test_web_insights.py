@@ -19,30 +19,31 @@ def _article(n: int, text: str, story: str, outlet: str = "a", day: str = "2025-
 
 
 def test_words_are_analysed_terms_ranked_by_articles_without_stop_words() -> None:
-    found = insights.analyse(
-        [
-            _article(1, "التقى الرئيس فلاديمير بوتين في القمة مع الرئيس شي", "s1"),
-            _article(2, "وصل فلاديمير بوتين إلى قمة شنغهاي وقال إن القمة مهمة", "s1"),
-            _article(3, "قمة أخرى عن المناخ في باكو", "s2", outlet="b", day="2025-09-03"),
-        ]
-    )
+    matches = [
+        _article(1, "التقى الرئيس فلاديمير بوتين في القمة مع الرئيس شي", "s1"),
+        _article(2, "وصل فلاديمير بوتين إلى قمة شنغهاي وقال إن القمة مهمة", "s1"),
+        _article(3, "قمة أخرى عن المناخ في باكو", "s2", outlet="b", day="2025-09-03"),
+    ]
+    found = insights.top_words(iter(matches))
     counts = dict(found.words)
     top = found.words[0]
     assert stem(tokens(top[0])[0]) == stem(tokens("قمة")[0]) and top[1] == 3  # القمة, قمة
     assert not {"في", "مع", "قال", "وقال", "ان", "الي"} & set(counts)
     assert dict(found.names)["فلاديمير بوتين"] == 2
     assert all(n > 1 for _, n in found.names)
-    stories = {s.story_id: s for s in found.stories}
-    assert [s.story_id for s in found.stories] == ["s1", "s2"]  # largest first
+    ranked = insights.stories(matches)
+    stories = {s.story_id: s for s in ranked}
+    assert [s.story_id for s in ranked] == ["s1", "s2"]  # largest first
     assert stories["s1"].size == 2 and stories["s2"].outlets == Counter({"b": 1})
     assert (stories["s2"].first, stories["s2"].last) == ("2025-09-03", "2025-09-03")
 
 
 def test_words_come_from_a_bounded_sample_but_stories_from_every_match(monkeypatch) -> None:
     monkeypatch.setattr(insights, "SAMPLE", 2)
-    found = insights.analyse([_article(n, "سمرقند", f"s{n % 2}") for n in range(5)])
-    assert found.sampled == 2 and found.total == 5 and dict(found.words)["سمرقند"] == 2
-    assert sum(s.size for s in found.stories) == 5
+    matches = [_article(n, "سمرقند", f"s{n % 2}") for n in range(5)]
+    found = insights.top_words(iter(matches))
+    assert found.sampled == 2 and dict(found.words)["سمرقند"] == 2
+    assert sum(s.size for s in insights.stories(matches)) == 5
 
 
 def test_cloud_sizes_follow_counts() -> None:
