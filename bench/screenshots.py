@@ -19,9 +19,10 @@ from crawler.sample_server import SampleServer, sample_site_dir
 from tests.web.browser import CHROMIUM, DRIVER, chrome, serve, viewport
 
 ROOT = Path(__file__).resolve().parent.parent
+PAGE = "/?q=قمة&since=2022-09-08&until=2022-09-22"  # a search whose chart has day bars
 SHOTS = {
-    "search-1280.png": (1280, 1500, "/?q=قمة"),
-    "search-390.png": (390, 1700, "/?q=قمة"),
+    "search-1280.png": (1280, 1100, PAGE),
+    "search-390.png": (390, 1500, PAGE),
 }
 
 
