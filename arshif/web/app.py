@@ -355,8 +355,13 @@ def create_app(
         return response
 
     @app.exception_handler(BadInput)
-    async def bad_input(request: Request, exc: BadInput) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+    async def bad_input(request: Request, exc: BadInput) -> Response:
+        """The API names the parameter; a page (download card, article) says it in the
+        interface language, naming the field as labelled."""
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+        context = {"summary": exc.message(_ui(request)), "message": str(exc)}
+        return render(request, "error.html", context, 400)
 
     @app.exception_handler(ESError)
     async def backend_down(request: Request, exc: ESError) -> Response:

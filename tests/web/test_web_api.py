@@ -375,3 +375,30 @@ def test_saved_searches_are_kept_in_the_archive(web_home: Path) -> None:
         saved_id = listing.split('action="/saved/')[1].split("/")[0]
         gone = again.post(f"/saved/{saved_id}/delete", data={"back": ""}, follow_redirects=False)
         assert gone.status_code == 303 and 'id="saved"' not in again.get("/").text
+
+
+def test_page_errors_off_the_search_page_speak_the_ui_language(client: TestClient) -> None:
+    card = client.get("/download", params={"q": "قمة", "since": "٢٠٢٥-١٣-٠١"})
+    assert card.status_code == 400 and "«من تاريخ»" in card.text and 'role="alert"' in card.text
+    english = client.get("/download", params={"q": "قمة", "outlet": "nowhere", "ui": "en"})
+    assert english.status_code == 400 and "“Outlet”" in english.text
+    missing = client.get("/article/0000", params={"ui": "en"})
+    assert missing.status_code == 404 and "Nothing in the archive" in missing.text
+
+
+def test_one_copy_reads_in_the_singular(client: TestClient) -> None:
+    arabic = client.get("/", params={"q": "سمرقند", "dedup": "on"}).text
+    english = client.get("/", params={"q": "سمرقند", "dedup": "on", "ui": "en"}).text
+    assert "يمثل نسخة أخرى واحدة" in arabic and "stands for 1 other copy<" in english
+
+
+def test_a_parser_that_says_where_is_quoted_at_that_place() -> None:
+    from arshif.web.app import _query_error
+
+    class Located(ValueError):
+        position, reason = 6, "a closing parenthesis is missing"
+
+    error = _query_error("بوتين (شي", Located("unbalanced"))
+    assert error.values["position"] == 7 and error.field == "query"
+    assert "الحرف ٧" in error.message("ar") and "character 7" in error.message("en")
+    assert "a closing parenthesis is missing" in error.message("en")
