@@ -115,13 +115,27 @@ class BadInput(ValueError):
         return (t["field_error"].format(field=t[self.field]) if self.field else "") + text
 
 
-def _query_error(text: str, exc: ValueError) -> BadInput:
+def _query_error(text: str, exc: ValueError, field: str = "query") -> BadInput:
     """A query the parser refused; a parser that says where (`position`) is quoted so."""
     position = getattr(exc, "position", None)
     if position is None:
-        return BadInput(str(exc), "query_empty", "query", value=text)
+        return BadInput(str(exc), "query_empty", field, value=text)
     reason = getattr(exc, "reason", None) or str(exc)
-    return BadInput(str(exc), "query_syntax", "query", position=position + 1, reason=reason)
+    return BadInput(str(exc), "query_syntax", field, position=position + 1, reason=reason)
+
+
+def _check_query(text: str, field: str) -> None:
+    """A query (the search's, or one compared on the chart) the parser accepts."""
+    if len(text) > MAX_QUERY:
+        raise BadInput(
+            f"the {'query' if field == 'query' else 'compare query'} is longer than "
+            f"{MAX_QUERY} characters",
+            "query_long", field, max=MAX_QUERY,
+        )  # fmt: skip
+    try:
+        parse_query(text)
+    except ValueError as exc:
+        raise _query_error(text, exc, field) from None
 
 
 def _day(name: str, value: str | None) -> str | None:
@@ -212,15 +226,7 @@ class App:
         """Check every value against what exists, so no bad input reaches a backend."""
         text = (q or "").strip() or None
         if text is not None:
-            if len(text) > MAX_QUERY:
-                raise BadInput(
-                    f"the query is longer than {MAX_QUERY} characters",
-                    "query_long", "query", max=MAX_QUERY,
-                )  # fmt: skip
-            try:
-                parse_query(text)
-            except ValueError as exc:
-                raise _query_error(text, exc) from None
+            _check_query(text, "query")
         known = queries.known_values(archive)
         for name, values, allowed in (
             ("outlet", outlet, known["outlet"]),
@@ -830,16 +836,7 @@ def _compare_queries(values: list[str]) -> list[str]:
     """The queries compared on the chart (blank ones dropped), each checked as `q` is."""
     texts = [v.strip() for v in values if v.strip()]
     for text in texts:
-        if len(text) > MAX_QUERY:
-            raise BadInput(
-                f"compare query longer than {MAX_QUERY} characters",
-                "query_long", "compare", max=MAX_QUERY,
-            )  # fmt: skip
-        try:
-            parse_query(text)
-        except ValueError as exc:
-            error = _query_error(text, exc)
-            raise BadInput(str(exc), error.key, "compare", **error.values) from None
+        _check_query(text, "compare")
     return texts
 
 
