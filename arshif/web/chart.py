@@ -24,7 +24,8 @@ PALETTE = (
     "#b07aa1", "#59a14f", "#9c755f", "#e15759", "#76b7b2", "#edc948", "#7f7f7f", "#bcbd22",
 )  # fmt: skip
 DAY_LIMIT = 92  # a range up to this many days is drawn by day
-WEEK_LIMIT = 3 * 366  # up to this by week (weeks start on Monday), beyond by month
+WEEK_LIMIT = 3 * 366  # up to this by week (weeks start on Monday), then by month
+MONTH_LIMIT = 20 * 366  # up to this by month, beyond by year (a range typed from 1900)
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Series:
     """Counts per period of the range: `values[key][i]` for period i; `totals[i]` is every
     article of period i under the same filters (the share's denominator)."""
 
-    granularity: str  # "day", "week" or "month"
+    granularity: str  # "day", "week", "month" or "year"
     periods: list[tuple[date, date]]  # first and last day of each period, inclusive
     values: dict[str, list[int]]
     totals: list[int]
@@ -48,7 +49,9 @@ class Series:
 
 def granularity_for(first: date, last: date) -> str:
     days = (last - first).days + 1
-    return "day" if days <= DAY_LIMIT else "week" if days <= WEEK_LIMIT else "month"
+    if days <= DAY_LIMIT:
+        return "day"
+    return "week" if days <= WEEK_LIMIT else "month" if days <= MONTH_LIMIT else "year"
 
 
 def periods(first: date, last: date, granularity: str) -> list[tuple[date, date]]:
@@ -67,6 +70,8 @@ def _period_start(day: date, granularity: str) -> date:
         return day - timedelta(days=day.weekday())
     if granularity == "month":
         return day.replace(day=1)
+    if granularity == "year":
+        return day.replace(month=1, day=1)
     return day
 
 
@@ -75,6 +80,8 @@ def _next_start(start: date, granularity: str) -> date:
         return start + timedelta(days=7)
     if granularity == "month":
         return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    if granularity == "year":
+        return start.replace(year=start.year + 1)
     return start + timedelta(days=1)
 
 
@@ -249,7 +256,7 @@ def _tick_indices(n: int, most: int) -> list[int]:
 
 
 def period_label(start: date, granularity: str) -> str:
-    return start.isoformat()[:7] if granularity == "month" else start.isoformat()
+    return start.isoformat()[: {"month": 7, "year": 4}.get(granularity, 10)]
 
 
 def csv_rows(series: Series, share: bool) -> list[list[str]]:

@@ -19,6 +19,7 @@ def test_periods_cover_the_range_with_no_gaps() -> None:
         (date(2025, 9, 1), date(2025, 9, 3), "day", 3),
         (date(2025, 1, 1), date(2025, 12, 31), "week", 53),
         (date(2021, 9, 15), date(2025, 7, 1), "month", 47),
+        (date(1900, 1, 1), date(2025, 7, 1), "year", 126),
     ):
         assert chart.granularity_for(first, last) == granularity
         spans = chart.periods(first, last, granularity)
