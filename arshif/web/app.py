@@ -2,8 +2,9 @@
 dedup and export as the command line.
 
 Server-rendered (Jinja2 templates, one stylesheet, a chart drawn as SVG on the server): no
-build step, no script, nothing fetched from the network. The archive is opened per request
-(an SQLite connection belongs to one thread); an Elasticsearch backend is shared.
+build step, nothing fetched from the network; the one short script only adds dragging across
+the chart's bars, which are links without it. The archive is opened per request (an SQLite
+connection belongs to one thread); an Elasticsearch backend is shared.
 """
 
 from __future__ import annotations
