@@ -21,7 +21,7 @@ def series(
     """One query (or none: the whole archive) by outlet, or several queries one line each,
     over since..until, else over the days that have matches. None when nothing is dated."""
     tables = {text or "": coverage(text) for text in texts}
-    totals = coverage(None)
+    totals = tables[""] if "" in tables else coverage(None)  # no query: the table is all
     found = chart.data_range(*tables.values()) or chart.data_range(totals)
     if found is None:
         if not (since and until):

@@ -232,3 +232,29 @@ def test_story_view_and_words_view_in_a_browser(browser: WebDriver, base_url: st
     assert sizes and sizes[top] == max(sizes.values())  # the most used word is drawn largest
     navigate(browser, browser.find_element(By.CSS_SELECTOR, "#top_words ol li a"))
     assert browser.find_element(By.ID, "q").get_attribute("value").startswith('سمرقند "')
+
+
+def test_article_show_all_pages_the_story_mates(
+    browser: WebDriver, base_url: str, articles: list[dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import arshif.web.app as web
+
+    monkeypatch.setattr(web, "CAP", 1)  # the sample's stories are small: cap them at one
+    monkeypatch.setattr(web, "ALL_PAGE", 2)
+    busiest = max(articles, key=lambda a: sum(b["story_id"] == a["story_id"] for b in articles))
+    browser.get(f"{base_url}/article/{busiest['id']}")
+    mates = browser.find_element(By.ID, "story-mates")
+    assert len(mates.find_elements(By.CSS_SELECTOR, "ul li a")) == 1
+    navigate(browser, mates.find_element(By.CSS_SELECTOR, "a.show-all"))
+    seen = set()
+    while True:
+        mates = browser.find_element(By.ID, "story-mates")
+        links = mates.find_elements(By.CSS_SELECTOR, "ul li a")
+        assert 1 <= len(links) <= 2
+        seen |= {a.get_attribute("href") for a in links}
+        following = mates.find_elements(By.CSS_SELECTOR, "a.next")
+        if not following:
+            break
+        navigate(browser, following[0])
+    total = int(mates.find_element(By.TAG_NAME, "h2").text.split("(")[1].rstrip(")"))
+    assert len(seen) == total > 2
