@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from arshif import __version__
@@ -201,10 +202,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from indexer.search import SearchQuery, search
 
+    fmt = "json" if args.json else args.format
     try:
         query = SearchQuery(
-            text=args.query, filters=_filters(args), limit=args.limit, page=args.page
-        )
+            text=args.query, filters=_filters(args), limit=args.limit, page=args.page,
+            **({"highlight": ("", "")} if fmt == "csv" else {}),
+        )  # fmt: skip
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     with _archive(args) as archive, _search_index(args, archive) as index:
@@ -214,7 +217,10 @@ def cmd_search(args: argparse.Namespace) -> int:
             result = search(archive, query, index)
         except ValueError as exc:
             raise UserError(str(exc)) from exc
-    if args.json:
+    if fmt == "csv":
+        _search_csv(result)
+        return 0
+    if fmt == "json":
         print(
             json.dumps(
                 {
@@ -228,23 +234,40 @@ def cmd_search(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    # On a terminal rich wraps at its width; piped or redirected, a line stays one line
+    # (a URL cut at 80 columns is no longer a URL for grep or a script).
+    wrap = {"soft_wrap": not console.is_terminal}
     first = (result.page - 1) * result.limit
     console.print(
         f"[bold]{result.total}[/] articles match «{args.query}»"
-        + (f", showing {first + 1}–{first + len(result.hits)}" if result.hits else "")
+        + (f", showing {first + 1}–{first + len(result.hits)}" if result.hits else ""),
+        **wrap,
     )
     for n, hit in enumerate(result.hits, first + 1):
         date = (hit.published or "")[:10] or "undated"
         console.print(
-            f"\n[bold]{n}. {hit.title}[/]  [dim]{hit.outlet} · {date} · {hit.score:.2f}[/]"
+            f"\n[bold]{n}. {escape(hit.title)}[/]  [dim]{hit.outlet} · {date} · {hit.score:.2f}[/]",
+            **wrap,
         )
-        console.print(f"   {hit.url}", style="blue", highlight=False)
-        console.print(f"   {hit.snippet}", highlight=False, markup=False)
+        console.print(f"   {hit.url}", style="blue", highlight=False, **wrap)
+        console.print(f"   {hit.snippet}", highlight=False, markup=False, **wrap)
     for name, counts in result.facets.items():
         if counts:
             line = ", ".join(f"{key} {n}" for key, n in counts.items())
-            console.print(f"[dim]{name}:[/] {line}", highlight=False)
+            console.print(f"[dim]{name}:[/] {line}", highlight=False, **wrap)
     return 0
+
+
+def _search_csv(result: Any) -> None:
+    """One row per hit (snippets without markers), for a spreadsheet or a script."""
+    import csv
+
+    writer = csv.writer(sys.stdout)
+    writer.writerow(["rank", "id", "published", "outlet", "title", "url", "score", "snippet"])
+    first = (result.page - 1) * result.limit
+    for n, hit in enumerate(result.hits, first + 1):
+        writer.writerow([n, hit.id, hit.published or "", hit.outlet, hit.title, hit.url,
+                         f"{hit.score:.4f}", hit.snippet])  # fmt: skip
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -746,7 +769,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--limit", type=int, default=10)
     p.add_argument("--page", type=int, default=1)
-    p.add_argument("--json", action="store_true", help="machine-readable hits")
+    p.add_argument("--json", action="store_true", help="machine-readable hits (= --format json)")
+    p.add_argument(
+        "--format", choices=("text", "json", "csv"), default="text",
+        help="text (wrapped only on a terminal), json, or csv (one row per hit)",
+    )  # fmt: skip
     p.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
     p.set_defaults(func=cmd_search)
 

@@ -23,6 +23,11 @@ from indexer.snippets import snippet
 
 TABLE = "articles_fts"
 TITLE_WEIGHT, TEXT_WEIGHT = 10.0, 1.0
+ORDER = {  # SearchQuery.sort -> ORDER BY; undated articles come last by date
+    "relevance": "rank, a.pk",
+    "newest": "a.published IS NULL, a.published DESC, a.pk",
+    "oldest": "a.published IS NULL, a.published, a.pk",
+}
 
 
 def body(lead: str | None, text: str | None) -> str:
@@ -190,7 +195,7 @@ class SqliteIndex:
         total = db.execute(f"SELECT count(*) {sql}", params).fetchone()[0]
         rows = db.execute(
             f"SELECT a.id, a.url, a.outlet, a.title, a.published, a.lead, a.text, rank "
-            f"{sql} ORDER BY rank, a.pk LIMIT ? OFFSET ?",
+            f"{sql} ORDER BY {ORDER[query.sort]} LIMIT ? OFFSET ?",
             [*params, query.limit, (query.page - 1) * query.limit],
         ).fetchall()
         terms = parsed.terms

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["Filters", "Hit", "ParsedQuery", "SearchQuery", "SearchResult", "parse_query", "search"]
 
 MAX_LIMIT = 1000
+SORTS = ("relevance", "newest", "oldest")
 _PHRASE = re.compile(r'"([^"]*)"')
 
 
@@ -34,8 +35,11 @@ class SearchQuery:
     page: int = 1
     highlight: tuple[str, str] = ("[", "]")
     html: bool = False
+    sort: str = "relevance"  # or "newest" / "oldest" (by published; undated last)
 
     def __post_init__(self) -> None:
+        if self.sort not in SORTS:
+            raise ValueError(f"sort must be one of {', '.join(SORTS)}, got {self.sort!r}")
         if not 1 <= self.limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, got {self.limit}")
         if self.page < 1:

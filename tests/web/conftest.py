@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from arshif.config import archive_path
 from arshif.web.app import create_app
@@ -17,6 +18,7 @@ from crawler.sample_server import SampleServer, load_manifest, sample_site_dir
 from indexer.archive import Archive
 from tests.conftest import FAST, run_arshif
 from tests.test_dedup_e2e import add_syndicated_copy
+from tests.web.browser import chrome, serve
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +43,17 @@ def client(web_home: Path) -> Iterator[TestClient]:
 def articles(web_home: Path) -> list[dict]:
     with Archive(archive_path(web_home)) as archive:
         return [a.to_dict() for a in archive.iter_articles()]
+
+
+@pytest.fixture(scope="session")
+def base_url(web_home: Path) -> Iterator[str]:
+    """The app served by uvicorn on 127.0.0.1, in a thread of the test process."""
+    with serve(create_app(web_home)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    driver = chrome(tmp_path_factory.mktemp("chromium"))
+    yield driver
+    driver.quit()

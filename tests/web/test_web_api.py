@@ -3,13 +3,16 @@ JSON API, the search page, the archived copy, export, bad input and the access t
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
 import subprocess
 import sys
 import zipfile
+from datetime import date
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -80,8 +83,46 @@ def test_bad_input_is_a_4xx_with_a_message(
     page = client.get("/", params=params)
     assert page.status_code == 400
     assert 'role="alert"' in page.text
-    if message:
-        assert message in page.text
+
+
+# Each bad value, the label of its field in each interface language, and its parameter name.
+LABELLED = [
+    ({"q": "قمة", "outlet": "nowhere"}, "المصدر", "Outlet", "outlet"),
+    ({"q": "قمة", "since": "2024-13-01"}, "من تاريخ", "From", "since"),
+    ({"q": "قمة", "until": "yesterday"}, "إلى تاريخ", "To", "until"),
+    ({"q": "!!! ؟؟ ..."}, "كلمات البحث", "Search words", "q="),
+    ({"q": "قمة", "page": "0"}, "الصفحة", "Page", "page"),
+]
+
+
+@pytest.mark.parametrize(("params", "arabic", "english", "name"), LABELLED)
+def test_page_errors_speak_the_ui_language_and_name_the_label(
+    client: TestClient, params: dict, arabic: str, english: str, name: str
+) -> None:
+    ar = client.get("/", params=params).text
+    error = ar[ar.index('id="error"') :]
+    error = error[: error.index("</div>")]
+    assert f"«{arabic}»" in error and name not in error
+    en = client.get("/", params={**params, "ui": "en"}).text
+    error = en[en.index('id="error"') :]
+    assert f"“{english}”" in error[: error.index("</div>")]
+
+
+def test_typed_dates_in_arabic_digits_and_day_first_are_read(client: TestClient) -> None:
+    iso = client.get("/api/search", params={"q": "قمة", "since": "2024-01-01"}).json()
+    for typed in ("٢٠٢٤-٠١-٠١", "2024/1/1", "01/01/2024", "۲۰۲۴-۰۱-۰۱"):
+        same = client.get("/api/search", params={"q": "قمة", "since": typed}).json()
+        assert same["total"] == iso["total"], typed
+    later = client.get("/api/search", params={"q": "قمة", "since": "٢١٠٠-٠١-٠١"}).json()
+    assert later["total"] == 0 < iso["total"]
+
+
+def test_page_past_the_end_says_so_and_links_the_last_page(client: TestClient) -> None:
+    total = client.get("/api/search", params={"q": "قمة"}).json()["total"]
+    html = client.get("/", params={"q": "قمة", "limit": "1", "page": str(total + 5)}).text
+    assert 'id="past-end"' in html and 'id="no-results"' not in html
+    assert 'id="hits"' in html and 'class="pager"' not in html
+    assert f"page={total}" in html[html.index('id="past-end"') :]
 
 
 def test_search_page_is_arabic_rtl_with_results_facets_chart(
@@ -95,10 +136,10 @@ def test_search_page_is_arabic_rtl_with_results_facets_chart(
     assert 'name="viewport"' in html
     original = by_path(articles, ORIGINAL)
     assert original["title"] in html
-    assert f'href="/article/{original["id"]}"' in html
+    assert f'href="/article/{original["id"]}?back=q%3D' in html
     assert f'href="{original["url"]}"' in html
     assert "<mark>" in html and "<svg" in html and 'data-facet="topics"' in html
-    assert "/api/export?" in html and "format=parquet" in html
+    assert 'href="/download?q=' in html
 
     english = client.get("/", params={"q": "سمرقند", "ui": "en"})
     assert '<html lang="en" dir="ltr">' in english.text and "Near-duplicates" not in html
@@ -130,7 +171,7 @@ def test_article_page_and_api_show_text_topics_duplicates_story(
     assert page.status_code == 200
     html = page.text
     assert original["title"] in html and original["text"].split("\n")[0] in html
-    assert "sco-summit" in html and copy["title"] in html
+    assert "قمم منظمة شنغهاي" in html and copy["title"] in html
     mates = {a["id"] for a in articles if a["story_id"] == original["story_id"]}
     mates -= {original["id"], copy["id"]}
     assert mates and all(f"/article/{m}" in html for m in mates)
@@ -170,24 +211,22 @@ def test_export_from_the_page_equals_the_command_line(
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/zip"
     files = _unzip(response.content)
-    assert set(files) == {
-        "arshif-export.jsonl",
-        "arshif-export.jsonl.card.json",
-        "arshif-export.jsonl.card.md",
-    }
+    stem = f"arshif-سمرقند-{date.today().isoformat()}"
+    assert set(files) == {f"{stem}.jsonl", f"{stem}.jsonl.card.json", f"{stem}.jsonl.card.md"}
+    assert f"{stem}.jsonl.zip" in unquote(response.headers["content-disposition"])
     cli_out = tmp_path / "cli.jsonl"
     args = ["--query", "سمرقند", "--topic", "sco-summit", "--dedup", "--no-progress"]
     result = run_arshif(web_home, "export", "--format", "jsonl", "-o", str(cli_out), *args)
     assert result.returncode == 0, result.stderr
-    assert files["arshif-export.jsonl"] == cli_out.read_bytes()
-    card = json.loads(files["arshif-export.jsonl.card.json"])
+    assert files[f"{stem}.jsonl"] == cli_out.read_bytes()
+    card = json.loads(files[f"{stem}.jsonl.card.json"])
     assert card["query"] == "سمرقند" and card["filters"]["dedup"] is True
     assert card["rows"] == len(cli_out.read_text().splitlines())
 
     for fmt in ("csv", "parquet"):
         other = client.get("/api/export", params={**params, "format": fmt})
         assert other.status_code == 200
-        assert f"arshif-export.{fmt}" in _unzip(other.content)
+        assert f"{stem}.{fmt}" in _unzip(other.content)
 
 
 def test_openapi_schema_documents_the_api(client: TestClient) -> None:
@@ -221,3 +260,145 @@ def test_serve_binds_elsewhere_only_with_a_flag_and_a_token(web_home: Path) -> N
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=60,
     )  # fmt: skip
     assert no_token.returncode == 2 and "ARSHIF_WEB_TOKEN" in no_token.stderr
+
+
+def test_article_page_caps_related_lists_and_pages_them_all(
+    client: TestClient, articles: list[dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import arshif.web.app as web
+
+    original = by_path(articles, ORIGINAL)
+    cluster = original["dup_cluster"]
+    mates = [
+        a for a in articles
+        if a["story_id"] == original["story_id"] and a["id"] != original["id"]
+        and not (cluster and a["dup_cluster"] == cluster)
+    ]  # fmt: skip
+    assert len(mates) >= 2
+    monkeypatch.setattr(web, "CAP", 1)
+    monkeypatch.setattr(web, "ALL_PAGE", 1)
+    html = client.get(f"/article/{original['id']}").text
+    story = html[html.index('id="story-mates"') : html.index('id="metadata"')]
+    assert story.count("<li>") == 1 and 'class="show-all"' in story
+    seen = set()
+    for n in range(1, len(mates) + 1):
+        page = client.get(f"/article/{original['id']}", params={"all": "story", "p": n}).text
+        story = page[page.index('id="story-mates"') : page.index('id="metadata"')]
+        assert story.count("<li>") == 1 and ('rel="next"' in story) == (n < len(mates))
+        seen |= {m["id"] for m in mates if f"/article/{m['id']}" in story}
+    assert seen == {m["id"] for m in mates}
+
+
+def test_article_page_reads_well_and_leads_back_to_the_search(
+    client: TestClient, articles: list[dict]
+) -> None:
+    original = by_path(articles, ORIGINAL)
+    search = client.get("/", params={"q": "سمرقند", "topic": "sco-summit"}).text
+    start = search.index(f'href="/article/{original["id"]}?back=')
+    link = search[start + 6 : search.index('"', start + 6)].replace("&amp;", "&")
+    page = client.get(link).text
+    back = page[: page.index('" id="back"')].rsplit('href="', 1)[1]
+    assert back.startswith("/?q=%D8%B3") and "topic=sco-summit" in back
+    metadata = page[page.index('id="metadata"') :]
+    assert "None" not in metadata and "['" not in metadata and "تاريخ النشر" in metadata
+    body = page[page.index('id="article"') : page.index('id="near-dups"')]
+    first = original["text"].split("\n")[0]
+    assert body.count(first[:40]) == 1  # the lead is not shown again above the text
+
+
+def test_download_page_shows_the_card_then_csv_opens_in_excel(
+    client: TestClient, articles: list[dict]
+) -> None:
+    search = client.get("/", params={"q": "قمة", "topic": "sco-summit"}).text
+    start = search.index('href="/download?')
+    link = search[start + 6 : search.index('"', start + 6)].replace("&amp;", "&")
+    total = client.get("/api/search", params={"q": "قمة", "topic": "sco-summit"}).json()["total"]
+    page = client.get(link + "&ui=en")
+    assert page.status_code == 200
+    html = page.text
+    assert f'id="card-rows">{total}<' in html
+    assert f"Shanghai Cooperation Organisation summits ({total})" in html  # a label, not a slug
+    links = {
+        kind: html[html.index(f'data-kind="{kind}"') - 300 : html.index(f'data-kind="{kind}"')]
+        .rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+        for kind in ("csv_bom", "csv_plain")
+    }  # fmt: skip
+    with_bom = _unzip(client.get(links["csv_bom"]).content)
+    plain = _unzip(client.get(links["csv_plain"]).content)
+    (name,) = [n for n in with_bom if n.endswith(".csv")]
+    assert name.startswith("arshif-قمة-") and name in plain
+    assert with_bom[name].startswith(b"\xef\xbb\xbf") and not plain[name].startswith(b"\xef")
+    assert with_bom[name][3:] == plain[name]
+    rows = list(csv.DictReader(io.StringIO(with_bom[name].decode("utf-8-sig"))))
+    assert len(rows) == total and all("sco-summit" in r["topics"] for r in rows)
+
+
+def test_sort_by_newest_and_oldest(client: TestClient) -> None:
+    dates = {}
+    for sort in ("newest", "oldest"):
+        body = client.get("/api/search", params={"q": "قمة", "sort": sort, "limit": 50}).json()
+        dates[sort] = [h["published"] for h in body["hits"] if h["published"]]
+    assert dates["newest"] == sorted(dates["newest"], reverse=True)
+    assert dates["oldest"] == sorted(dates["oldest"]) and dates["oldest"][0] < dates["newest"][0]
+    assert client.get("/api/search", params={"q": "قمة", "sort": "random"}).status_code == 422
+    page = client.get("/", params={"q": "قمة", "sort": "oldest"}).text
+    assert '<option value="oldest" selected' in page
+
+
+def test_presets_chips_names_and_month_links(client: TestClient) -> None:
+    from datetime import timedelta
+
+    html = client.get("/", params={"q": "قمة", "topic": "sco-summit", "since": "2022-01-01"}).text
+    week = (date.today() - timedelta(days=7)).isoformat()
+    presets = html[html.index('id="presets"') : html.index("</nav>", html.index('id="presets"'))]
+    assert f"since={week}&amp;until={date.today().isoformat()}" in presets
+    assert 'data-preset="all"' in presets
+    chips = html[html.index('id="chips"') : html.index("</nav>", html.index('id="chips"'))]
+    assert "الموضوع: قمم منظمة شنغهاي للتعاون" in chips and "من تاريخ: ٢٠٢٢/٠١/٠١" in chips
+    assert 'href="/?q=%D9%82%D9%85%D8%A9&amp;since=2022-01-01"' in chips  # topic removed
+    assert 'href="/?q=%D9%82%D9%85%D8%A9" id="clear-all"' in chips
+    assert '<option value="sco-summit" selected>قمم منظمة شنغهاي للتعاون</option>' in html
+    assert ">العربية<" in html
+    month = html[html.index('data-facet="month"') :]
+    assert "since=2022-09-01&amp;until=2022-09-30" in month
+
+
+def test_saved_searches_are_kept_in_the_archive(web_home: Path) -> None:
+    with TestClient(create_app(web_home)) as fresh:
+        query = "q=%D9%82%D9%85%D8%A9&topic=sco-summit"
+        saved = fresh.post("/saved", data={"query": query, "name": "قمم"}, follow_redirects=False)
+        assert saved.status_code == 303 and saved.headers["location"] == "/?" + query
+    with TestClient(create_app(web_home)) as again:  # another server over the same archive
+        html = again.get("/").text
+        listing = html[html.index('id="saved"') :]
+        assert f'href="/?{query.replace("&", "&amp;")}"' in listing and ">قمم<" in listing
+        saved_id = listing.split('action="/saved/')[1].split("/")[0]
+        gone = again.post(f"/saved/{saved_id}/delete", data={"back": ""}, follow_redirects=False)
+        assert gone.status_code == 303 and 'id="saved"' not in again.get("/").text
+
+
+def test_page_errors_off_the_search_page_speak_the_ui_language(client: TestClient) -> None:
+    card = client.get("/download", params={"q": "قمة", "since": "٢٠٢٥-١٣-٠١"})
+    assert card.status_code == 400 and "«من تاريخ»" in card.text and 'role="alert"' in card.text
+    english = client.get("/download", params={"q": "قمة", "outlet": "nowhere", "ui": "en"})
+    assert english.status_code == 400 and "“Outlet”" in english.text
+    missing = client.get("/article/0000", params={"ui": "en"})
+    assert missing.status_code == 404 and "Nothing in the archive" in missing.text
+
+
+def test_one_copy_reads_in_the_singular(client: TestClient) -> None:
+    arabic = client.get("/", params={"q": "سمرقند", "dedup": "on"}).text
+    english = client.get("/", params={"q": "سمرقند", "dedup": "on", "ui": "en"}).text
+    assert "يمثل نسخة أخرى واحدة" in arabic and "stands for 1 other copy<" in english
+
+
+def test_a_parser_that_says_where_is_quoted_at_that_place() -> None:
+    from arshif.web.app import _query_error
+
+    class Located(ValueError):
+        position, reason = 6, "a closing parenthesis is missing"
+
+    error = _query_error("بوتين (شي", Located("unbalanced"))
+    assert error.values["position"] == 7 and error.field == "query"
+    assert "الحرف ٧" in error.message("ar") and "character 7" in error.message("en")
+    assert "a closing parenthesis is missing" in error.message("en")
