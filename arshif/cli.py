@@ -362,6 +362,90 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def _import_progress(label: str, enabled: bool) -> Iterator[Callable[..., None]]:
+    """A bar over the bytes of one import source, with its running counts beside it;
+    `update(done, total=None, status="")` moves it."""
+    if not enabled:
+        yield lambda *a, **k: None
+        return
+    columns = (
+        TextColumn(label),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=False) as bar:
+        task = bar.add_task(label, total=None, status="")
+
+        def update(done: int, total: int | None = None, status: str = "") -> None:
+            if total is not None:
+                bar.update(task, total=total)
+            bar.update(task, completed=done, status=status)
+
+        yield update
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from crawler.outlets import load_outlets
+    from importer.hosts import OutletHosts
+    from importer.jsonl import import_jsonl
+    from importer.load import Loader
+    from importer.state import summary
+
+    if not args.sources:
+        raise UserError("name the files to import: arshif import FILE.jsonl | FILE.warc.gz ...")
+    hosts = OutletHosts(load_outlets(args.outlets).values())
+    topics = _topics(args)
+    for source in args.sources:
+        if not source.endswith(".jsonl"):
+            raise UserError(f"cannot tell what {source} holds: import .jsonl, .warc or .warc.gz")
+        if not Path(source).is_file():
+            raise UserError(f"cannot read {source}: no such file")
+    check_writable(_home(args))
+    with _archive(args, must_exist=False) as archive:
+        loader = Loader(archive, topics)
+        for source in args.sources:
+            path = Path(source)
+            total = path.stat().st_size
+            with _import_progress(path.name, not args.no_progress) as update:
+                report = import_jsonl(
+                    loader,
+                    path,
+                    hosts,
+                    stop_on_error=args.stop_on_error,
+                    progress=lambda done, counts, t=total: update(done, t, summary(counts, ())),
+                    report_bad=lambda n, why, p=path: err_console.print(
+                        f"{p}: line {n}: {why}" + ("" if args.stop_on_error else " (skipped)"),
+                        highlight=False, markup=False, soft_wrap=True,
+                    ),
+                )  # fmt: skip
+            if report.already_done:
+                console.print(f"{path}: already imported, nothing to add", highlight=False)
+                continue
+            counts = report.counts
+            resumed = f" (resumed at line {report.first_line})" if report.first_line > 1 else ""
+            console.print(
+                f"{path}: {counts.get('new', 0)} new articles, {counts.get('updated', 0)} "
+                f"updated, {counts.get('bad', 0)} bad lines{resumed}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            if report.stopped_at is not None:
+                raise UserError(
+                    f"{path}: stopped at line {report.stopped_at}; the lines before it are "
+                    "archived, and the import resumes at that line once it is fixed"
+                )
+        with _search_index(args, archive) as index:
+            total = archive.pending_count()
+            with _progress(
+                "indexing", total, enabled=total > 0 and not args.no_progress
+            ) as advance:
+                index.drain(archive, progress=advance)
+    return 0
+
+
 def cmd_outlets(args: argparse.Namespace) -> int:
     from rich.table import Table
 
@@ -790,6 +874,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--outlet", help="only pages of this outlet")
     p.set_defaults(func=cmd_reextract)
+
+    p = sub.add_parser(
+        "import", parents=[common, outlets_opt], help="archive records from JSONL or WARC files"
+    )
+    p.add_argument("sources", nargs="*", metavar="SOURCE", help="FILE.jsonl, FILE.warc(.gz)")
+    p.add_argument(
+        "--stop-on-error", action="store_true",
+        help="JSONL: stop at the first bad line (default: name it and skip it)",
+    )  # fmt: skip
+    p.add_argument("--topics", help="topic folder or file (default: $ARSHIF_TOPICS or shipped)")
+    p.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("outlets", parents=[common, outlets_opt], help="the outlet catalogue")
     p.add_argument("action", choices=("list", "check"))
