@@ -387,63 +387,165 @@ def _import_progress(label: str, enabled: bool) -> Iterator[Callable[..., None]]
         yield update
 
 
+def _import_kind(source: str) -> str:
+    """'jsonl' or 'warc', from the name; local files must exist."""
+    from importer.sources import is_url
+
+    name = source.split("?", 1)[0].lower()
+    kind = (
+        "jsonl"
+        if name.endswith(".jsonl")
+        else "warc"
+        if name.endswith((".warc", ".warc.gz"))
+        else None
+    )
+    if kind is None:
+        raise UserError(f"cannot tell what {source} holds: import .jsonl, .warc or .warc.gz")
+    if kind == "jsonl" and is_url(source):
+        raise UserError(f"{source}: JSONL is imported from a local file; download it first")
+    if not is_url(source) and not Path(source).is_file():
+        raise UserError(f"cannot read {source}: no such file")
+    return kind
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from crawler.outlets import load_outlets
     from importer.hosts import OutletHosts
-    from importer.jsonl import import_jsonl
     from importer.load import Loader
-    from importer.state import summary
 
-    if not args.sources:
-        raise UserError("name the files to import: arshif import FILE.jsonl | FILE.warc.gz ...")
+    sources = list(args.sources)
+    if args.cc_news:
+        sources += _cc_news_paths(args)
+    if not sources:
+        raise UserError("name what to import: arshif import FILE.jsonl | FILE.warc.gz | URL ...")
+    kinds = [_import_kind(source) for source in sources]
     hosts = OutletHosts(load_outlets(args.outlets).values())
     topics = _topics(args)
-    for source in args.sources:
-        if not source.endswith(".jsonl"):
-            raise UserError(f"cannot tell what {source} holds: import .jsonl, .warc or .warc.gz")
-        if not Path(source).is_file():
-            raise UserError(f"cannot read {source}: no such file")
-    check_writable(_home(args))
+    check_writable(_home(args), "warc")
     with _archive(args, must_exist=False) as archive:
         loader = Loader(archive, topics)
-        for source in args.sources:
-            path = Path(source)
-            total = path.stat().st_size
-            with _import_progress(path.name, not args.no_progress) as update:
-                report = import_jsonl(
-                    loader,
-                    path,
-                    hosts,
-                    stop_on_error=args.stop_on_error,
-                    progress=lambda done, counts, t=total: update(done, t, summary(counts, ())),
-                    report_bad=lambda n, why, p=path: err_console.print(
-                        f"{p}: line {n}: {why}" + ("" if args.stop_on_error else " (skipped)"),
-                        highlight=False, markup=False, soft_wrap=True,
-                    ),
-                )  # fmt: skip
-            if report.already_done:
-                console.print(f"{path}: already imported, nothing to add", highlight=False)
-                continue
-            counts = report.counts
-            resumed = f" (resumed at line {report.first_line})" if report.first_line > 1 else ""
-            console.print(
-                f"{path}: {counts.get('new', 0)} new articles, {counts.get('updated', 0)} "
-                f"updated, {counts.get('bad', 0)} bad lines{resumed}",
-                highlight=False,
-                soft_wrap=True,
-            )
-            if report.stopped_at is not None:
-                raise UserError(
-                    f"{path}: stopped at line {report.stopped_at}; the lines before it are "
-                    "archived, and the import resumes at that line once it is fixed"
-                )
+        for source, kind in zip(sources, kinds, strict=True):
+            if kind == "jsonl":
+                _import_jsonl(args, loader, Path(source), hosts)
+            else:
+                _import_warc(args, loader, source, hosts)
         with _search_index(args, archive) as index:
             total = archive.pending_count()
-            with _progress(
-                "indexing", total, enabled=total > 0 and not args.no_progress
-            ) as advance:
+            enabled = total > 0 and not args.no_progress
+            with _progress("indexing", total, enabled=enabled) as advance:
                 index.drain(archive, progress=advance)
     return 0
+
+
+def _import_jsonl(args: argparse.Namespace, loader: Any, path: Path, hosts: Any) -> None:
+    from importer.jsonl import import_jsonl
+    from importer.state import summary
+
+    total = path.stat().st_size
+    with _import_progress(path.name, not args.no_progress) as update:
+        report = import_jsonl(
+            loader,
+            path,
+            hosts,
+            stop_on_error=args.stop_on_error,
+            progress=lambda done, counts: update(done, total, summary(counts, ())),
+            report_bad=lambda n, why: err_console.print(
+                f"{path}: line {n}: {why}" + ("" if args.stop_on_error else " (skipped)"),
+                highlight=False, markup=False, soft_wrap=True,
+            ),
+        )  # fmt: skip
+    if report.already_done:
+        console.print(f"{path}: already imported, nothing to add", highlight=False)
+        return
+    counts = report.counts
+    resumed = f" (resumed at line {report.first_line})" if report.first_line > 1 else ""
+    console.print(
+        f"{path}: {counts.get('new', 0)} new articles, {counts.get('updated', 0)} "
+        f"updated, {counts.get('bad', 0)} bad lines{resumed}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if report.stopped_at is not None:
+        raise UserError(
+            f"{path}: stopped at line {report.stopped_at}; the lines before it are "
+            "archived, and the import resumes at that line once it is fixed"
+        )
+
+
+def _import_warc(args: argparse.Namespace, loader: Any, source: str, hosts: Any) -> None:
+    import time
+
+    from arshif.config import warc_dir
+    from crawler.warc import WarcStore
+    from importer.sources import SourceError
+    from importer.state import summary
+    from importer.warc import ORDER, WarcImport, WarcOptions
+
+    try:
+        filters = _filters_dates(args)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    options = WarcOptions(any_host=args.any_host, copy=args.copy, **filters)
+    store = WarcStore(warc_dir(_home(args)))
+    importer = WarcImport(loader, hosts, options, store)
+    started = time.monotonic()
+
+    def status(counts: dict[str, int]) -> str:
+        rate = counts.get("records", 0) / max(time.monotonic() - started, 1e-3)
+        return (
+            f"{counts.get('records', 0)} records ({rate:,.0f}/s), "
+            f"{counts.get('matched', 0)} matched, {counts.get('archived', 0)} archived"
+        )
+
+    name = source.rsplit("/", 1)[-1]
+    try:
+        with _import_progress(name, not args.no_progress) as update:
+            report = importer.run(
+                source, progress=lambda done, size, counts: update(done, size, status(counts))
+            )
+    except SourceError as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        store.close()
+    if report.already_done:
+        console.print(f"{source}: already imported, nothing to add", highlight=False)
+        return
+    resumed = f" (resumed at byte {report.resumed_at})" if report.resumed_at else ""
+    console.print(
+        f"{source}: {summary(report.counts, ORDER)}{resumed}", highlight=False, soft_wrap=True
+    )
+    if report.copied:
+        console.print(
+            f"{source} is gzipped whole, so its records cannot be read at an offset: "
+            "archived pages were copied into the data folder's WARC files",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    if report.stopped:
+        err_console.print(
+            f"{source}: {report.stopped}; the rest of this file is skipped, everything "
+            "before it is archived",
+            highlight=False, markup=False, soft_wrap=True,
+        )  # fmt: skip
+
+
+def _filters_dates(args: argparse.Namespace) -> dict[str, Any]:
+    from datetime import date
+
+    out: dict[str, Any] = {}
+    for name in ("since", "until"):
+        value = getattr(args, name)
+        if value:
+            try:
+                out[name] = date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"--{name} takes a date as YYYY-MM-DD, not {value!r}") from None
+    if out.get("since") and out.get("until") and out["since"] > out["until"]:
+        raise ValueError(f"--since {args.since} is after --until {args.until}")
+    return out
+
+
+def _cc_news_paths(args: argparse.Namespace) -> list[str]:
+    raise UserError("--cc-news is not available yet")
 
 
 def cmd_outlets(args: argparse.Namespace) -> int:
@@ -878,11 +980,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "import", parents=[common, outlets_opt], help="archive records from JSONL or WARC files"
     )
-    p.add_argument("sources", nargs="*", metavar="SOURCE", help="FILE.jsonl, FILE.warc(.gz)")
+    p.add_argument(
+        "sources", nargs="*", metavar="SOURCE",
+        help="FILE.jsonl, or FILE.warc(.gz) / its http(s) URL (read as a stream)",
+    )  # fmt: skip
     p.add_argument(
         "--stop-on-error", action="store_true",
         help="JSONL: stop at the first bad line (default: name it and skip it)",
     )  # fmt: skip
+    p.add_argument(
+        "--copy", action="store_true", help="WARC: copy archived records into the data folder"
+    )
+    p.add_argument(
+        "--any-host",
+        action="store_true",
+        help="WARC: pages of every host, not only catalogue outlets",
+    )
+    p.add_argument("--since", help="WARC: pages dated (else fetched) on or after YYYY-MM-DD")
+    p.add_argument("--until", help="WARC: pages dated (else fetched) on or before YYYY-MM-DD")
+    p.add_argument(
+        "--cc-news", metavar="YYYY-MM", help="import that month of Common Crawl's CC-NEWS"
+    )
     p.add_argument("--topics", help="topic folder or file (default: $ARSHIF_TOPICS or shipped)")
     p.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -164,7 +164,7 @@ def _save(
     done: bool,
 ) -> None:
     """Checkpoint: the counts of every run so far, the lines read and the byte position."""
-    state.counts = {k: before.get(k, 0) + counts.get(k, 0) for k in {*before, *counts}}
+    state.add_counts(before, counts)
     state.counts["lines"] = lines
     state.position, state.done = position, done
     loader.checkpoint(state)

@@ -40,6 +40,10 @@ class SourceState:
     referenced: bool = False
     counts: dict[str, int] = field(default_factory=dict)
 
+    def add_counts(self, before: dict[str, int], run: dict[str, int]) -> None:
+        """The counts of every run: those saved `before` this run, plus this `run`'s."""
+        self.counts = {k: before.get(k, 0) + run.get(k, 0) for k in {*before, *run}}
+
 
 class ImportLog:
     """The `imports` table of one archive."""

@@ -33,6 +33,7 @@ from arshif.credentials import read_secret
 from arshif.web import queries
 from arshif.web.chart import bucket, coverage_svg
 from arshif.web.i18n import LABELS
+from importer.sources import read_referenced
 from indexer.archive import Archive
 from indexer.dataset_card import CardCounts, build_card, write_card
 from indexer.es import ESError
@@ -356,10 +357,13 @@ def create_app(
         this origin, and it loads nothing from the network."""
         with state.archive() as archive:
             article = archive.get(article_id)
-        if article is None:
-            raise HTTPException(404, f"no article {article_id} in the archive")
-        raw = None
-        if article.warc_file and article.warc_offset is not None:
+            if article is None:
+                raise HTTPException(404, f"no article {article_id} in the archive")
+            raw: Any = None
+            if article.warc_file and article.warc_offset is not None:
+                # An imported record is read where it was imported from (importer/sources.py).
+                raw = read_referenced(archive, article.warc_file, article.warc_offset)
+        if raw is None and article.warc_file and article.warc_offset is not None:
             raw = queries.read_raw(warc_dir(state.home), article.warc_file, article.warc_offset)
         if raw is None:
             raise HTTPException(404, f"no raw copy of {article_id} in the WARC archive")
