@@ -545,7 +545,15 @@ def _filters_dates(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cc_news_paths(args: argparse.Namespace) -> list[str]:
-    raise UserError("--cc-news is not available yet")
+    from importer.ccnews import month_files
+    from importer.sources import SourceError
+
+    try:
+        files = month_files(args.cc_news)
+    except (ValueError, SourceError) as exc:
+        raise UserError(str(exc)) from exc
+    console.print(f"CC-NEWS {args.cc_news}: {len(files)} WARC files", highlight=False)
+    return files
 
 
 def cmd_outlets(args: argparse.Namespace) -> int:
