@@ -136,10 +136,15 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if workers.worker_count(setting) > 1:
         workers.start()  # warms up beside the imports below, not after them
 
+    from crawler.date_range import DateRange
     from crawler.outlets import load_outlets
     from crawler.pipelines import STORAGE_STAT
     from crawler.run import crawl
 
+    try:
+        DateRange.parse(args.since, args.until)  # a bad date stops here, not in the spider
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
     outlets = load_outlets(args.outlets)
     ids = sorted(outlets) if args.all else args.outlet_ids
     if not ids:
@@ -150,8 +155,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         pass
     try:
         stats = crawl(
-            ids, _home(args), base_url=args.base_url, outlets_path=args.outlets, **overrides
-        )
+            ids, _home(args), base_url=args.base_url, outlets_path=args.outlets,
+            since=args.since, until=args.until, **overrides,
+        )  # fmt: skip
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     _print_crawl_summary(stats)
@@ -922,6 +928,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="crawl every configured outlet")
     p.add_argument("--refresh", action="store_true", help="fetch archived articles again")
     p.add_argument("--base-url", help="serve the outlet from another address (mirror, test)")
+    p.add_argument("--since", help="only sitemaps, feed items and links dated on/after YYYY-MM-DD")
+    p.add_argument("--until", help="only sitemaps, feed items and links dated on/before YYYY-MM-DD")
     p.add_argument("--log-level", default="INFO", help="Scrapy log level (default INFO)")
     p.add_argument(
         "--set", action="append", metavar="NAME=VALUE", help="a Scrapy or ARSHIF_* setting"

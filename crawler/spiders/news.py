@@ -18,8 +18,9 @@ from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
 from crawler.address_guard import GuardedResolver, configured_endpoints
+from crawler.date_range import DateRange
 from crawler.failures import failure_kind
-from crawler.feeds import FeedError, feed_links, iter_sitemap
+from crawler.feeds import FeedError, feed_entries, iter_sitemap_entries
 from crawler.items import PageItem
 from crawler.outlets import Outlet, OutletConfigError, load_outlets
 
@@ -33,12 +34,21 @@ class NewsSpider(scrapy.Spider):
 
     name = "news"
 
-    def __init__(self, outlet: str | None = None, base_url: str | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        outlet: str | None = None,
+        base_url: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         if not outlet:
             raise ValueError("which outlet? pass -a outlet=ID (see `arshif outlets list`)")
         self.outlet_id = outlet
         self.base_url = base_url
+        # `-a since=YYYY-MM-DD -a until=...`: only listings and articles of those dates.
+        self.dates = DateRange.parse(since, until)
         self.outlet: Outlet
 
     @classmethod
@@ -86,24 +96,29 @@ class NewsSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         try:
-            links = list(feed_links(response.body))
+            entries = list(feed_entries(response.body))
         except FeedError as exc:
             self._count("error/feed")
             self.logger.warning("Feed %s unreadable: %s", response.url, exc)
             return
-        self.crawler.stats.inc_value("arshif/links/feed", len(links))
-        for link in links:
-            yield self.article(response.urljoin(link))
+        self.crawler.stats.inc_value("arshif/links/feed", len(entries))
+        for link, published in entries:
+            url = response.urljoin(link)
+            if self.dates is None or self._in_range(self.dates.admits_entry(url, published)):
+                yield self.article(url)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        dates = self.dates
         try:  # streamed: a sitemap of millions of entries never sits in memory as a list
-            kind, locations = iter_sitemap(response.body)
-            for loc in locations:
+            kind, entries = iter_sitemap_entries(response.body)
+            for loc, lastmod, published in entries:
                 self.crawler.stats.inc_value("arshif/links/sitemap")
+                url = response.urljoin(loc)
                 if kind == "sitemapindex":
-                    yield self._listing(response.urljoin(loc), self.parse_sitemap)
-                else:
-                    yield self.article(response.urljoin(loc))
+                    if dates is None or self._in_range(dates.admits_sitemap(url, lastmod)):
+                        yield self._listing(url, self.parse_sitemap)
+                elif dates is None or self._in_range(dates.admits_entry(url, published, lastmod)):
+                    yield self.article(url)
         except FeedError as exc:
             self._count("error/sitemap")
             self.logger.warning("Sitemap %s unreadable: %s", response.url, exc)
@@ -117,7 +132,8 @@ class NewsSpider(scrapy.Spider):
                 continue
             if self.outlet.is_article_url(link.url):
                 self.crawler.stats.inc_value("arshif/links/page")
-                yield self.article(link.url)
+                if self.dates is None or self._in_range(self.dates.admits_entry(link.url, None)):
+                    yield self.article(link.url)
             elif depth < self.outlet.follow_depth:
                 yield self._listing(link.url, self.parse_listing, depth=depth + 1).replace(
                     dont_filter=False
@@ -159,6 +175,12 @@ class NewsSpider(scrapy.Spider):
             return
         self._count(f"error/{kind}")
         self.logger.warning("Failed %s: %s", request.url, failure.getErrorMessage() or kind)
+
+    def _in_range(self, admitted: bool) -> bool:
+        """Count what a date range leaves out (`arshif/skip/out_of_range`)."""
+        if not admitted:
+            self._count("skip/out_of_range")
+        return admitted
 
     def _count(self, key: str) -> None:
         self.crawler.stats.inc_value(f"arshif/{key}")
