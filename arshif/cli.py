@@ -179,7 +179,8 @@ def _print_crawl_summary(stats: dict[str, dict[str, Any]]) -> None:
             f"{s.get('arshif/archived/new', 0)} new articles, "
             f"{s.get('arshif/archived/updated', 0)} updated, "
             f"{s.get('arshif/skip/archived', 0)} already archived (not fetched), "
-            f"{drops} skipped, {errors} failed requests "
+            f"{drops} skipped, {errors} failed requests, "
+            f"{s.get('arshif/listing/not_modified', 0)} listings unchanged (304) "
             f"(finish: {s.get('finish_reason', '?')})"
         )
 
