@@ -23,13 +23,14 @@ from crawler.failures import failure_kind
 from crawler.feeds import FeedError, feed_entries, iter_sitemap_entries
 from crawler.items import PageItem
 from crawler.outlets import Outlet, OutletConfigError, load_outlets
+from crawler.spiders.discovering import DiscoveringSpider
 
 
 def _headers(headers: Any) -> dict[str, str]:
     return {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in headers.items() if v}
 
 
-class NewsSpider(scrapy.Spider):
+class NewsSpider(DiscoveringSpider):
     """Crawl one outlet: `scrapy crawl news -a outlet=ID [-a base_url=URL]`."""
 
     name = "news"
@@ -68,6 +69,11 @@ class NewsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # Listing URLs are fetched on every crawl; only article URLs are deduplicated.
+        for request in self.remembered_listings():  # found by an earlier crawl's discovery
+            yield request
+        if not self.outlet.entry_urls:
+            for request in self.discover("no feed, sitemap or start page is configured"):
+                yield request
         for url in self.outlet.feeds:
             yield self._listing(self.outlet.url(url), self.parse_feed)
         for url in self.outlet.sitemaps:
@@ -100,7 +106,10 @@ class NewsSpider(scrapy.Spider):
         except FeedError as exc:
             self._count("error/feed")
             self.logger.warning("Feed %s unreadable: %s", response.url, exc)
+            yield from self.discover(f"Feed {response.url} is not a feed")
             return
+        if not entries:
+            yield from self.discover(f"Feed {response.url} holds no links")
         self.crawler.stats.inc_value("arshif/links/feed", len(entries))
         for link, published in entries:
             url = response.urljoin(link)
@@ -122,6 +131,7 @@ class NewsSpider(scrapy.Spider):
         except FeedError as exc:
             self._count("error/sitemap")
             self.logger.warning("Sitemap %s unreadable: %s", response.url, exc)
+            yield from self.discover(f"Sitemap {response.url} is not a sitemap")
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         if not isinstance(response, HtmlResponse):
@@ -162,7 +172,7 @@ class NewsSpider(scrapy.Spider):
             ),
         )
 
-    def failed(self, failure: Failure) -> None:
+    def failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         """Log a failed request once, with its kind, and count it for the crawl run.
 
         Called once per request after Scrapy's retries, so a URL counts once, by its final
@@ -170,11 +180,13 @@ class NewsSpider(scrapy.Spider):
         domains) are not failures: they are counted as skips by whoever refused them."""
         request = failure.request  # type: ignore[attr-defined]
         kind = failure_kind(failure, request, self.crawler.settings.getint("REDIRECT_MAX_TIMES"))
-        if kind is None:
+        if kind is None or request.meta.get("arshif_discovery"):  # a skip, or a guess
             self.logger.debug("Not fetched %s: %s", request.url, failure.getErrorMessage())
             return
         self._count(f"error/{kind}")
         self.logger.warning("Failed %s: %s", request.url, failure.getErrorMessage() or kind)
+        if request.meta.get("arshif_kind") == "listing":
+            yield from self.discover(f"Listing {request.url} failed ({kind})")
 
     def _in_range(self, admitted: bool) -> bool:
         """Count what a date range leaves out (`arshif/skip/out_of_range`)."""
