@@ -122,10 +122,8 @@ def _position(db: Path) -> int:
     return row[0] if row else 0
 
 
-def test_resume_after_sigkill_loads_nothing_twice(tmp_path: Path) -> None:
-    records = real_records(copies=6)
-    source = write_jsonl(tmp_path / "big.jsonl", records)
-    home = tmp_path / "data"
+def kill_import_midway(home: Path, source: Path) -> None:
+    """Run `arshif import SOURCE` and SIGKILL it once it saved its first position."""
     env = {**os.environ, "ARSHIF_HOME": str(home)}
     env.pop("ARSHIF_OUTLETS", None)
     child = subprocess.Popen(
@@ -139,6 +137,13 @@ def test_resume_after_sigkill_loads_nothing_twice(tmp_path: Path) -> None:
         time.sleep(0.05)
     child.send_signal(signal.SIGKILL)
     child.wait()
+
+
+def test_resume_after_sigkill_loads_nothing_twice(tmp_path: Path) -> None:
+    records = real_records(copies=6)
+    source = write_jsonl(tmp_path / "big.jsonl", records)
+    home = tmp_path / "data"
+    kill_import_midway(home, source)
     kept = len(archived(home))
     assert 0 < kept < len(records)
     done = run_arshif(home, "import", str(source), "--no-progress")

@@ -4,12 +4,6 @@ place or copied, read back by `/article/ID/raw` and `reextract`; damaged files; 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +13,8 @@ from arshif.web.app import create_app
 from crawler.outlets import load_outlets
 from importer.hosts import OutletHosts
 from indexer.archive import Archive
-from tests.conftest import ROOT, run_arshif
+from tests.conftest import run_arshif
+from tests.test_import_jsonl import kill_import_midway
 from tests.warcs import Page, others, real_pages, write_warc
 
 
@@ -140,32 +135,11 @@ def test_since_until_and_any_host(tmp_path: Path, pages: list[Page]) -> None:
     assert "skipped: not Arabic" in flat(done.stdout)  # the English page of another host
 
 
-def _position(db: Path) -> int:
-    try:
-        with sqlite3.connect(db) as conn:
-            row = conn.execute("SELECT position FROM imports").fetchone()
-    except sqlite3.Error:
-        return 0
-    return row[0] if row else 0
-
-
 def test_resume_after_sigkill(tmp_path: Path, pages: list[Page]) -> None:
     many = [Page(f"{p.url}?copy={n}", p.body) for n in range(40) for p in pages]
     source = write_warc(tmp_path / "big.warc.gz", many)
     home = tmp_path / "data"
-    env = {**os.environ, "ARSHIF_HOME": str(home)}
-    env.pop("ARSHIF_OUTLETS", None)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "arshif.cli", "import", str(source), "--no-progress"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while _position(home / "archive.sqlite") == 0:
-        assert child.poll() is None, "the import ended before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
+    kill_import_midway(home, source)
     kept = len(articles(home))
     assert kept > 0
     done = run_arshif(home, "import", str(source), "--no-progress")
