@@ -394,6 +394,25 @@ def _import_progress(label: str, enabled: bool) -> Iterator[Callable[..., None]]
         yield update
 
 
+@contextmanager
+def _page_workers(args: argparse.Namespace, kinds: list[str]) -> Iterator[Any]:
+    """The processes a WARC import runs the page work in (as a crawl's extraction
+    workers); None for one worker or a JSONL-only import."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from crawler.workers import worker_context, worker_count
+
+    workers = worker_count(args.workers)
+    if workers < 2 or "warc" not in kinds:
+        yield None
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=worker_context())
+    try:
+        yield pool
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
 def _import_kind(source: str) -> str:
     """'jsonl' or 'warc', from the name; local files must exist."""
     from importer.sources import is_url
@@ -429,13 +448,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     hosts = OutletHosts(load_outlets(args.outlets).values())
     topics = _topics(args)
     check_writable(_home(args), "warc")
-    with _archive(args, must_exist=False) as archive:
+    with _archive(args, must_exist=False) as archive, _page_workers(args, kinds) as pool:
         loader = Loader(archive, topics)
         for source, kind in zip(sources, kinds, strict=True):
             if kind == "jsonl":
                 _import_jsonl(args, loader, Path(source), hosts)
             else:
-                _import_warc(args, loader, source, hosts)
+                _import_warc(args, loader, source, hosts, pool)
         with _search_index(args, archive) as index:
             total = archive.pending_count()
             enabled = total > 0 and not args.no_progress
@@ -479,7 +498,7 @@ def _import_jsonl(args: argparse.Namespace, loader: Any, path: Path, hosts: Any)
         )
 
 
-def _import_warc(args: argparse.Namespace, loader: Any, source: str, hosts: Any) -> None:
+def _import_warc(args: argparse.Namespace, loader: Any, source: str, hosts: Any, pool: Any) -> None:
     import time
 
     from arshif.config import warc_dir
@@ -494,7 +513,7 @@ def _import_warc(args: argparse.Namespace, loader: Any, source: str, hosts: Any)
         raise UserError(str(exc)) from exc
     options = WarcOptions(any_host=args.any_host, copy=args.copy, **filters)
     store = WarcStore(warc_dir(_home(args)))
-    importer = WarcImport(loader, hosts, options, store)
+    importer = WarcImport(loader, hosts, options, store, pool, window=4 * (args.workers or 2))
     started = time.monotonic()
 
     def status(counts: dict[str, int]) -> str:
@@ -1018,6 +1037,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--cc-news", metavar="YYYY-MM", help="import that month of Common Crawl's CC-NEWS"
     )
+    p.add_argument(
+        "--workers", type=int, default=0,
+        help="WARC: processes for the page work (default 0: one per core; 1: this process)",
+    )  # fmt: skip
     p.add_argument("--topics", help="topic folder or file (default: $ARSHIF_TOPICS or shipped)")
     p.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -30,7 +32,7 @@ from arshif.dedup import DedupParams
 from crawler.extract import ExtractOptions
 from crawler.items import PageItem
 from crawler.outlets import Outlet
-from crawler.page_work import PageWork, process_page
+from crawler.page_work import PageResult, PageWork, process_page
 from crawler.warc import WarcStore
 from importer.hosts import OutletHosts, url_host
 from importer.load import Loader
@@ -88,8 +90,15 @@ class WarcImport:
         hosts: OutletHosts,
         options: WarcOptions,
         store: WarcStore,
+        pool: Executor | None = None,
+        window: int = 8,
     ) -> None:
+        """`pool`: processes for the page work (as a crawl's extraction workers), with up
+        to `window` pages in flight; None does it in this process."""
         self.loader = loader
+        self.pool = pool
+        self.window = window
+        self._pending: deque[tuple[PageItem, Future[PageResult]]] = deque()
         self.hosts = hosts
         self.options = options
         self.store = store
@@ -140,19 +149,24 @@ class WarcImport:
                         continue
                     position = record.stream_pos if seekable else stream.tell()
                     if self.loader.due():
+                        self._drain(0, copy, counts, state)
                         self._save(state, before, counts, position)
                     if progress and time.monotonic() - last_tick > 0.2:
                         progress(position, size, counts)
                         last_tick = time.monotonic()
                     count(counts, "records")
-                    problem = self._record(record, key, position, copy, counts, state)
-                    if problem is None and not record.is_frozen:  # a skipped record
-                        problem = _cut_short(record, position, record.consume())
-                    if problem:
-                        report.stopped = problem
+                    outcome = self._record(record, key, position, counts)
+                    if outcome is None and not record.is_frozen:  # a skipped record
+                        outcome = _cut_short(record, position, record.consume())
+                    if isinstance(outcome, str):
+                        report.stopped = outcome
                         break
+                    if outcome is not None:
+                        self._pending.append((outcome[0], self._submit(*outcome)))
+                        self._drain(self.window, copy, counts, state)
             except (OSError, ValueError) as exc:  # FastWARC: an unreadable record header
                 report.stopped = f"unreadable record after offset {position}: {exc}"
+            self._drain(0, copy, counts, state)
             if report.stopped:
                 self._save(state, before, counts, position)
             else:
@@ -161,21 +175,29 @@ class WarcImport:
             progress(state.position, size, counts)
         return report
 
+    def _submit(self, item: PageItem, work: PageWork) -> Future[PageResult]:
+        if self.pool is not None:
+            return self.pool.submit(process_page, item, work)
+        done: Future[PageResult] = Future()
+        done.set_result(process_page(item, work))
+        return done
+
+    def _drain(self, keep: int, copy: bool, counts: dict[str, int], state: SourceState) -> None:
+        """Archive the oldest pages in flight, in file order, until `keep` are left."""
+        while len(self._pending) > keep:
+            item, future = self._pending.popleft()
+            self._archive(item, future.result(), copy, counts, state)
+
     def _record(
-        self,
-        record: object,
-        key: str,
-        position: int,
-        copy: bool,
-        counts: dict[str, int],
-        state: SourceState,
-    ) -> str | None:
-        """Handle one record; returns why the file must end here, if it must."""
-        kind = record.record_type  # type: ignore[attr-defined]
+        self, record: Any, key: str, position: int, counts: dict[str, int]
+    ) -> str | tuple[PageItem, PageWork] | None:
+        """Sort one record: the page to work on, why the file must end here, or None
+        (counted and skipped)."""
+        kind = record.record_type
         if kind != WarcRecordType.response:
             count(counts, f"skipped: {kind} record")
             return None
-        headers = record.headers  # type: ignore[attr-defined]
+        headers = record.headers
         url = headers.get("WARC-Target-URI") or ""
         outlet = self.hosts.match(url)
         host = url_host(url)
@@ -183,23 +205,23 @@ class WarcImport:
             count(counts, "skipped: other host")
             return None
         warc_date = headers.get("WARC-Date") or ""
-        since, until = self.options.since, self.options.until
+        since = self.options.since
         day = _date(warc_date)
         if since and day and day < since:  # fetched before the range: published before too
             count(counts, "skipped: before --since")
             return None
-        record.freeze()  # type: ignore[attr-defined]
-        reader = record.reader  # type: ignore[attr-defined]
+        record.freeze()
+        reader = record.reader
         problem = _cut_short(record, position, len(reader.read()))
         if problem:
             return problem
         reader.seek(0)
         try:
-            record.parse_http(auto_decode="all")  # type: ignore[attr-defined]
+            record.parse_http(auto_decode="all")
         except (OSError, ValueError):
             count(counts, "skipped: unreadable HTTP")
             return None
-        http = record.http_headers  # type: ignore[attr-defined]
+        http = record.http_headers
         status = http.status_code or 0
         if status != 200:
             count(counts, "skipped: not 200")
@@ -209,7 +231,7 @@ class WarcImport:
             count(counts, "skipped: not HTML")
             return None
         count(counts, "matched")
-        body = record.reader.read()  # type: ignore[attr-defined]
+        body = record.reader.read()
         item = PageItem(
             url=url,
             outlet=outlet.id if outlet else host,
@@ -222,27 +244,37 @@ class WarcImport:
             warc_file=key,
             warc_offset=position,
         )
-        result = process_page(item, self.work(outlet, host))
+        return item, self.work(outlet, host)
+
+    def _archive(
+        self,
+        item: PageItem,
+        result: PageResult,
+        copy: bool,
+        counts: dict[str, int],
+        state: SourceState,
+    ) -> None:
+        """Archive one worked page, unless it holds no Arabic article in the range."""
         article = result.article
         if article is None:
             count(counts, f"skipped: {result.skip_reason or 'no article'}")
-            return None
+            return
         if (article.language or "") != self.options.language:
             count(counts, "skipped: not Arabic")
-            return None
-        day = _date(article.published) or day
+            return
+        since, until = self.options.since, self.options.until
+        day = _date(article.published) or _date(item.fetched_at)
         if (since and day and day < since) or (until and day and day > until):
             count(counts, "skipped: outside the dates")
-            return None
+            return
         if copy:
             article.warc_file, article.warc_offset = self.store.write(
-                url, status, item.headers, body, {}, item.outlet
+                item.url, item.status, item.headers, item.body, {}, item.outlet
             )
         else:
             state.referenced = True
         self.loader.add(article, counts, prepared=result.prepared)
         count(counts, "archived")
-        return None
 
     def _save(
         self,
