@@ -25,8 +25,10 @@ from warcio.archiveiterator import ArchiveIterator as WarcioIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from bench.pipeline import crawl_rate
 from bench.results import write_section
 from crawler.outlets import load_outlets
+from crawler.sample_server import PLACEHOLDER, SampleServer
 from crawler.warc import WarcStore
 from crawler.workers import worker_context, worker_count
 from importer.hosts import OutletHosts
@@ -41,9 +43,16 @@ OTHER_TEXT = (
 )
 
 
+def outlet_page(n: int) -> tuple[str, bytes]:
+    """The n-th Arabic outlet page of the file: a real page at its own URL (a distinct
+    query, and its canonical link disabled, so each is its own article)."""
+    pages = real_pages()
+    page = pages[n % len(pages)]
+    return f"{page.url}?n={n}", page.body.replace(b'rel="canonical"', b'rel="x-canonical"')
+
+
 def build(path: Path, records: int, share: float) -> int:
     """Write the WARC; returns how many responses are Arabic outlet pages."""
-    pages = real_pages()
     writer = WARCWriter(None)
     matched = 0
     responses = records // 3
@@ -51,9 +60,7 @@ def build(path: Path, records: int, share: float) -> int:
     with path.open("wb") as fh:
         for n in range(responses):
             if every and n % every == 0:
-                page = pages[matched % len(pages)]
-                url = f"{page.url}?n={n}"
-                body = page.body.replace(b'rel="canonical"', b'rel="x-canonical"')
+                url, body = outlet_page(matched)
                 matched += 1
             else:
                 url = f"https://site{n % 5000}.example.com/news/{n}.html"
@@ -99,6 +106,24 @@ def skip_warcio(path: Path, hosts: OutletHosts) -> tuple[int, float]:
     return n, time.perf_counter() - start
 
 
+def crawl_same_pages(matched: int, scratch: Path) -> tuple[float, int]:
+    """`arshif crawl` of the same outlet pages served on 127.0.0.1 (bench/pipeline.py's
+    crawl: its sitemap, politeness off, one extraction worker per core): pages/s, archived."""
+    site = scratch / "site"
+    (site / "a").mkdir(parents=True)
+    locs = []
+    for n in range(matched):
+        (site / "a" / f"{n}.html").write_bytes(outlet_page(n)[1])
+        locs.append(f"<url><loc>{PLACEHOLDER.decode()}/a/{n}.html</loc></url>")
+    (site / "robots.txt").write_text("User-agent: *\nDisallow:\n")
+    (site / "sitemap.xml").write_text(
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(locs) + "</urlset>"
+    )  # fmt: skip
+    with SampleServer(root=site) as server:
+        return crawl_rate(server, matched, worker_count(0), scratch)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=200_000)
@@ -129,6 +154,8 @@ def main() -> None:
             store.close()
         counts = report.counts
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        crawl_pages, crawled = crawl_same_pages(matched, Path(tmp))
+        print(f"crawl of the same {matched} pages: {crawl_pages:.1f} pages/s, {crawled} archived")
         print(f"import: {counts['records'] / took:,.0f} records/s, {counts.get('archived', 0)} "
               f"archived ({counts.get('archived', 0) / took:.1f}/s), {took:.0f} s, peak {peak:.0f} MB")  # fmt: skip
     body = f"""
@@ -144,6 +171,7 @@ jobs, so the import rates are lower bounds; the two skip rates were measured sid
 | FastWARC / warcio | {t_warcio / t_fast:.1f}× |
 | `arshif import` of the whole file (page work of every match, archive) | {counts["records"] / took:,.0f} records/s, {took:.0f} s |
 | outlet pages archived | {counts.get("archived", 0):,} ({counts.get("archived", 0) / took:.1f}/s) |
+| `arshif crawl` of the same {matched:,} outlet pages from 127.0.0.1 (sitemap, politeness off) | {crawl_pages:.1f} pages/s, {crawled:,} archived |
 | peak memory of the importing process (workers aside) | {peak:.0f} MB |
 """
     write_section("WARC import (bench/import_warc.py)", body)
