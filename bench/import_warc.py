@@ -170,7 +170,7 @@ jobs, so the import rates are lower bounds; the two skip rates were measured sid
 | the same with warcio | {n_warcio / t_warcio:,.0f}/s |
 | FastWARC / warcio | {t_warcio / t_fast:.1f}× |
 | `arshif import` of the whole file (page work of every match, archive) | {counts["records"] / took:,.0f} records/s, {took:.0f} s |
-| outlet pages archived | {counts.get("archived", 0):,} ({counts.get("archived", 0) / took:.1f}/s) |
+| outlet pages archived, of those on catalogue outlets' hosts (the sixth real page's outlet is not in the catalogue) | {counts.get("archived", 0):,} of {counts.get("matched", 0):,} ({counts.get("archived", 0) / took:.1f}/s) |
 | `arshif crawl` of the same {matched:,} outlet pages from 127.0.0.1 (sitemap, politeness off) | {crawl_pages:.1f} pages/s, {crawled:,} archived |
 | peak memory of the importing process (workers aside) | {peak:.0f} MB |
 """
