@@ -137,10 +137,15 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if workers.worker_count(setting) > 1:
         workers.start()  # warms up beside the imports below, not after them
 
+    from crawler.date_range import DateRange
     from crawler.outlets import load_outlets
     from crawler.pipelines import STORAGE_STAT
     from crawler.run import crawl
 
+    try:
+        DateRange.parse(args.since, args.until)  # a bad date stops here, not in the spider
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
     outlets = load_outlets(args.outlets)
     ids = sorted(outlets) if args.all else args.outlet_ids
     if not ids:
@@ -151,8 +156,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         pass
     try:
         stats = crawl(
-            ids, _home(args), base_url=args.base_url, outlets_path=args.outlets, **overrides
-        )
+            ids, _home(args), base_url=args.base_url, outlets_path=args.outlets,
+            since=args.since, until=args.until, **overrides,
+        )  # fmt: skip
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     _print_crawl_summary(stats)
@@ -174,7 +180,8 @@ def _print_crawl_summary(stats: dict[str, dict[str, Any]]) -> None:
             f"{s.get('arshif/archived/new', 0)} new articles, "
             f"{s.get('arshif/archived/updated', 0)} updated, "
             f"{s.get('arshif/skip/archived', 0)} already archived (not fetched), "
-            f"{drops} skipped, {errors} failed requests "
+            f"{drops} skipped, {errors} failed requests, "
+            f"{s.get('arshif/listing/not_modified', 0)} listings unchanged (304) "
             f"(finish: {s.get('finish_reason', '?')})"
         )
 
@@ -383,6 +390,219 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     for reason, n in sorted(report.failed.items()):
         console.print(f"  {n} × {reason}")
     return 0
+
+
+@contextmanager
+def _import_progress(label: str, enabled: bool) -> Iterator[Callable[..., None]]:
+    """A bar over the bytes of one import source, with its running counts beside it;
+    `update(done, total=None, status="")` moves it."""
+    if not enabled:
+        yield lambda *a, **k: None
+        return
+    columns = (
+        TextColumn(label),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=False) as bar:
+        task = bar.add_task(label, total=None, status="")
+
+        def update(done: int, total: int | None = None, status: str = "") -> None:
+            if total is not None:
+                bar.update(task, total=total)
+            bar.update(task, completed=done, status=status)
+
+        yield update
+
+
+@contextmanager
+def _page_workers(args: argparse.Namespace, kinds: list[str]) -> Iterator[Any]:
+    """The processes a WARC import runs the page work in (as a crawl's extraction
+    workers); None for one worker or a JSONL-only import."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from crawler.workers import worker_context, worker_count
+
+    workers = worker_count(args.workers)
+    if workers < 2 or "warc" not in kinds:
+        yield None
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=worker_context())
+    try:
+        yield pool
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _import_kind(source: str) -> str:
+    """'jsonl' or 'warc', from the name; local files must exist."""
+    from importer.sources import is_url
+
+    name = source.split("?", 1)[0].lower()
+    kind = (
+        "jsonl"
+        if name.endswith(".jsonl")
+        else "warc"
+        if name.endswith((".warc", ".warc.gz"))
+        else None
+    )
+    if kind is None:
+        raise UserError(f"cannot tell what {source} holds: import .jsonl, .warc or .warc.gz")
+    if kind == "jsonl" and is_url(source):
+        raise UserError(f"{source}: JSONL is imported from a local file; download it first")
+    if not is_url(source) and not Path(source).is_file():
+        raise UserError(f"cannot read {source}: no such file")
+    return kind
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from crawler.outlets import load_outlets
+    from importer.hosts import OutletHosts
+    from importer.load import Loader
+
+    sources = list(args.sources)
+    if args.cc_news:
+        sources += _cc_news_paths(args)
+    if not sources:
+        raise UserError("name what to import: arshif import FILE.jsonl | FILE.warc.gz | URL ...")
+    kinds = [_import_kind(source) for source in sources]
+    hosts = OutletHosts(load_outlets(args.outlets).values())
+    topics = _topics(args)
+    check_writable(_home(args), "warc")
+    with _archive(args, must_exist=False) as archive, _page_workers(args, kinds) as pool:
+        loader = Loader(archive, topics)
+        for source, kind in zip(sources, kinds, strict=True):
+            if kind == "jsonl":
+                _import_jsonl(args, loader, Path(source), hosts)
+            else:
+                _import_warc(args, loader, source, hosts, pool)
+        with _search_index(args, archive) as index:
+            total = archive.pending_count()
+            enabled = total > 0 and not args.no_progress
+            with _progress("indexing", total, enabled=enabled) as advance:
+                index.drain(archive, progress=advance)
+    return 0
+
+
+def _import_jsonl(args: argparse.Namespace, loader: Any, path: Path, hosts: Any) -> None:
+    from importer.jsonl import import_jsonl
+    from importer.state import summary
+
+    total = path.stat().st_size
+    with _import_progress(path.name, not args.no_progress) as update:
+        report = import_jsonl(
+            loader,
+            path,
+            hosts,
+            stop_on_error=args.stop_on_error,
+            progress=lambda done, counts: update(done, total, summary(counts, ())),
+            report_bad=lambda n, why: err_console.print(
+                f"{path}: line {n}: {why}" + ("" if args.stop_on_error else " (skipped)"),
+                highlight=False, markup=False, soft_wrap=True,
+            ),
+        )  # fmt: skip
+    if report.already_done:
+        console.print(f"{path}: already imported, nothing to add", highlight=False)
+        return
+    counts = report.counts
+    resumed = f" (resumed at line {report.first_line})" if report.first_line > 1 else ""
+    console.print(
+        f"{path}: {counts.get('new', 0)} new articles, {counts.get('updated', 0)} "
+        f"updated, {counts.get('bad', 0)} bad lines{resumed}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if report.stopped_at is not None:
+        raise UserError(
+            f"{path}: stopped at line {report.stopped_at}; the lines before it are "
+            "archived, and the import resumes at that line once it is fixed"
+        )
+
+
+def _import_warc(args: argparse.Namespace, loader: Any, source: str, hosts: Any, pool: Any) -> None:
+    import time
+
+    from arshif.config import warc_dir
+    from crawler.warc import WarcStore
+    from importer.sources import SourceError
+    from importer.state import summary
+    from importer.warc import ORDER, WarcImport, WarcOptions
+
+    try:
+        filters = _filters_dates(args)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    options = WarcOptions(any_host=args.any_host, copy=args.copy, **filters)
+    store = WarcStore(warc_dir(_home(args)))
+    importer = WarcImport(loader, hosts, options, store, pool, window=4 * (args.workers or 2))
+    started = time.monotonic()
+
+    def status(counts: dict[str, int]) -> str:
+        rate = counts.get("records", 0) / max(time.monotonic() - started, 1e-3)
+        return (
+            f"{counts.get('records', 0)} records ({rate:,.0f}/s), "
+            f"{counts.get('matched', 0)} matched, {counts.get('archived', 0)} archived"
+        )
+
+    name = source.rsplit("/", 1)[-1]
+    try:
+        with _import_progress(name, not args.no_progress) as update:
+            report = importer.run(
+                source, progress=lambda done, size, counts: update(done, size, status(counts))
+            )
+    except SourceError as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        store.close()
+    if report.already_done:
+        console.print(f"{source}: already imported, nothing to add", highlight=False)
+        return
+    resumed = f" (resumed at byte {report.resumed_at})" if report.resumed_at else ""
+    console.print(
+        f"{source}: {summary(report.counts, ORDER)}{resumed}", highlight=False, soft_wrap=True
+    )
+    if report.copied:
+        console.print(
+            f"{source} is gzipped whole, so its records cannot be read at an offset: "
+            "archived pages were copied into the data folder's WARC files",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    if report.stopped:
+        err_console.print(
+            f"{source}: {report.stopped}; the rest of this file is skipped, everything "
+            "before it is archived",
+            highlight=False, markup=False, soft_wrap=True,
+        )  # fmt: skip
+
+
+def _filters_dates(args: argparse.Namespace) -> dict[str, Any]:
+    from datetime import date
+
+    out: dict[str, Any] = {}
+    for name in ("since", "until"):
+        value = getattr(args, name)
+        if value:
+            try:
+                out[name] = date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"--{name} takes a date as YYYY-MM-DD, not {value!r}") from None
+    if out.get("since") and out.get("until") and out["since"] > out["until"]:
+        raise ValueError(f"--since {args.since} is after --until {args.until}")
+    return out
+
+
+def _cc_news_paths(args: argparse.Namespace) -> list[str]:
+    from importer.ccnews import month_files
+    from importer.sources import SourceError
+
+    try:
+        files = month_files(args.cc_news)
+    except (ValueError, SourceError) as exc:
+        raise UserError(str(exc)) from exc
+    console.print(f"CC-NEWS {args.cc_news}: {len(files)} WARC files", highlight=False)
+    return files
 
 
 def cmd_outlets(args: argparse.Namespace) -> int:
@@ -753,6 +973,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="crawl every configured outlet")
     p.add_argument("--refresh", action="store_true", help="fetch archived articles again")
     p.add_argument("--base-url", help="serve the outlet from another address (mirror, test)")
+    p.add_argument("--since", help="only sitemaps, feed items and links dated on/after YYYY-MM-DD")
+    p.add_argument("--until", help="only sitemaps, feed items and links dated on/before YYYY-MM-DD")
     p.add_argument("--log-level", default="INFO", help="Scrapy log level (default INFO)")
     p.add_argument(
         "--set", action="append", metavar="NAME=VALUE", help="a Scrapy or ARSHIF_* setting"
@@ -819,6 +1041,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--outlet", help="only pages of this outlet")
     p.set_defaults(func=cmd_reextract)
+
+    p = sub.add_parser(
+        "import", parents=[common, outlets_opt], help="archive records from JSONL or WARC files"
+    )
+    p.add_argument(
+        "sources", nargs="*", metavar="SOURCE",
+        help="FILE.jsonl, or FILE.warc(.gz) / its http(s) URL (read as a stream)",
+    )  # fmt: skip
+    p.add_argument(
+        "--stop-on-error", action="store_true",
+        help="JSONL: stop at the first bad line (default: name it and skip it)",
+    )  # fmt: skip
+    p.add_argument(
+        "--copy", action="store_true", help="WARC: copy archived records into the data folder"
+    )
+    p.add_argument(
+        "--any-host",
+        action="store_true",
+        help="WARC: pages of every host, not only catalogue outlets",
+    )
+    p.add_argument("--since", help="WARC: pages dated (else fetched) on or after YYYY-MM-DD")
+    p.add_argument("--until", help="WARC: pages dated (else fetched) on or before YYYY-MM-DD")
+    p.add_argument(
+        "--cc-news", metavar="YYYY-MM", help="import that month of Common Crawl's CC-NEWS"
+    )
+    p.add_argument(
+        "--workers", type=int, default=0,
+        help="WARC: processes for the page work (default 0: one per core; 1: this process)",
+    )  # fmt: skip
+    p.add_argument("--topics", help="topic folder or file (default: $ARSHIF_TOPICS or shipped)")
+    p.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("outlets", parents=[common, outlets_opt], help="the outlet catalogue")
     p.add_argument("action", choices=("list", "check"))

@@ -22,6 +22,7 @@ from typing import IO
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
+from crawler import discovery
 from crawler.address_guard import configured_endpoints, refusal
 from crawler.feeds import FeedError, feed_links, sitemap_entries
 from crawler.outlets import Outlet
@@ -53,6 +54,7 @@ class OutletCheck:
 
     outlet: str
     results: list[UrlCheck] = field(default_factory=list)
+    found: list[UrlCheck] = field(default_factory=list)  # listings discovery found instead
 
     @property
     def offline(self) -> str | None:
@@ -140,7 +142,7 @@ def _network_reason(reason: object) -> str:
 
 
 def _robots(outlet: Outlet, client: _Client) -> tuple[UrlCheck, RobotFileParser]:
-    first = outlet.entry_urls[0]
+    first = outlet.base_url or outlet.entry_urls[0]
     url = urljoin(first, "/robots.txt")
     parser = RobotFileParser(url)
     try:
@@ -213,7 +215,39 @@ def check_outlet(outlet: Outlet, user_agent: str, timeout: float = 10.0) -> Outl
     for kind, urls in (("feed", outlet.feeds), ("sitemap", outlet.sitemaps)):
         for url in urls:
             report.results.append(_listing(kind, outlet.url(url), outlet, robots, client))
+    if not report.ok:
+        report.found = _discover(outlet, robots_check.url, robots, client)
     return report
+
+
+def _discover(
+    outlet: Outlet, robots_url: str, robots: RobotFileParser, client: _Client
+) -> list[UrlCheck]:
+    """What the crawl's discovery (crawler/discovery.py) would find, fetched plainly."""
+    home = urljoin(robots_url, "/")
+    texts: list[bytes] = []
+    for url in (robots_url, home):
+        try:
+            status, body = client.fetch(url)
+        except (_Unreachable, _Refused):
+            status, body = 0, b""
+        texts.append(body if status == 200 else b"")
+    found = []
+    for url in discovery.candidates(outlet, home, texts[0].decode("utf-8", "replace"), texts[1]):
+        if not robots.can_fetch(client.user_agent, url):
+            continue
+        try:
+            status, body = client.fetch(url)
+            if status != 200:
+                continue
+            kind, links = discovery.listing_links(body)
+        except (_Unreachable, _Refused, FeedError):
+            continue
+        if discovery.holds_articles(outlet, kind, links, url):
+            check = _listing("feed" if kind == "feed" else "sitemap", url, outlet, robots, client)
+            if check.ok:
+                found.append(check)
+    return found
 
 
 def check_outlets(
@@ -236,4 +270,11 @@ def render(report: OutletCheck) -> list[str]:
             count = f", {r.links} links, {r.article_links} match article_pattern"
         host = urlsplit(r.url)
         lines.append(f"  {mark} {r.kind:<7} {host.netloc}{host.path}: {r.detail}{count}")
+    for r in report.found:
+        lines.append(
+            f"  found {r.kind:<7} {r.url}: {r.links} links, {r.article_links} match article_pattern"
+        )
+    if report.found:
+        lines.append(f"  to use them, put in outlet '{report.outlet}' of outlets.yaml:")
+        lines += discovery.yaml_lines((r.kind, r.url) for r in report.found)
     return lines

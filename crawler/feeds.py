@@ -10,7 +10,7 @@ import gzip
 import io
 from collections.abc import Iterator
 from io import BytesIO
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from lxml import etree
 
@@ -36,6 +36,12 @@ def _local(tag: object) -> str:
 
 def feed_links(body: bytes) -> Iterator[str]:
     """Item links of an RSS 2.0, RSS 1.0 (RDF) or Atom feed, in document order."""
+    for link, _ in feed_entries(body):
+        yield link
+
+
+def feed_entries(body: bytes) -> Iterator[tuple[str, str | None]]:
+    """(link, date text or None) of each feed item: pubDate, dc:date, published, updated."""
     parser = etree.iterparse(BytesIO(body), events=("end",), **_SAFE_XML)
     try:
         for _, elem in parser:
@@ -43,10 +49,16 @@ def feed_links(body: bytes) -> Iterator[str]:
             if name in ("item", "entry"):
                 link = _item_link(elem)
                 if link:
-                    yield link
+                    yield link, _child_text(elem, ("pubdate", "date", "published", "updated"))
                 elem.clear()
     except etree.XMLSyntaxError as exc:
         raise FeedError(f"feed is not readable XML: {exc}") from exc
+
+
+def _child_text(elem: etree._Element, names: tuple[str, ...]) -> str | None:
+    """The text of the first child named one of `names` (in that order of preference)."""
+    found = {_local(c.tag): c.text.strip() for c in elem if c.text and c.text.strip()}
+    return next((found[n] for n in names if n in found), None)
 
 
 def _item_link(item: etree._Element) -> str | None:
@@ -86,6 +98,18 @@ def iter_sitemap(source: bytes | BinaryIO) -> tuple[str, Iterator[str]]:
     """('urlset' | 'sitemapindex', locations) of a sitemap, gzipped or not, as a stream:
     memory stays bounded however many entries the file holds (up to MAX_SITEMAP_BYTES
     uncompressed). Raises FeedError for unreadable XML, here or while iterating."""
+    kind, entries = iter_sitemap_entries(source)
+    return kind, (entry.loc for entry in entries)
+
+
+class SitemapEntry(NamedTuple):
+    loc: str
+    lastmod: str | None
+    published: str | None  # news:publication_date
+
+
+def iter_sitemap_entries(source: bytes | BinaryIO) -> tuple[str, Iterator[SitemapEntry]]:
+    """`iter_sitemap` with each entry's lastmod and news:publication_date."""
     raw: BinaryIO = BytesIO(source) if isinstance(source, bytes) else source
     stream = io.BufferedReader(_Capped(raw, MAX_SITEMAP_BYTES))
     if stream.peek(2)[:2] == b"\x1f\x8b":  # looked at, not consumed
@@ -99,15 +123,16 @@ def iter_sitemap(source: bytes | BinaryIO) -> tuple[str, Iterator[str]]:
     return _local(root.tag), _locations(events)
 
 
-def _locations(events: Any) -> Iterator[str]:
+def _locations(events: Any) -> Iterator[SitemapEntry]:
     try:
         for event, elem in events:
             if event != "end" or _local(elem.tag) not in ("url", "sitemap"):
                 continue
-            for child in elem:
-                if _local(child.tag) == "loc" and child.text and child.text.strip():
-                    yield child.text.strip()
-                    break
+            loc = _child_text(elem, ("loc",))
+            if loc:
+                news = next((c for c in elem if _local(c.tag) == "news"), None)
+                published = None if news is None else _child_text(news, ("publication_date",))
+                yield SitemapEntry(loc, _child_text(elem, ("lastmod",)), published)
             elem.clear()
             # Drop the entries already read, so the tree never grows with the file.
             parent = elem.getparent()

@@ -67,7 +67,8 @@ class Outlet:
         """Allowed domains, defaulting to the hosts of the configured URLs."""
         if self.allowed_domains:
             return self.allowed_domains
-        return tuple(sorted({urlsplit(u).hostname or "" for u in self.entry_urls} - {""}))
+        urls = (*self.entry_urls, *([self.base_url] if self.base_url else []))
+        return tuple(sorted({urlsplit(u).hostname or "" for u in urls} - {""}))
 
     def is_article_url(self, url: str) -> bool:
         """Whether a link found on a listing page points at an article."""
@@ -136,8 +137,11 @@ def _parse(entry: Any, where: str) -> Outlet:
         for value in lists[name]:
             if not base_url and urlsplit(value).scheme not in ("http", "https"):
                 raise bad(name, f"'{value}' is not an absolute http(s) URL and no base_url is set")
-    if not (lists["feeds"] or lists["sitemaps"] or lists["start_pages"]):
-        raise bad("feeds", "an outlet needs at least one of feeds, sitemaps or start_pages")
+    if not (lists["feeds"] or lists["sitemaps"] or lists["start_pages"] or base_url):
+        # With only base_url, the crawl finds the listings itself (crawler/discovery.py).
+        raise bad(
+            "feeds", "an outlet needs base_url or at least one of feeds, sitemaps or start_pages"
+        )
     pattern = entry.get("article_pattern")
     if pattern is not None:
         try:

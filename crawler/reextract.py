@@ -19,6 +19,7 @@ from crawler.items import PageItem
 from crawler.outlets import Outlet
 from crawler.page_work import page_record
 from crawler.warc import iter_responses
+from importer.sources import referenced_pages
 from indexer.archive import Archive
 from indexer.dedup_store import DedupIndex
 from indexer.topics import Topics
@@ -43,12 +44,16 @@ def reextract(
     progress: Callable[[int], None] | None = None,
     topics: Topics | None = None,
 ) -> ReextractReport:
-    """Re-run extraction on every archived response in the WARC files of `home`; with
-    `topics`, tag the fresh text (else the rebuilt record would carry no topics)."""
+    """Re-run extraction on every archived response in the WARC files of `home`, and on
+    the records imported in place (read where they are); with `topics`, tag the fresh text
+    (else the rebuilt record would carry no topics)."""
     report = ReextractReport()
     dedup = DedupIndex.for_archive(archive)
-    for path in sorted(warc_dir(home).glob("*.warc.gz")):
-        for page in iter_responses(path):
+    own = (
+        page for path in sorted(warc_dir(home).glob("*.warc.gz")) for page in iter_responses(path)
+    )
+    for pages in (own, referenced_pages(archive, only_outlet)):
+        for page in pages:
             if only_outlet and page.outlet != only_outlet:
                 continue
             report.pages += 1

@@ -35,9 +35,12 @@ def crawl(
     *,
     base_url: str | None = None,
     outlets_path: Path | None = None,
+    since: str | None = None,
+    until: str | None = None,
     **overrides: Any,
 ) -> dict[str, dict[str, Any]]:
-    """Crawl the outlets until done or stopped; returns each outlet's final Scrapy stats."""
+    """Crawl the outlets until done or stopped (only what is dated `since`..`until`, when
+    given); returns each outlet's final Scrapy stats."""
     outlets = load_outlets(outlets_path)
     unknown = [o for o in outlet_ids if o not in outlets]
     if unknown:
@@ -55,6 +58,6 @@ def crawl(
         # The first crawler installs the reactor, as CrawlerProcess does for its own.
         crawler = Crawler(NewsSpider, own, init_reactor=n == 0)
         crawlers[oid] = crawler
-        process.crawl(crawler, outlet=oid, base_url=base_url)
+        process.crawl(crawler, outlet=oid, base_url=base_url, since=since, until=until)
     process.start()
     return {oid: c.stats.get_stats() for oid, c in crawlers.items()}

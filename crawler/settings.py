@@ -43,6 +43,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Before robots.txt (100) and redirects (600): redirect targets come back through it.
     "crawler.address_guard.AddressGuardMiddleware": 60,
     "crawler.retry_after.RetryAfterMiddleware": 560,  # waits for Retry-After, then 550 retries
+    # Feeds and sitemaps asked for with the last crawl's ETag / Last-Modified (304: unchanged).
+    "crawler.conditional.ConditionalListingMiddleware": 580,
 }
 # The address rule applied again to the address a download connects to (DNS rebinding).
 TWISTED_DNS_RESOLVER = "crawler.address_guard.GuardedResolver"

@@ -264,6 +264,21 @@ class DedupIndex:
         article.story_id = result.story_id
         return result
 
+    def keep(self, article: Article, prepared: Prepared | None = None) -> None:
+        """Fingerprint an article that brings its own assignment (a record moved from
+        another archive) and keep that assignment, so later articles join its cluster and
+        story while the record itself stays exactly as it came."""
+        self.add(
+            article.id, article.title, article.text, article.published or article.fetched_at,
+            prepared,
+        )  # fmt: skip
+        if article.dup_cluster and article.story_id:
+            with self._transaction() as db:
+                db.execute(
+                    "UPDATE dedup_docs SET dup_cluster = ?, dup_of = ?, story_id = ? WHERE id = ?",
+                    (article.dup_cluster, article.dup_of, article.story_id, article.id),
+                )
+
     def _vector(self, counts: Counter[str]) -> dict[str, float]:
         """The story vector, with IDF from the documents so far; counts this one in."""
         # max(doc) is O(1) where count(*) scans; re-added articles make it an estimate.

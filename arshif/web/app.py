@@ -51,6 +51,7 @@ from arshif.web.saved import delete as delete_saved
 from arshif.web.saved import save as save_search
 from arshif.web.saved import saved as saved_searches
 from crawler.outlets import load_outlets
+from importer.sources import read_referenced
 from indexer.archive import Archive
 from indexer.dataset_card import CardCounts, build_card, render_markdown, write_card
 from indexer.es import ESError
@@ -635,10 +636,13 @@ def create_app(
         this origin, and it loads nothing from the network."""
         with state.archive() as archive:
             article = archive.get(article_id)
-        if article is None:
-            raise HTTPException(404, f"no article {article_id} in the archive")
-        raw = None
-        if article.warc_file and article.warc_offset is not None:
+            if article is None:
+                raise HTTPException(404, f"no article {article_id} in the archive")
+            raw: Any = None
+            if article.warc_file and article.warc_offset is not None:
+                # An imported record is read where it was imported from (importer/sources.py).
+                raw = read_referenced(archive, article.warc_file, article.warc_offset)
+        if raw is None and article.warc_file and article.warc_offset is not None:
             raw = queries.read_raw(warc_dir(state.home), article.warc_file, article.warc_offset)
         if raw is None:
             raise HTTPException(404, f"no raw copy of {article_id} in the WARC archive")

@@ -18,27 +18,38 @@ from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
 from crawler.address_guard import GuardedResolver, configured_endpoints
+from crawler.date_range import DateRange
 from crawler.failures import failure_kind
-from crawler.feeds import FeedError, feed_links, iter_sitemap
+from crawler.feeds import FeedError, feed_entries, iter_sitemap_entries
 from crawler.items import PageItem
 from crawler.outlets import Outlet, OutletConfigError, load_outlets
+from crawler.spiders.discovering import DiscoveringSpider
 
 
 def _headers(headers: Any) -> dict[str, str]:
     return {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in headers.items() if v}
 
 
-class NewsSpider(scrapy.Spider):
+class NewsSpider(DiscoveringSpider):
     """Crawl one outlet: `scrapy crawl news -a outlet=ID [-a base_url=URL]`."""
 
     name = "news"
 
-    def __init__(self, outlet: str | None = None, base_url: str | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        outlet: str | None = None,
+        base_url: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         if not outlet:
             raise ValueError("which outlet? pass -a outlet=ID (see `arshif outlets list`)")
         self.outlet_id = outlet
         self.base_url = base_url
+        # `-a since=YYYY-MM-DD -a until=...`: only listings and articles of those dates.
+        self.dates = DateRange.parse(since, until)
         self.outlet: Outlet
 
     @classmethod
@@ -58,6 +69,11 @@ class NewsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # Listing URLs are fetched on every crawl; only article URLs are deduplicated.
+        for request in self.remembered_listings():  # found by an earlier crawl's discovery
+            yield request
+        if not self.outlet.entry_urls:
+            for request in self.discover("no feed, sitemap or start page is configured"):
+                yield request
         for url in self.outlet.feeds:
             yield self._listing(self.outlet.url(url), self.parse_feed)
         for url in self.outlet.sitemaps:
@@ -86,27 +102,36 @@ class NewsSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         try:
-            links = list(feed_links(response.body))
+            entries = list(feed_entries(response.body))
         except FeedError as exc:
             self._count("error/feed")
             self.logger.warning("Feed %s unreadable: %s", response.url, exc)
+            yield from self.discover(f"Feed {response.url} is not a feed")
             return
-        self.crawler.stats.inc_value("arshif/links/feed", len(links))
-        for link in links:
-            yield self.article(response.urljoin(link))
+        if not entries:
+            yield from self.discover(f"Feed {response.url} holds no links")
+        self.crawler.stats.inc_value("arshif/links/feed", len(entries))
+        for link, published in entries:
+            url = response.urljoin(link)
+            if self.dates is None or self._in_range(self.dates.admits_entry(url, published)):
+                yield self.article(url)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        dates = self.dates
         try:  # streamed: a sitemap of millions of entries never sits in memory as a list
-            kind, locations = iter_sitemap(response.body)
-            for loc in locations:
+            kind, entries = iter_sitemap_entries(response.body)
+            for loc, lastmod, published in entries:
                 self.crawler.stats.inc_value("arshif/links/sitemap")
+                url = response.urljoin(loc)
                 if kind == "sitemapindex":
-                    yield self._listing(response.urljoin(loc), self.parse_sitemap)
-                else:
-                    yield self.article(response.urljoin(loc))
+                    if dates is None or self._in_range(dates.admits_sitemap(url, lastmod)):
+                        yield self._listing(url, self.parse_sitemap)
+                elif dates is None or self._in_range(dates.admits_entry(url, published, lastmod)):
+                    yield self.article(url)
         except FeedError as exc:
             self._count("error/sitemap")
             self.logger.warning("Sitemap %s unreadable: %s", response.url, exc)
+            yield from self.discover(f"Sitemap {response.url} is not a sitemap")
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         if not isinstance(response, HtmlResponse):
@@ -117,7 +142,8 @@ class NewsSpider(scrapy.Spider):
                 continue
             if self.outlet.is_article_url(link.url):
                 self.crawler.stats.inc_value("arshif/links/page")
-                yield self.article(link.url)
+                if self.dates is None or self._in_range(self.dates.admits_entry(link.url, None)):
+                    yield self.article(link.url)
             elif depth < self.outlet.follow_depth:
                 yield self._listing(link.url, self.parse_listing, depth=depth + 1).replace(
                     dont_filter=False
@@ -146,7 +172,7 @@ class NewsSpider(scrapy.Spider):
             ),
         )
 
-    def failed(self, failure: Failure) -> None:
+    def failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         """Log a failed request once, with its kind, and count it for the crawl run.
 
         Called once per request after Scrapy's retries, so a URL counts once, by its final
@@ -154,11 +180,19 @@ class NewsSpider(scrapy.Spider):
         domains) are not failures: they are counted as skips by whoever refused them."""
         request = failure.request  # type: ignore[attr-defined]
         kind = failure_kind(failure, request, self.crawler.settings.getint("REDIRECT_MAX_TIMES"))
-        if kind is None:
+        if kind is None or request.meta.get("arshif_discovery"):  # a skip, or a guess
             self.logger.debug("Not fetched %s: %s", request.url, failure.getErrorMessage())
             return
         self._count(f"error/{kind}")
         self.logger.warning("Failed %s: %s", request.url, failure.getErrorMessage() or kind)
+        if request.meta.get("arshif_kind") == "listing":
+            yield from self.discover(f"Listing {request.url} failed ({kind})")
+
+    def _in_range(self, admitted: bool) -> bool:
+        """Count what a date range leaves out (`arshif/skip/out_of_range`)."""
+        if not admitted:
+            self._count("skip/out_of_range")
+        return admitted
 
     def _count(self, key: str) -> None:
         self.crawler.stats.inc_value(f"arshif/{key}")
