@@ -161,7 +161,17 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     broken = [oid for oid, s in stats.items() if "finish_reason" not in s]
     if broken:
         raise UserError(f"the crawl of {', '.join(broken)} did not run; see the log above")
-    return 0
+    return _crawl_failed(stats)
+
+
+def _crawl_failed(stats: dict[str, dict[str, Any]]) -> int:
+    """1, with a line saying why, for each crawl that failed as a whole (crawler/run.py)."""
+    from crawler.run import crawl_failure
+
+    failures = [m for m in (crawl_failure(oid, s) for oid, s in stats.items()) if m]
+    for message in failures:
+        err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return 1 if failures else 0
 
 
 def _print_crawl_summary(stats: dict[str, dict[str, Any]]) -> None:

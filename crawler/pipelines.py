@@ -31,7 +31,7 @@ from crawler.archive_session import ArchiveSession
 from crawler.backend import search_backend
 from crawler.extract import ExtractOptions
 from crawler.items import PageItem
-from crawler.page_work import PageWork, process_page
+from crawler.page_work import PageWork, process_page, warm_up
 from crawler.warc import WarcStore
 from crawler.workers import worker_context, worker_count
 from indexer.dedup_store import DedupIndex
@@ -124,6 +124,8 @@ class ExtractPipeline:
                 self.dedup = DedupIndex.for_archive(archive).params
         if self.workers > 1:
             self.pool = ProcessPoolExecutor(self.workers, mp_context=worker_context())
+        else:
+            warm_up()  # as the workers' fork server does: not on the first pages' budget
 
     def work(self) -> PageWork:
         """The crawl's page work, made once the spider (and so the outlet) is known."""
@@ -139,6 +141,7 @@ class ExtractPipeline:
                 dedup=self.dedup,
                 stories=settings.getbool("ARSHIF_DEDUP_STORIES", True),
                 search=search_backend(settings) == "sqlite",
+                budget=settings.getfloat("ARSHIF_EXTRACT_TIMEOUT"),
             )
         return self._work
 

@@ -8,6 +8,7 @@ server would have to accept one to be fooled).
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import socket
 import threading
@@ -76,6 +77,13 @@ def listener() -> Iterator[Listener]:
         yield ftp
 
 
+def warc_bytes(home: Path) -> bytes:
+    """Everything the crawl wrote to its WARC files, unpacked."""
+    files = sorted(warc_dir(home).rglob("*.warc.gz"))
+    assert files, "the crawl wrote WARC files"
+    return b"".join(gzip.decompress(p.read_bytes()) for p in files)
+
+
 def html(body: str, head: str = "") -> Route:
     text = f'<html><head><meta charset="utf-8">{head}</head><body>{body}</body></html>'
     return 200, {"Content-Type": "text/html; charset=utf-8"}, text.encode()
@@ -127,8 +135,7 @@ def test_only_http_urls_are_fetched_in_a_crawl(
         (run,) = archive.runs()
     assert {a.url for a in articles} == {f"{outlet.url}/a/1.html"}, result.stderr[-3000:]
     assert not any(SECRET in (a.text or "") for a in articles)
-    warcs = b"".join(p.read_bytes() for p in warc_dir(home).rglob("*.warc*"))
-    assert warcs and SECRET.encode() not in warcs
+    assert SECRET.encode() not in warc_bytes(home)
     assert "only http and https URLs are fetched" in result.stderr
     reliability_fact("hostile", group="url-schemes", case="crawl", refused=run["skipped"])
 
@@ -223,3 +230,55 @@ def test_outlets_check_timeout_bounds_the_whole_request(tmp_path: Path) -> None:
     assert feed.detail == "timed out after 2 s" and not feed.ok
     assert took < 10, f"the feed alone takes 70 s; the check took {took:.0f} s"
     reliability_fact("hostile", group="slow-answers", case="byte a second", seconds=round(took))
+
+
+def _heavy_page() -> Route:
+    """A real article of 9 MB (under the 10 MB limits): seconds of extraction, not 1."""
+    para = "<p>" + "نص الخبر المحلي للتجربة في هذه الصفحة الطويلة جدا. " * 20 + "</p>\n"
+    body = para * (9 * 1024 * 1024 // len(para.encode()))
+    return html(f"<article><h1>خبر طويل</h1>{body}</article>", "<title>خبر طويل</title>")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_page_over_its_extraction_budget_is_skipped(
+    tmp_path: Path, home: Path, workers: int
+) -> None:
+    """With ARSHIF_EXTRACT_TIMEOUT=1 the 9 MB page is stopped (counted as extract/timeout,
+    its raw copy kept in the WARC files), and the crawl goes on to archive the others,
+    in the crawl process (one worker) as in worker processes."""
+    with Site() as outlet:
+        normal = [f"/a/{n}.html" for n in range(3)]
+        outlet.routes = {
+            "/robots.txt": robots("User-agent: *\nDisallow:\n"),
+            "/rss.xml": rss(*(outlet.url + p for p in ["/a/heavy.html", *normal])),
+            "/a/heavy.html": _heavy_page(),
+            **{p: page(f"خبر عادي {p}") for p in normal},
+        }
+        result = crawl(
+            home,
+            outlets_file(tmp_path, outlet.url),
+            ARSHIF_EXTRACT_WORKERS=workers,
+            ARSHIF_EXTRACT_TIMEOUT=1,
+            DOWNLOAD_MAXSIZE=10 * 1024 * 1024,
+        )
+    with Archive(archive_path(home)) as archive:
+        urls = {a.url for a in archive.iter_articles()}
+        (run,) = archive.runs()
+    assert urls == {outlet.url + p for p in normal}, result.stderr[-3000:]
+    assert run["errors"] == {"extract/timeout": 1}, run
+    assert "Skipped " + outlet.url + "/a/heavy.html: timeout" in result.stderr
+    assert f"{outlet.url}/a/heavy.html".encode() in warc_bytes(home), "the raw page is kept"
+    reliability_fact("hostile", group="extract-budget", case=f"{workers} workers", **run["errors"])
+
+
+def test_a_catastrophic_article_pattern_does_not_hang_the_crawl(tmp_path: Path, home: Path) -> None:
+    """The issue's pattern `(a+)+$` and one the regex engine cannot simplify, `(a|aa)+$`,
+    against 40-character links on a start page: each match is stopped, the crawl ends."""
+    links = "".join(f'<a href="/{"a" * 40}!{n}">x</a>' for n in range(3))
+    for pattern in (r"^http://[^/]+/(a+)+$", r"^http://[^/]+/(a|aa)+$"):
+        with Site() as outlet:
+            outlet.routes = {"/robots.txt": robots("User-agent: *\nDisallow:\n"), "/": html(links)}
+            fields = f"    start_pages: ['/']\n    article_pattern: '{pattern}'\n"
+            crawl(home, outlets_file(tmp_path, outlet.url, fields))
+            assert outlet.hits["/"] == 1
+    reliability_fact("hostile", group="regex-backtracking", case="article_pattern", patterns=2)
