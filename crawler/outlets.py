@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import regex
 
+from arshif.days import parse_day
 from arshif.urls import scheme_refusal
 from arshif.yamlfile import read_yaml
 
@@ -191,6 +192,11 @@ def _parse(entry: Any, where: str) -> Outlet:
     confirmed = entry.get("confirmed") or {}
     if not isinstance(confirmed, dict):
         raise bad("confirmed", "must be a mapping such as {date: 2026-11-23, how: 'feed fetched'}")
+    if "date" in confirmed:
+        try:
+            parse_day(confirmed["date"])
+        except ValueError as exc:
+            raise bad("confirmed.date", str(exc)) from None
     return Outlet(
         id=oid,
         name=entry["name"].strip(),

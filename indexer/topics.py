@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from arshif.arabic import normalize, tokens
+from arshif.days import parse_day
 from arshif.record import Article
 from arshif.yamlfile import read_yaml
 
@@ -424,7 +426,11 @@ def _rule(data: Any, n: int, where: str) -> Rule:
     if not isinstance(min_hits, int) or isinstance(min_hits, bool) or min_hits < 1:
         raise TopicError(f"{where}: min_hits must be a whole number ≥ 1, got {min_hits!r}")
     density = data.get("min_density", 0)
-    if not isinstance(density, int | float) or isinstance(density, bool) or density < 0:
+    if (
+        not isinstance(density, int | float)
+        or isinstance(density, bool)
+        or not 0 <= density < math.inf  # .nan could never be reached, .inf never met
+    ):
         raise TopicError(f"{where}: min_density must be a number ≥ 0, got {density!r}")
     title = data.get("title_suffices", False)
     if not isinstance(title, bool):
@@ -443,12 +449,12 @@ def _rule(data: Any, n: int, where: str) -> Rule:
 
 
 def _date(value: Any, where: str) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
+    if value is None:
+        return None
     try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise TopicError(f"{where}: expected a date YYYY-MM-DD, got {value!r}") from None
+        return parse_day(value)
+    except ValueError as exc:
+        raise TopicError(f"{where} {exc}") from None
 
 
 def topic_from_dict(data: Any, source: str) -> Topic:
