@@ -530,10 +530,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
             index.drain(archive)
         # The embedded index is opened per request, on that request's own connection.
         backend = None if index.name == "sqlite" else index
-        app = create_app(_home(args), backend=backend, topics=_topics(args), token=token)
+        app = create_app(
+            _home(args), backend=backend, topics=_topics(args), token=token, hosts=_hosts(args)
+        )
         console.print(f"Serving the archive on http://{args.host}:{args.port}/", highlight=False)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def _hosts(args: argparse.Namespace) -> list[str]:
+    """The names `serve` answers for: this machine's, --host (unless all interfaces),
+    --allow-host and ARSHIF_WEB_HOSTS (comma-separated)."""
+    import os
+
+    from arshif.web.app import LOCAL_HOSTS
+
+    listed = os.environ.get("ARSHIF_WEB_HOSTS", "").split(",") + (args.allow_host or [])
+    given = [] if args.host in ("0.0.0.0", "::", "") else [args.host]
+    return [*LOCAL_HOSTS, *given, *(name.strip() for name in listed if name.strip())]
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -837,6 +851,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--allow-remote", action="store_true",
         help="allow a non-loopback --host (requires ARSHIF_WEB_TOKEN)",
+    )  # fmt: skip
+    p.add_argument(
+        "--allow-host", action="append", metavar="NAME",
+        help="also answer requests for this host name (repeatable; ARSHIF_WEB_HOSTS too)",
     )  # fmt: skip
     p.add_argument("--topics", help="topic folder or file (default: $ARSHIF_TOPICS or shipped)")
     p.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
