@@ -60,7 +60,11 @@ class Outlet:
         return urljoin(self.base_url + "/", path_or_url) if self.base_url else path_or_url
 
     def with_base_url(self, base_url: str) -> Outlet:
-        """The same outlet served from another address (the demo's local server, a mirror)."""
+        """The same outlet served from another address (the demo's local server, a mirror);
+        OutletConfigError unless it is an http(s) URL."""
+        why = scheme_refusal(base_url)
+        if why:
+            raise OutletConfigError(f"--base-url {base_url}: {why}")
         host = urlsplit(base_url).hostname or ""
         return replace(self, base_url=base_url.rstrip("/"), allowed_domains=(host,))
 

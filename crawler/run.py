@@ -45,6 +45,8 @@ def crawl(
     if unknown:
         known = ", ".join(sorted(outlets))
         raise ValueError(f"unknown outlet(s): {', '.join(unknown)} (known: {known})")
+    if base_url and outlet_ids:  # checked here: one line, not a Scrapy traceback
+        outlets[outlet_ids[0]].with_base_url(base_url)
     settings = project_settings(
         home, ARSHIF_OUTLETS=str(outlets_path) if outlets_path else None, **overrides
     )

@@ -145,3 +145,12 @@ def test_dates_out_of_range_at_the_command_line(
     args = ["x"] if command == "search" else ["--format", "csv", "-o", str(tmp_path / "x.csv")]
     message = run(capsys, "--data-dir", str(tmp_path), command, *args, option, day)
     assert f"error: {option} must be" in message and day in message, message
+
+
+@pytest.mark.parametrize("url", ["file:///etc", "ftp://127.0.0.1:21/", "data:text/html,x"])
+@pytest.mark.parametrize("command", [("crawl", "sample"), ("outlets", "check", "sample")])
+def test_a_base_url_that_is_not_http_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str, command: tuple[str, ...]
+) -> None:
+    message = run(capsys, "--data-dir", str(tmp_path), *command, "--base-url", url)
+    assert f"error: --base-url {url}: " in message and "only http and https" in message

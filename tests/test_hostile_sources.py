@@ -19,8 +19,10 @@ from pathlib import Path
 import pytest
 
 from arshif.config import archive_path, warc_dir
+from arshif.urls import article_id, canonical_url
 from crawler.check import check_outlet
 from crawler.outlets import load_outlets
+from crawler.records import build_article
 from crawler.settings import USER_AGENT
 from indexer.archive import Archive
 from tests.conftest import reliability_fact
@@ -282,3 +284,17 @@ def test_a_catastrophic_article_pattern_does_not_hang_the_crawl(tmp_path: Path, 
             crawl(home, outlets_file(tmp_path, outlet.url, fields))
             assert outlet.hits["/"] == 1
     reliability_fact("hostile", group="regex-backtracking", case="article_pattern", patterns=2)
+
+
+@pytest.mark.parametrize(
+    "canonical",
+    ["javascript://news.example/%0Aalert(1)", "file://news.example/etc/passwd", "data:,x"],
+)
+def test_a_canonical_link_that_is_not_http_does_not_name_the_article(canonical: str) -> None:
+    url = "https://news.example/a/1.html"
+    fields = {"title": "t", "text": "نص", "canonical_url": canonical}
+    record = build_article(
+        fields, url=url, outlet="o", fetched_at="2026-01-01T00:00:00+00:00", status=200,
+        warc_file=None, warc_offset=None, domains=("news.example",),
+    )  # fmt: skip
+    assert record.canonical_url == canonical_url(url) and record.id == article_id(url)
