@@ -74,6 +74,9 @@ ARSHIF_WARC_MAX_BYTES = 100 * 1024 * 1024
 # Sitemap indexes followed below a configured sitemap (an index of indexes: 2); each
 # sitemap is asked for once per crawl, so indexes that list themselves or each other end.
 ARSHIF_SITEMAP_DEPTH = 2
+# The longest robots.txt Crawl-delay obeyed (seconds); a longer one is cut to this, with a
+# warning, so a site cannot stall a crawl for good.
+ARSHIF_MAX_CRAWL_DELAY = 300.0
 ARSHIF_EXTRACT_WORKERS = 0  # 0: one extraction process per core; 1: extract in-process
 # Seconds one page's extraction may take; past it the page is skipped (extract/timeout),
 # its WARC copy kept, and the crawl goes on. 0: no limit.

@@ -18,6 +18,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from arshif.urls import scheme_refusal
 from arshif.yamlfile import read_yaml
 from crawler.outlets import load_outlets
 
@@ -222,7 +223,7 @@ def _parse(file: Path, n: int, entry: Any, known_outlets: set[str]) -> Schedule:
 
     base_url = entry.get("base_url")
     if base_url is not None:
-        if not isinstance(base_url, str) or not re.match(r"^https?://", base_url):
+        if not isinstance(base_url, str) or scheme_refusal(base_url):
             raise fail("base_url", f"expected an http(s) URL, not {base_url!r}")
         values["base_url"] = base_url
     settings = entry.get("settings", {})

@@ -298,3 +298,21 @@ def test_a_canonical_link_that_is_not_http_does_not_name_the_article(canonical: 
         warc_file=None, warc_offset=None, domains=("news.example",),
     )  # fmt: skip
     assert record.canonical_url == canonical_url(url) and record.id == article_id(url)
+
+
+def test_a_crawl_delay_past_the_maximum_does_not_stall_the_crawl(
+    tmp_path: Path, home: Path
+) -> None:
+    """`Crawl-delay: 1e308` (robots.txt is the site's own) is cut to ARSHIF_MAX_CRAWL_DELAY."""
+    articles = [f"/a/{n}.html" for n in range(2)]
+    with Site() as outlet:
+        outlet.routes = {
+            "/robots.txt": robots("User-agent: *\nCrawl-delay: 1e308\nDisallow:\n"),
+            "/rss.xml": rss(*(outlet.url + p for p in articles)),
+            **{p: page(f"خبر {p}") for p in articles},
+        }
+        result = crawl(home, outlets_file(tmp_path, outlet.url), ARSHIF_MAX_CRAWL_DELAY=0.5)
+    with Archive(archive_path(home)) as archive:
+        assert {a.url for a in archive.iter_articles()} == {outlet.url + p for p in articles}
+    assert "more than ARSHIF_MAX_CRAWL_DELAY: waiting 0.5 s" in result.stderr
+    reliability_fact("hostile", group="slow-answers", case="Crawl-delay 1e308")
