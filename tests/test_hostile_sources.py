@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import gzip
 import http.server
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +29,7 @@ from crawler.outlets import load_outlets
 from crawler.records import build_article
 from crawler.settings import USER_AGENT
 from indexer.archive import Archive
-from tests.conftest import reliability_fact
+from tests.conftest import ROOT, reliability_fact
 from tests.servers import RecordingServer
 from tests.test_crawl_bounds import (
     Route,
@@ -40,6 +44,7 @@ from tests.test_crawl_bounds import (
 )
 
 SECRET = "arshif-local-secret-5c1e"
+QUICK = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_START_DELAY": 0.05, "ARSHIF_INDEX_ON_CLOSE": False}
 
 
 class Listener:
@@ -316,3 +321,52 @@ def test_a_crawl_delay_past_the_maximum_does_not_stall_the_crawl(
         assert {a.url for a in archive.iter_articles()} == {outlet.url + p for p in articles}
     assert "more than ARSHIF_MAX_CRAWL_DELAY: waiting 0.5 s" in result.stderr
     reliability_fact("hostile", group="slow-answers", case="Crawl-delay 1e308")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_killed_extraction_workers_are_replaced(tmp_path: Path, home: Path) -> None:
+    """The workers are killed (as the kernel's OOM killer would) while the 9 MB page is
+    being extracted: new workers take over, that page is tried again, and every page is
+    archived; the pool used to stay broken, failing every page after."""
+    normal = [f"/a/{n}.html" for n in range(3)]
+    with Site() as outlet:
+        outlet.routes = {
+            "/robots.txt": robots("User-agent: *\nDisallow:\n"),
+            "/rss.xml": rss(*(outlet.url + p for p in ["/a/heavy.html", *normal])),
+            "/a/heavy.html": _heavy_page(),
+            **{p: page(f"خبر عادي {p}") for p in normal},
+        }
+        path = outlets_file(tmp_path, outlet.url)
+        sets = {"ARSHIF_EXTRACT_WORKERS": 2, "DOWNLOAD_MAXSIZE": 10 * 1024 * 1024, **QUICK}
+        args = [a for k, v in sets.items() for a in ("--set", f"{k}={v}")]
+        env = {**os.environ, "ARSHIF_HOME": str(home)}
+        command = [sys.executable, "-m", "arshif.cli", "crawl", "local", "--outlets", str(path)]
+        crawl_process = subprocess.Popen(
+            [*command, *args], env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 60
+        while "/a/heavy.html" not in outlet.hits and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the page is downloaded and handed to a worker
+        workers = [w for server in _children(crawl_process.pid) for w in _children(server)]
+        for worker in workers:
+            os.kill(worker, signal.SIGKILL)
+        _, stderr = crawl_process.communicate(timeout=120)
+    assert workers, "the crawl had extraction workers"
+    assert crawl_process.returncode == 0, stderr[-3000:]
+    assert "An extraction worker died; starting new workers" in stderr
+    with Archive(archive_path(home)) as archive:
+        urls = {a.url for a in archive.iter_articles()}
+    assert urls == {outlet.url + p for p in ["/a/heavy.html", *normal]}, stderr[-3000:]
