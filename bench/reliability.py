@@ -74,7 +74,11 @@ GROUPS = {  # hostile input kinds, as tests/test_hostile_input.py names them: la
         "sitemap indexes listing themselves, each other and ever deeper indexes",
         "crawls",
     ),
-    "slow-answers": ("a feed sent a byte at a time to `outlets check --timeout 2`", "checks"),
+    "slow-answers": (
+        "a feed sent a byte at a time to `outlets check --timeout 2`; a robots.txt "
+        "`Crawl-delay: 1e308`",
+        "runs",
+    ),
     "config": (
         "configuration files: not UTF-8, impossible dates, huge/.inf/.nan durations and "
         "densities, alias bombs, duplicate keys, file:/ftp:/data: feeds",
