@@ -168,7 +168,17 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     broken = [oid for oid, s in stats.items() if "finish_reason" not in s]
     if broken:
         raise UserError(f"the crawl of {', '.join(broken)} did not run; see the log above")
-    return 0
+    return _crawl_failed(stats)
+
+
+def _crawl_failed(stats: dict[str, dict[str, Any]]) -> int:
+    """1, with a line saying why, for each crawl that failed as a whole (crawler/run.py)."""
+    from crawler.run import crawl_failure
+
+    failures = [m for m in (crawl_failure(oid, s) for oid, s in stats.items()) if m]
+    for message in failures:
+        err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return 1 if failures else 0
 
 
 def _print_crawl_summary(stats: dict[str, dict[str, Any]]) -> None:
@@ -763,10 +773,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
             index.drain(archive)
         # The embedded index is opened per request, on that request's own connection.
         backend = None if index.name == "sqlite" else index
-        app = create_app(_home(args), backend=backend, topics=_topics(args), token=token)
+        app = create_app(
+            _home(args), backend=backend, topics=_topics(args), token=token, hosts=_hosts(args)
+        )
         console.print(f"Serving the archive on http://{args.host}:{args.port}/", highlight=False)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def _hosts(args: argparse.Namespace) -> list[str]:
+    """The names `serve` answers for: this machine's, --host (unless all interfaces),
+    --allow-host and ARSHIF_WEB_HOSTS (comma-separated)."""
+    import os
+
+    from arshif.web.app import LOCAL_HOSTS
+
+    listed = os.environ.get("ARSHIF_WEB_HOSTS", "").split(",") + (args.allow_host or [])
+    given = [] if args.host in ("0.0.0.0", "::", "") else [args.host]
+    return [*LOCAL_HOSTS, *given, *(name.strip() for name in listed if name.strip())]
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -1111,6 +1135,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--allow-remote", action="store_true",
         help="allow a non-loopback --host (requires ARSHIF_WEB_TOKEN)",
+    )  # fmt: skip
+    p.add_argument(
+        "--allow-host", action="append", metavar="NAME",
+        help="also answer requests for this host name (repeatable; ARSHIF_WEB_HOSTS too)",
     )  # fmt: skip
     p.add_argument("--topics", help="topic folder or file (default: $ARSHIF_TOPICS or shipped)")
     p.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from arshif.arabic import analyze, terms_of, tokens
+from arshif.days import parse_day
 from arshif.fingerprints import words_hash
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -210,10 +211,15 @@ def story_vector(
 
 
 def day_of(*stamps: str | None) -> str | None:
-    """The first YYYY-MM-DD date among ISO timestamps, for story windows."""
+    """The first YYYY-MM-DD date among ISO timestamps, for story windows; a date that is
+    not real or lies outside arshif.days' range (a window around 9999-12-31 overflows) is
+    no date."""
     for stamp in stamps:
         if stamp and _DAY.match(stamp):
-            return stamp[:10]
+            try:
+                return parse_day(stamp[:10]).isoformat()
+            except ValueError:
+                continue
     return None
 
 

@@ -43,13 +43,18 @@ def run_demo(home: Path, console: Console) -> int:
             DOWNLOAD_DELAY=0,
             AUTOTHROTTLE_START_DELAY=0.05,
         )["sample"]
-    from arshif.cli import _print_crawl_summary
+    from arshif.cli import _crawl_failed, _print_crawl_summary, err_console
 
     _print_crawl_summary({"sample": stats})
+    failed = _crawl_failed({"sample": stats})
     with Archive(archive_path(home)) as archive:
         SqliteIndex(archive).drain(archive)
         total = archive.count()
         result = search(archive, SearchQuery(text=DEMO_QUERY, limit=3))
+    if failed or not total:
+        if not failed:
+            err_console.print(f"[bold red]error:[/] the demo archive in {home} is empty")
+        return 1
     console.print(f"The archive holds {total} articles. Sample search «{DEMO_QUERY}»:")
     for hit in result.hits:
         console.print(f"  • {hit.title}  [dim]({(hit.published or '')[:10]})[/]", highlight=False)

@@ -49,3 +49,20 @@ def article_id(url: str) -> str:
     """Stable 16-hex-digit id of the article behind `url` (any of its variants, http or https)."""
     key = canonical_url(url).removeprefix("http://").removeprefix("https://")
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+WEB_SCHEMES = frozenset({"http", "https"})
+
+
+def scheme_refusal(url: str) -> str | None:
+    """Why `url` may not be fetched by its scheme, or None for an http(s) URL with a host."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError:  # a malformed port or IPv6 literal
+        return f"{url[:80]!r} is not a valid URL"
+    if parts.scheme.lower() not in WEB_SCHEMES:
+        return f"{parts.scheme or 'no'} scheme: only http and https URLs are fetched"
+    if not host:
+        return "no host in the URL"
+    return None

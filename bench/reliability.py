@@ -1,9 +1,9 @@
 """Reliability table: what the reliability tests tried, and what was lost.
 
-Runs tests/test_kill.py, tests/test_misbehaving_servers.py, tests/test_hostile_input.py and
-tests/test_properties.py with pytest, with ARSHIF_RELIABILITY_REPORT naming a file where the
-tests append what they did (tests/conftest.py `reliability_fact`; hypothesis examples are
-counted there too). From that file and pytest's JUnit report it writes, to bench/RESULTS.md:
+Runs tests/test_kill.py, tests/test_misbehaving_servers.py, tests/test_hostile_input.py,
+tests/test_hostile_sources.py, tests/test_config_errors.py and tests/test_properties.py with
+pytest, with ARSHIF_RELIABILITY_REPORT naming a file where the tests append what they did
+(tests/conftest.py `reliability_fact`; hypothesis examples are counted there too). From that file and pytest's JUnit report it writes, to bench/RESULTS.md:
 kills survived, fault kinds the hostile server served, hostile inputs tried per kind,
 property examples per property, articles lost, and the peak memory of bench/memory.py's
 last run (bench/memory_last.json). Every figure comes from the run; one that a test did not
@@ -35,6 +35,8 @@ FILES = [
     "tests/test_kill.py",
     "tests/test_misbehaving_servers.py",
     "tests/test_hostile_input.py",
+    "tests/test_hostile_sources.py",
+    "tests/test_config_errors.py",
     "tests/test_properties.py",
 ]
 MEMORY = Path(__file__).with_name("memory_last.json")
@@ -52,6 +54,35 @@ GROUPS = {  # hostile input kinds, as tests/test_hostile_input.py names them: la
     "hostile-html": (
         "HTML built to break extraction (deep nesting, huge attributes, mixed encodings, ...)",
         "extractions (no, right and bogus declared charset each)",
+    ),
+    "regex-backtracking": (
+        "pages opening with thousands of comments, and article_patterns that backtrack "
+        "catastrophically (`(a+)+$` and one alternating a and aa), on 40-character links",
+        "tries",
+    ),
+    "extract-budget": (
+        "a page over its extraction budget (ARSHIF_EXTRACT_TIMEOUT), in the crawl process "
+        "and in workers: skipped as extract/timeout, raw copy kept",
+        "crawls",
+    ),
+    "url-schemes": (
+        "file:, ftp: and data: URLs in feeds, sitemap indexes, links, redirects and meta "
+        "refresh, in a crawl and in `outlets check`",
+        "runs",
+    ),
+    "sitemap-loops": (
+        "sitemap indexes listing themselves, each other and ever deeper indexes",
+        "crawls",
+    ),
+    "slow-answers": (
+        "a feed sent a byte at a time to `outlets check --timeout 2`; a robots.txt "
+        "`Crawl-delay: 1e308`",
+        "runs",
+    ),
+    "config": (
+        "configuration files: not UTF-8, impossible dates, huge/.inf/.nan durations and "
+        "densities, alias bombs, duplicate keys, file:/ftp:/data: feeds",
+        "files",
     ),
 }
 

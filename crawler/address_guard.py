@@ -43,6 +43,8 @@ from twisted.internet.error import DNSLookupError
 from twisted.internet.threads import deferToThread
 from w3lib.url import safe_url_string
 
+from arshif.urls import scheme_refusal
+
 if TYPE_CHECKING:
     from crawler.outlets import Outlet
 
@@ -133,10 +135,11 @@ def host_verdict(host: str, port: int) -> str | None:
 
 def refusal(url: str, configured: set[tuple[str, int]]) -> str | None:
     """The middleware's rule for plain HTTP clients (`arshif outlets check`): why `url` may
-    not be fetched, or None."""
+    not be fetched, or None. Only http(s) URLs pass (crawler/schemes.py)."""
+    why = scheme_refusal(url)
+    if why:
+        return why
     parts = urlsplit(safe_url_string(url))
-    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
-        return None
     host, port = _endpoint(parts.scheme, parts.hostname, parts.port)
     if (host, port) in configured:
         return None

@@ -10,15 +10,17 @@ in one line per outlet instead of a wall of errors.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import Message
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -96,11 +98,72 @@ class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+class _Deadline:
+    """One request's whole time, redirects included: when it is over, the sockets opened
+    for it are shut, so a server that answers a byte a second cannot outlast it (a socket
+    timeout bounds each read only)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self.expired:
+                sock.shutdown(socket.SHUT_RDWR)
+            self._sockets.append(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _watched(base: type[http.client.HTTPConnection], deadline: _Deadline) -> Any:
+    class Connection(base):  # type: ignore[valid-type, misc]
+        def connect(self) -> None:
+            super().connect()
+            deadline.watch(self.sock)
+
+    return Connection
+
+
+class _Http(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_watched(http.client.HTTPConnection, self.deadline), req)
+
+
+class _Https(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        connection = _watched(http.client.HTTPSConnection, self.deadline)
+        return self.do_open(connection, req, context=self._context)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class _Client:
-    """Plain HTTP for one outlet: Arshif's User-Agent, a short timeout, and the crawl's rule
-    on private addresses (crawler/address_guard.py), redirects included: the hosts the
-    outlet's configuration names are allowed, other private ones are refused."""
+    """Plain HTTP for one outlet: Arshif's User-Agent, a short timeout for the whole of
+    each request, and the crawl's rules on schemes and private addresses
+    (crawler/schemes.py, crawler/address_guard.py), redirects included: the hosts the
+    outlet's configuration names are allowed, other private ones are refused. Only http
+    and https are spoken at all (no file, ftp or data handlers)."""
 
     user_agent: str
     timeout: float
@@ -111,20 +174,36 @@ class _Client:
         if why:
             raise _Refused(why)
         request = urllib.request.Request(url, headers={"User-Agent": self.user_agent})
-        opener = urllib.request.build_opener(_GuardedRedirects(self.configured))
+        deadline = _Deadline(self.timeout)
+        opener = urllib.request.OpenerDirector()
+        for handler in (
+            _Http(deadline),
+            _Https(deadline),
+            _GuardedRedirects(self.configured),
+            urllib.request.UnknownHandler(),
+            urllib.request.HTTPDefaultErrorHandler(),
+            urllib.request.HTTPErrorProcessor(),
+        ):
+            opener.add_handler(handler)
         try:
             with opener.open(request, timeout=self.timeout) as response:
-                return response.status, response.read(MAX_BYTES + 1)[:MAX_BYTES]
+                status, body = response.status, response.read(MAX_BYTES + 1)[:MAX_BYTES]
+            if deadline.expired:
+                raise TimeoutError
+            return status, body
         except urllib.error.HTTPError as exc:
             return exc.code, b""
-        except urllib.error.URLError as exc:
-            raise _Unreachable(_network_reason(exc.reason)) from exc
-        except TimeoutError as exc:
-            raise _Unreachable(f"timed out after {self.timeout:g} s") from exc
-        except OSError as exc:
-            raise _Unreachable(_network_reason(exc)) from exc
-        except http.client.HTTPException as exc:  # a connection that broke mid-answer
+        except (OSError, http.client.HTTPException) as exc:
+            if deadline.expired or isinstance(exc, TimeoutError):
+                raise _Unreachable(f"timed out after {self.timeout:g} s") from exc
+            if isinstance(exc, urllib.error.URLError):
+                raise _Unreachable(_network_reason(exc.reason)) from exc
+            if isinstance(exc, OSError):
+                raise _Unreachable(_network_reason(exc)) from exc
+            # A connection that broke mid-answer.
             raise _Unreachable(f"broken HTTP answer ({type(exc).__name__})") from exc
+        finally:
+            deadline.cancel()
 
 
 def _network_reason(reason: object) -> str:

@@ -46,6 +46,16 @@ class CrawlDelay:
             return
         downloader = self.crawler.engine.downloader
         key = downloader.get_slot_key(request)
+        most = self.crawler.settings.getfloat("ARSHIF_MAX_CRAWL_DELAY")
+        if float(delay) > most:  # `Crawl-delay: 1e308` would stop the crawl for good
+            logger.warning(
+                "robots.txt of %s asks for Crawl-delay %g s, more than ARSHIF_MAX_CRAWL_DELAY: "
+                "waiting %g s between requests",
+                key,
+                delay,
+                most,
+            )
+            delay = most
         delay = max(float(delay), self.delays.get(key, 0.0))
         self.delays[key] = delay
         # A slot made later (or again, after an idle one is dropped) starts with the delay.

@@ -45,8 +45,11 @@ _HTML_TAG = re.compile(
     re.IGNORECASE,
 )
 # XML documents that share tag names with HTML (<title>, <link>) but are feeds or sitemaps.
+# A comment's text cannot run past its first "-->", so the leading comments can be read one
+# way only: `<!--.*?-->` backtracked exponentially over a page opening with many comments.
 _FEED = re.compile(
-    r"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|rdf:rdf|urlset|sitemapindex)\b",
+    r"\s*(?:<\?xml[^>]*>\s*)?(?:<!--(?:[^-]|-(?!->))*-->\s*)*"
+    r"<(?:rss|feed|rdf:rdf|urlset|sitemapindex)\b",
     re.IGNORECASE | re.DOTALL,
 )
 # Tables that lay out a page: nested, with blocks in cells, or with article-long cells

@@ -6,14 +6,22 @@ message that names the file, the outlet and the field.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import regex
+
+from arshif.days import parse_day
+from arshif.urls import scheme_refusal
 from arshif.yamlfile import read_yaml
+
+logger = logging.getLogger(__name__)
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _LIST_FIELDS = ("feeds", "sitemaps", "start_pages", "allowed_domains", "drop_selectors")
@@ -52,7 +60,11 @@ class Outlet:
         return urljoin(self.base_url + "/", path_or_url) if self.base_url else path_or_url
 
     def with_base_url(self, base_url: str) -> Outlet:
-        """The same outlet served from another address (the demo's local server, a mirror)."""
+        """The same outlet served from another address (the demo's local server, a mirror);
+        OutletConfigError unless it is an http(s) URL."""
+        why = scheme_refusal(base_url)
+        if why:
+            raise OutletConfigError(f"--base-url {base_url}: {why}")
         host = urlsplit(base_url).hostname or ""
         return replace(self, base_url=base_url.rstrip("/"), allowed_domains=(host,))
 
@@ -71,8 +83,34 @@ class Outlet:
         return tuple(sorted({urlsplit(u).hostname or "" for u in urls} - {""}))
 
     def is_article_url(self, url: str) -> bool:
-        """Whether a link found on a listing page points at an article."""
-        return bool(self.article_pattern and re.search(self.article_pattern, url))
+        """Whether a link found on a listing page points at an article. A pattern that
+        backtracks catastrophically (`(a|aa)+$`) on a link takes at most PATTERN_SECONDS
+        over it: the link is not followed, and a warning names the outlet once."""
+        if not self.article_pattern:
+            return False
+        try:
+            return bool(_compiled(self.article_pattern).search(url, timeout=PATTERN_SECONDS))
+        except TimeoutError:
+            if self.id not in _slow_warned:
+                _slow_warned.add(self.id)
+                logger.warning(
+                    "Outlet %s: article_pattern took over %g s on %s and was stopped; links "
+                    "it cannot judge in time are not followed (simplify the pattern)",
+                    self.id,
+                    PATTERN_SECONDS,
+                    url[:200],
+                )
+            return False
+
+
+PATTERN_SECONDS = 0.1  # the most one article_pattern match may take
+_slow_warned: set[str] = set()  # outlets whose article_pattern was stopped, warned once
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> regex.Pattern[str]:
+    """article_pattern with the `regex` module, whose matching takes a timeout (re's not)."""
+    return regex.compile(pattern)
 
 
 def default_outlets_path() -> Path:
@@ -129,14 +167,15 @@ def _parse(entry: Any, where: str) -> Outlet:
         raise bad("extraction.drop_selectors", "must be a list of CSS selectors")
     lists["drop_selectors"] += tuple(drops)
     base_url = entry.get("base_url")
-    if base_url is not None and (
-        not isinstance(base_url, str) or urlsplit(base_url).scheme not in ("http", "https")
-    ):
+    if base_url is not None and (not isinstance(base_url, str) or scheme_refusal(base_url)):
         raise bad("base_url", "must be an http(s) URL")
     for name in ("feeds", "sitemaps", "start_pages"):
         for value in lists[name]:
-            if not base_url and urlsplit(value).scheme not in ("http", "https"):
-                raise bad(name, f"'{value}' is not an absolute http(s) URL and no base_url is set")
+            # Relative to base_url or not, what is fetched must be http(s) (file:, ftp:, data:
+            # and the like replace the base_url when joined to it).
+            if scheme_refusal(urljoin(base_url + "/", value) if base_url else value):
+                how = "" if base_url else " and no base_url is set"
+                raise bad(name, f"'{value}' is not an absolute http(s) URL{how}")
     if not (lists["feeds"] or lists["sitemaps"] or lists["start_pages"] or base_url):
         # With only base_url, the crawl finds the listings itself (crawler/discovery.py).
         raise bad(
@@ -145,8 +184,8 @@ def _parse(entry: Any, where: str) -> Outlet:
     pattern = entry.get("article_pattern")
     if pattern is not None:
         try:
-            re.compile(pattern)
-        except (re.error, TypeError) as exc:
+            _compiled(pattern)
+        except (regex.error, TypeError) as exc:
             raise bad("article_pattern", f"not a valid regular expression: {exc}") from exc
     elif lists["start_pages"]:
         raise bad("article_pattern", "required when start_pages are given (which links to follow)")
@@ -161,6 +200,11 @@ def _parse(entry: Any, where: str) -> Outlet:
     confirmed = entry.get("confirmed") or {}
     if not isinstance(confirmed, dict):
         raise bad("confirmed", "must be a mapping such as {date: 2026-11-23, how: 'feed fetched'}")
+    if "date" in confirmed:
+        try:
+            parse_day(confirmed["date"])
+        except ValueError as exc:
+            raise bad("confirmed.date", str(exc)) from None
     return Outlet(
         id=oid,
         name=entry["name"].strip(),

@@ -8,9 +8,14 @@ Everything here is plain data, so it pickles to and from the workers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+
+from langdetect.detector_factory import init_factory
 
 from arshif.arabic import analyze, terms_of, tokens
 from arshif.dedup import DedupParams, Prepared, prepare_words
@@ -26,7 +31,8 @@ from indexer.topics import Topics, load_topics
 class PageWork:
     """What to do to each page of a crawl. `topics`: the topic rules' path ("" for the
     default ones), None when tagging is off; `dedup`: the archive's fingerprint settings,
-    None when dedup is off; `search`: make the embedded index's row."""
+    None when dedup is off; `search`: make the embedded index's row; `budget`: seconds a
+    page may take (ARSHIF_EXTRACT_TIMEOUT), 0 for no limit."""
 
     options: ExtractOptions
     domains: Sequence[str] = ()
@@ -34,6 +40,7 @@ class PageWork:
     dedup: DedupParams | None = None
     stories: bool = True
     search: bool = False
+    budget: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -71,12 +78,62 @@ def page_record(item: PageItem, options: ExtractOptions, domains: Sequence[str])
     )
 
 
+class PageTimeout(BaseException):
+    """A page's work ran past its budget. A BaseException, so that no library's (or the
+    extraction boundary's) `except Exception` can take it for an error of its own."""
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Raise PageTimeout in the code run inside once `seconds` have passed.
+
+    A real-time timer signal (SIGALRM), so it stops pure Python and regular expressions
+    (which check for signals while they backtrack) wherever they are. Signals reach only the
+    main thread, where the pages are worked on: the main thread of each worker process, or
+    of the crawl process with one worker (Twisted's reactor; nothing else there uses the
+    timer). Elsewhere, or with `seconds` 0, there is no limit."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum: int, frame: object) -> None:
+        raise PageTimeout
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def warm_up() -> None:
+    """Load now what the first page would load on its own: langdetect's profiles and
+    datasketch (imported by arshif.dedup on first use, seconds of loading). Not on a page's
+    budget: a timeout that struck an import would leave it to be done again, and again."""
+    import datasketch  # noqa: F401
+
+    init_factory()
+
+
 def process_page(item: PageItem, work: PageWork) -> PageResult:
+    """The page's result; a page that takes longer than `work.budget` has none, with the
+    reason 'timeout' (counted as arshif/drop/extract/timeout; its WARC copy is kept)."""
+    rules = None if work.topics is None else _topics(work.topics)  # once, outside the budget
+    try:
+        with time_budget(work.budget):
+            return _process_page(item, work, rules)
+    except PageTimeout:
+        return PageResult(None, f"timeout (extraction took over {work.budget:g} s)")
+
+
+def _process_page(item: PageItem, work: PageWork, rules: Topics | None) -> PageResult:
     try:
         article = page_record(item, work.options, work.domains)
     except ExtractionError as exc:
         return PageResult(None, exc.reason)
-    topics = None if work.topics is None else _topics(work.topics).tag_article(article)
+    topics = None if rules is None else rules.tag_article(article)
     if work.dedup is None and not work.search:
         return PageResult(article, topics=topics)
     # The text is split and analysed once, for both the fingerprint and the search row.

@@ -17,6 +17,7 @@ import re
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Self
 
@@ -31,7 +32,7 @@ from crawler.archive_session import ArchiveSession
 from crawler.backend import search_backend
 from crawler.extract import ExtractOptions
 from crawler.items import PageItem
-from crawler.page_work import PageWork, process_page
+from crawler.page_work import PageResult, PageWork, process_page, warm_up
 from crawler.warc import WarcStore
 from crawler.workers import worker_context, worker_count
 from indexer.dedup_store import DedupIndex
@@ -124,6 +125,8 @@ class ExtractPipeline:
                 self.dedup = DedupIndex.for_archive(archive).params
         if self.workers > 1:
             self.pool = ProcessPoolExecutor(self.workers, mp_context=worker_context())
+        else:
+            warm_up()  # as the workers' fork server does: not on the first pages' budget
 
     def work(self) -> PageWork:
         """The crawl's page work, made once the spider (and so the outlet) is known."""
@@ -139,6 +142,7 @@ class ExtractPipeline:
                 dedup=self.dedup,
                 stories=settings.getbool("ARSHIF_DEDUP_STORIES", True),
                 search=search_backend(settings) == "sqlite",
+                budget=settings.getfloat("ARSHIF_EXTRACT_TIMEOUT"),
             )
         return self._work
 
@@ -146,9 +150,27 @@ class ExtractPipeline:
         if self.pool is None:
             item.result = process_page(item, self.work())
         else:
-            loop = asyncio.get_running_loop()
-            item.result = await loop.run_in_executor(self.pool, process_page, item, self.work())
+            item.result = await self._in_pool(item)
         return item
+
+    async def _in_pool(self, item: PageItem) -> PageResult:
+        """The page's work in a worker. A worker that dies (killed for memory, a crash in
+        a library's C code) breaks the whole pool: a new one takes over and the pages that
+        were in the broken one are tried once more, so one bad page or one lost process
+        does not fail every page after it."""
+        loop = asyncio.get_running_loop()
+        for _ in range(2):
+            pool = self.pool
+            assert pool is not None
+            try:
+                return await loop.run_in_executor(pool, process_page, item, self.work())
+            except BrokenProcessPool:
+                if pool is self.pool:  # the first page to see it replaces the pool
+                    logger.warning("An extraction worker died; starting new workers")
+                    self.crawler.stats.inc_value("arshif/workers_restarted")
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    self.pool = ProcessPoolExecutor(self.workers, mp_context=worker_context())
+        return PageResult(None, "worker died (twice while working on this page)")
 
     def close_spider(self) -> None:
         if self.pool is not None:

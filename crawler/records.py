@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from arshif.fingerprints import content_hash
 from arshif.record import Article
-from arshif.urls import article_id, canonical_url
+from arshif.urls import article_id, canonical_url, scheme_refusal
 
 
 def _host(url: str) -> str:
@@ -31,12 +31,15 @@ def build_article(
     domains: Iterable[str] = (),
 ) -> Article:
     """The record of one page. The page's own canonical URL names the article (so AMP,
-    mobile and tracking variants meet) only when it points at the outlet's own site."""
+    mobile and tracking variants meet) only when it is an http(s) URL (not, say,
+    `javascript://news.example/...`) of the outlet's own site."""
     fields = dict(fields)
     page_canonical = fields.pop("canonical_url", None) or url
     allowed = {_host(url), *(d.removeprefix("www.") for d in domains)}
     host = _host(page_canonical)
-    if not any(host == d or host.endswith("." + d) for d in allowed if d):
+    if scheme_refusal(page_canonical) or not any(
+        host == d or host.endswith("." + d) for d in allowed if d
+    ):
         page_canonical = url
     return Article.from_dict(
         {

@@ -13,9 +13,11 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
 from arshif.config import job_dir
+from crawler import workers
 from crawler.jobdir import claim
 from crawler.outlets import load_outlets
 from crawler.spiders.news import NewsSpider
+from crawler.workers import worker_count
 
 
 def project_settings(home: Path, **overrides: Any) -> Settings:
@@ -46,9 +48,13 @@ def crawl(
     if unknown:
         known = ", ".join(sorted(outlets))
         raise ValueError(f"unknown outlet(s): {', '.join(unknown)} (known: {known})")
+    if base_url and outlet_ids:  # checked here: one line, not a Scrapy traceback
+        outlets[outlet_ids[0]].with_base_url(base_url)
     settings = project_settings(
         home, ARSHIF_OUTLETS=str(outlets_path) if outlets_path else None, **overrides
     )
+    if worker_count(settings.getint("ARSHIF_EXTRACT_WORKERS")) > 1:
+        workers.start()  # before the reactor's threads: it sets the environment briefly
     process = CrawlerProcess(settings)
     crawlers: dict[str, Crawler] = {}
     for n, oid in enumerate(outlet_ids):
@@ -61,3 +67,39 @@ def crawl(
         process.crawl(crawler, outlet=oid, base_url=base_url, since=since, until=until)
     process.start()
     return {oid: c.stats.get_stats() for oid, c in crawlers.items()}
+
+
+# Pages lost to Arshif's own errors: an exception in a pipeline (a broken worker pool, say),
+# or a library failing inside extraction.
+OWN_ERRORS = ("arshif/error/pipeline_exception", "arshif/drop/extract/extraction_failed")
+
+
+def crawl_failure(outlet_id: str, stats: dict[str, Any]) -> str | None:
+    """Why a crawl that ran has failed, in one line, or None. It failed when it archived
+    nothing and either every request failed (no page but robots.txt answered 2xx) or pages
+    were lost to its own errors. A crawl that found nothing new, or only pages that are not
+    articles, has not failed."""
+    if stats.get("arshif/archived/new", 0) or stats.get("arshif/archived/updated", 0):
+        return None
+    own = sum(stats.get(key, 0) for key in OWN_ERRORS)
+    if own:
+        return (
+            f"the crawl of {outlet_id} archived nothing: {own} fetched pages were lost to "
+            "errors in Arshif itself (see the log above)"
+        )
+    failed = {
+        k.removeprefix("arshif/error/"): v
+        for k, v in stats.items()
+        if k.startswith("arshif/error/")
+    }
+    answered = _total(stats, "downloader/response_status_count/2") - _total(
+        stats, "robotstxt/response_status_count/2"
+    )
+    if failed and answered <= 0:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(failed.items()))
+        return f"every request of the crawl of {outlet_id} failed ({kinds}); nothing was archived"
+    return None
+
+
+def _total(stats: dict[str, Any], prefix: str) -> int:
+    return sum(v for k, v in stats.items() if k.startswith(prefix))

@@ -36,6 +36,8 @@ TELNETCONSOLE_ENABLED = False
 DUPEFILTER_CLASS = "crawler.dupefilter.DiskDupeFilter"
 
 DOWNLOADER_MIDDLEWARES = {
+    # Only http(s), whatever named the URL (crawler/schemes.py): first, before anything else.
+    "crawler.schemes.SchemeGuardMiddleware": 40,
     # Scrapy's offsite filter lets dont_filter requests (listings, their redirects) leave.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawler.offsite.OutletOffsiteMiddleware": 50,
@@ -46,6 +48,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Feeds and sitemaps asked for with the last crawl's ETag / Last-Modified (304: unchanged).
     "crawler.conditional.ConditionalListingMiddleware": 580,
 }
+# Defence in depth for the rule above: no handler reads local files, FTP, data: or S3.
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "data": None, "s3": None}
 # The address rule applied again to the address a download connects to (DNS rebinding).
 TWISTED_DNS_RESOLVER = "crawler.address_guard.GuardedResolver"
 ITEM_PIPELINES = {
@@ -69,7 +73,16 @@ ARSHIF_HOME = str(data_dir())
 ARSHIF_OUTLETS = ""  # empty: ARSHIF_OUTLETS env or the shipped catalogue
 ARSHIF_REFRESH = False  # fetch articles again even when already archived
 ARSHIF_WARC_MAX_BYTES = 100 * 1024 * 1024
+# Sitemap indexes followed below a configured sitemap (an index of indexes: 2); each
+# sitemap is asked for once per crawl, so indexes that list themselves or each other end.
+ARSHIF_SITEMAP_DEPTH = 2
+# The longest robots.txt Crawl-delay obeyed (seconds); a longer one is cut to this, with a
+# warning, so a site cannot stall a crawl for good.
+ARSHIF_MAX_CRAWL_DELAY = 300.0
 ARSHIF_EXTRACT_WORKERS = 0  # 0: one extraction process per core; 1: extract in-process
+# Seconds one page's extraction may take; past it the page is skipped (extract/timeout),
+# its WARC copy kept, and the crawl goes on. 0: no limit.
+ARSHIF_EXTRACT_TIMEOUT = 60.0
 ARSHIF_COMMIT_ITEMS = 64  # archive writes grouped in one commit (crawler/archive_session.py)
 ARSHIF_COMMIT_SECONDS = 1.0  # ... or committed after this long, whichever comes first
 # Index from the crawl: the embedded index as articles are archived, Elasticsearch (and

@@ -8,10 +8,7 @@ spawned worker used to spend about a second of CPU on that by itself.
 
 import gc
 
-import datasketch  # noqa: F401 - arshif.dedup imports it on first use
-from langdetect.detector_factory import init_factory
+from crawler.page_work import warm_up  # trafilatura, lxml and the stages
 
-import crawler.page_work  # noqa: F401 - trafilatura, lxml and the stages
-
-init_factory()
+warm_up()
 gc.freeze()  # what is loaded here stays: collections in the workers need not walk it

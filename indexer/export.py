@@ -8,6 +8,7 @@ beside it, synced, then renamed over the path; a failure leaves no partial file 
 from __future__ import annotations
 
 import csv
+import glob
 import json
 import os
 import secrets
@@ -34,6 +35,10 @@ Format = Literal["jsonl", "csv", "parquet"]
 FORMATS: tuple[str, ...] = get_args(Format)
 BATCH = 1000  # articles per read from the archive, and per Parquet row group
 LIST_SEPARATOR = "; "  # how CSV cells hold list fields (authors, tags, topics)
+# A CSV cell starting with one of these is a formula to Excel and LibreOffice (a title
+# `=HYPERLINK(...)` from a hostile page would run when the file is opened): OWASP's
+# advice is to start such a cell with a single quote, which spreadsheets show as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def parquet_schema() -> pa.Schema:
@@ -125,10 +130,31 @@ def _advancing(
     advance(pending)
 
 
+def _remove_stale_parts(path: Path) -> None:
+    """Delete the hidden part files that exports to `path` left when their process was
+    killed (SIGKILL, power loss: no chance to clean up). The writer's process id is in the
+    name; a part file whose writer still runs is left alone."""
+    for part in path.parent.glob(f".{glob.escape(path.name)}.*.part"):
+        pid = part.name[len(path.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            part.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 @contextmanager
 def _atomic(path: Path, mode: str, **options: Any) -> Iterator[IO[Any]]:
     """A new file beside `path` that replaces it only once fully written and synced."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    _remove_stale_parts(path)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
     try:
         f = open(temp, mode, **options)  # noqa: SIM115 - closed below, before the rename
     except OSError as exc:
@@ -166,17 +192,22 @@ def _write_jsonl(f: IO[str], articles: Iterable[Article]) -> int:
 
 
 def _write_csv(f: IO[str], articles: Iterable[Article]) -> int:
-    """RFC 4180 CSV (CRLF rows, quoted cells where needed, newlines kept inside quotes)."""
+    """RFC 4180 CSV (CRLF rows, quoted cells where needed, newlines kept inside quotes);
+    text cells that a spreadsheet would run as a formula start with a single quote."""
     writer = csv.writer(f)
     writer.writerow(FIELDS)
     count = 0
     for article in articles:
         writer.writerow(
-            LIST_SEPARATOR.join(value) if name in LIST_FIELDS else value
+            _cell(LIST_SEPARATOR.join(value) if name in LIST_FIELDS else value)
             for name, value in article.to_dict().items()
         )
         count += 1
     return count
+
+
+def _cell(value: Any) -> Any:
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 def _write_parquet(f: IO[bytes], articles: Iterable[Article]) -> int:

@@ -5,23 +5,20 @@ Kept apart from `search` so the archive can use them without importing the searc
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+from arshif.days import parse_day
 
 
 def _parse_date(name: str, value: str | None) -> date | None:
     if value is None:
         return None
     try:
-        if not _DATE.match(value):
-            raise ValueError
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"--{name} must be a date as YYYY-MM-DD, got {value!r}") from None
+        return parse_day(value)
+    except ValueError as exc:
+        raise ValueError(f"--{name} {exc}") from None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 from bisect import bisect_left
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from arshif.arabic import normalize, tokens
+from arshif.days import parse_day
 from arshif.record import Article
 from arshif.variants import token_keys, variant_key
 from arshif.yamlfile import read_yaml
@@ -620,7 +622,11 @@ def _rule(data: Any, n: int, where: str) -> Rule:
     if near is not None and len(groups) < (1 if "any" in data else 2):
         raise TopicError(f"{where}: `near` needs `all` groups to be near the `any` phrases")
     density = data.get("min_density", 0)
-    if not isinstance(density, int | float) or isinstance(density, bool) or density < 0:
+    if (
+        not isinstance(density, int | float)
+        or isinstance(density, bool)
+        or not 0 <= density < math.inf  # .nan could never be reached, .inf never met
+    ):
         raise TopicError(f"{where}: min_density must be a number ≥ 0, got {density!r}")
     title = data.get("title_suffices", False)
     if not isinstance(title, bool):
@@ -642,12 +648,12 @@ def _rule(data: Any, n: int, where: str) -> Rule:
 
 
 def _date(value: Any, where: str) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
+    if value is None:
+        return None
     try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise TopicError(f"{where}: expected a date YYYY-MM-DD, got {value!r}") from None
+        return parse_day(value)
+    except ValueError as exc:
+        raise TopicError(f"{where} {exc}") from None
 
 
 def topic_from_dict(data: Any, source: str) -> Topic:

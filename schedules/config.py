@@ -18,6 +18,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from arshif.urls import scheme_refusal
 from arshif.yamlfile import read_yaml
 from crawler.outlets import load_outlets
 
@@ -28,6 +29,8 @@ _KNOWN = {
     "name", "cron", "interval", "timezone", "outlets", "jitter", "max_run_time", "grace_time",
     "base_url", "settings",
 }  # fmt: skip
+# Longer than a year is a typo, and APScheduler's date arithmetic overflows on huge values.
+MAX_DURATION = 366 * 86400.0
 DEFAULT_GRACE = 3600.0  # a run missed by more than this (scheduler down) is skipped
 
 
@@ -107,8 +110,11 @@ def parse_duration(value: Any) -> float:
         seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(value.replace(" ", "")))
     else:
         raise ValueError(f"expected a duration such as 90, '15m' or '1h30m', not {value!r}")
-    if seconds <= 0:
-        raise ValueError(f"a duration must be positive, not {value!r}")
+    if not 0 < seconds <= MAX_DURATION:  # .nan fails this too
+        raise ValueError(
+            f"a duration must be positive and at most {MAX_DURATION // 86400:.0f} days, "
+            f"not {value!r}"
+        )
     return seconds
 
 
@@ -217,7 +223,7 @@ def _parse(file: Path, n: int, entry: Any, known_outlets: set[str]) -> Schedule:
 
     base_url = entry.get("base_url")
     if base_url is not None:
-        if not isinstance(base_url, str) or not re.match(r"^https?://", base_url):
+        if not isinstance(base_url, str) or scheme_refusal(base_url):
             raise fail("base_url", f"expected an http(s) URL, not {base_url!r}")
         values["base_url"] = base_url
     settings = entry.get("settings", {})

