@@ -33,6 +33,7 @@ from crawler.extract import ExtractOptions
 from crawler.items import PageItem
 from crawler.page_work import PageWork, process_page
 from crawler.warc import WarcStore
+from crawler.warc_objects import WarcBucket, recover
 from crawler.workers import worker_context, worker_count
 from indexer.dedup_store import DedupIndex
 
@@ -81,10 +82,13 @@ class WarcPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(
-            WarcStore(warc_dir(_home(crawler)), crawler.settings.getint("ARSHIF_WARC_MAX_BYTES")),
-            crawler,
-        )
+        folder, bucket = warc_dir(_home(crawler)), WarcBucket.from_env()
+        max_bytes = crawler.settings.getint("ARSHIF_WARC_MAX_BYTES")
+        return cls(WarcStore(folder, max_bytes, bucket=bucket), crawler)
+
+    def open_spider(self) -> None:
+        if self.store.bucket is not None:  # files a killed crawl left here go up first
+            recover(self.store.folder, self.store.bucket)
 
     @guard_storage
     def process_item(self, item: PageItem) -> PageItem:

@@ -7,7 +7,8 @@ pages that failed extraction before are tried again too.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from crawler.extract import ExtractionError, ExtractOptions
 from crawler.items import PageItem
 from crawler.outlets import Outlet
 from crawler.page_work import page_record
-from crawler.warc import iter_responses
+from crawler.warc import WarcResponse, iter_responses
+from crawler.warc_objects import WarcBucket
 from indexer.archive import Archive
 from indexer.dedup_store import DedupIndex
 from indexer.topics import Topics
@@ -47,44 +49,62 @@ def reextract(
     `topics`, tag the fresh text (else the rebuilt record would carry no topics)."""
     report = ReextractReport()
     dedup = DedupIndex.for_archive(archive)
-    for path in sorted(warc_dir(home).glob("*.warc.gz")):
-        for page in iter_responses(path):
-            if only_outlet and page.outlet != only_outlet:
-                continue
-            report.pages += 1
-            outlet = outlets.get(page.outlet)
-            options = ExtractOptions(
-                drop_selectors=outlet.drop_selectors if outlet else (),
-                founded=outlet.founded if outlet else None,
-            )
-            content_type = next(
-                (v for k, v in page.headers.items() if k.lower() == "content-type"), ""
-            )
-            item = PageItem(
-                url=page.url,
-                outlet=page.outlet,
-                status=page.status,
-                body=page.body,
-                headers=page.headers,
-                request_headers={},
-                fetched_at=page.date,
-                header_encoding=http_content_type_encoding(content_type),
-                warc_file=page.warc_file,
-                warc_offset=page.offset,
-            )
-            try:
-                article = page_record(item, options, outlet.domains if outlet else ())
-            except ExtractionError as exc:
-                report.failed[exc.reason] = report.failed.get(exc.reason, 0) + 1
-                logger.info("Re-extraction of %s failed: %s", page.url, exc.reason)
-                continue
-            dedup.place(article)  # fresh fields would otherwise lose cluster and story
-            if topics is not None:
-                article.topics = topics.tag_article(article)
-            if archive.upsert(article):
-                report.new += 1
-            else:
-                report.updated += 1
-            if progress:
-                progress(1)
+    for page in archived_responses(home):
+        if only_outlet and page.outlet != only_outlet:
+            continue
+        report.pages += 1
+        outlet = outlets.get(page.outlet)
+        options = ExtractOptions(
+            drop_selectors=outlet.drop_selectors if outlet else (),
+            founded=outlet.founded if outlet else None,
+        )
+        content_type = next((v for k, v in page.headers.items() if k.lower() == "content-type"), "")
+        item = PageItem(
+            url=page.url,
+            outlet=page.outlet,
+            status=page.status,
+            body=page.body,
+            headers=page.headers,
+            request_headers={},
+            fetched_at=page.date,
+            header_encoding=http_content_type_encoding(content_type),
+            warc_file=page.warc_file,
+            warc_offset=page.offset,
+        )
+        try:
+            article = page_record(item, options, outlet.domains if outlet else ())
+        except ExtractionError as exc:
+            report.failed[exc.reason] = report.failed.get(exc.reason, 0) + 1
+            logger.info("Re-extraction of %s failed: %s", page.url, exc.reason)
+            continue
+        dedup.place(article)  # fresh fields would otherwise lose cluster and story
+        if topics is not None:
+            article.topics = topics.tag_article(article)
+        if archive.upsert(article):
+            report.new += 1
+        else:
+            report.updated += 1
+        if progress:
+            progress(1)
     return report
+
+
+def archived_responses(home: Path) -> Iterator[WarcResponse]:
+    """Every archived response: this machine's WARC files, then, with ARSHIF_WARC_URL, the
+    bucket's (each downloaded to a temporary file, read, and deleted)."""
+    folder = warc_dir(home)
+    local = sorted(folder.glob("*.warc.gz"))
+    for path in local:
+        yield from iter_responses(path)
+    bucket = WarcBucket.from_env()
+    if bucket is None:
+        return
+    here = {path.name for path in local}
+    with tempfile.TemporaryDirectory(prefix="arshif-warc-") as tmp:
+        for name in bucket.names():
+            if name in here:
+                continue
+            copy = Path(tmp) / name
+            bucket.download(name, copy)
+            yield from iter_responses(copy, bucket.url(name))
+            copy.unlink()
