@@ -129,6 +129,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         if not sep or not name.strip():
             raise UserError(f"--set takes NAME=VALUE, not '{item}'")
         overrides[name.strip()] = value
+    if args.enqueue:
+        return _scale("enqueue_crawls", args, overrides)
     try:
         setting = int(overrides.get("ARSHIF_EXTRACT_WORKERS", defaults.ARSHIF_EXTRACT_WORKERS))
     except ValueError:
@@ -328,11 +330,36 @@ def cmd_stats(args: argparse.Namespace) -> int:
         raise UserError("--chart draws one topic's coverage; add --topic ID")
     with _archive(args) as archive:
         data = stats(archive)
+    if has_secret("ARSHIF_REDIS_URL"):
+        from arshif.cli_scale import render_queue
+
+        data["queue"] = render_queue(Console(stderr=True) if args.json else console)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
         render_stats(data, console)
     return 0
+
+
+def _scale(name: str, args: argparse.Namespace, overrides: dict[str, Any] | None = None) -> int:
+    """A command of arshif/cli_scale.py (queue, workers), its errors as one line."""
+    from arshif import cli_scale
+    from crawler.outlets import load_outlets
+
+    try:
+        if name == "enqueue_crawls":
+            outlets = load_outlets(args.outlets)
+            ids = sorted(outlets) if args.all else args.outlet_ids
+            if not ids:
+                raise UserError("name the outlets to queue (see `arshif outlets list`) or --all")
+            unknown = [o for o in ids if o not in outlets]
+            if unknown:
+                raise UserError(f"unknown outlet(s): {', '.join(unknown)}")
+            overrides = {k: v for k, v in (overrides or {}).items() if k != "LOG_LEVEL"}
+            return cli_scale.enqueue_crawls(ids, args.base_url, overrides, console)
+        return cli_scale.cmd_worker(args)
+    except cli_scale.QueueError as exc:
+        raise UserError(str(exc)) from exc
 
 
 def cmd_reextract(args: argparse.Namespace) -> int:
@@ -732,6 +759,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--set", action="append", metavar="NAME=VALUE", help="a Scrapy or ARSHIF_* setting"
     )
+    p.add_argument("--enqueue", action="store_true", help="queue for `arshif worker`s instead")
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("extract", parents=[common], help="print one page's extraction as JSON")
@@ -834,6 +862,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", parents=[common], help="crawl the bundled sample outlet offline")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("worker", parents=[common, outlets_opt], help="take queued crawl jobs")
+    p.add_argument("--threads", type=int, default=1, help="crawls at a time (default 1)")
+    p.set_defaults(func=lambda args: _scale("worker", args))
     return parser
 
 
