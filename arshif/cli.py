@@ -516,7 +516,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     if row["status"] == "skipped":
         raise UserError(f"schedule {args.name} {row['detail']}")
     console.print(f"{args.name}: {row['status']}, {row['new_articles']} new articles")
-    return 0 if row["status"] == "finished" else 1
+    return 0 if row["status"] in ("finished", "queued") else 1
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from arshif.config import archive_path
 from arshif.workqueue import QUEUE, Queue
 from indexer.archive import Archive
 from tests.conftest import ROOT, run_arshif
+from tests.test_schedules import write_schedule
 
 QUICK = {"ARSHIF_QUEUE_HEARTBEAT": "3", "ARSHIF_LEASE_SECONDS": "3"}
 
@@ -154,3 +155,22 @@ def test_killed_worker_job_is_redelivered_and_resumes(
     # Nothing archived was fetched again; only a page in flight at the kill may be.
     assert sum(fetched.values()) - len(paths) <= 2
     assert queue.status()["running"] == []
+
+
+def test_schedule_run_queues_jobs_for_the_workers(
+    home, server, manifest, tmp_path, workers, redis_url
+) -> None:
+    folder = write_schedule(tmp_path / "schedules", server.base_url, "1h", {"DOWNLOAD_DELAY": 0})
+    result = run_arshif(home, "schedule", "once", "sample-fast", "--schedules", str(folder))
+    assert result.returncode == 0, result.stderr
+    queue = Queue(redis_url)
+    assert queue.status()["queued"] == 1
+    assert archived(home) == Counter()  # queued, not crawled here
+    workers()
+    wait_idle(queue)
+    assert set(archived(home)) == good(manifest)
+    with Archive(archive_path(home)) as archive:
+        (run,) = archive.runs()
+    assert run["info"]["schedule"] == "sample-fast" and run["status"] == "finished"
+    shown = run_arshif(home, "schedule", "history")
+    assert "queued" in shown.stdout, shown.stdout
