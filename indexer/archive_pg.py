@@ -92,17 +92,6 @@ MIGRATIONS: tuple[str, ...] = (
         skipped      BIGINT NOT NULL DEFAULT 0,
         errors       JSONB NOT NULL DEFAULT '{}',
         info         JSONB NOT NULL DEFAULT '{}'
-    );
-    CREATE TABLE dedup_bands (
-        bucket     BIGINT NOT NULL,
-        article_id TEXT NOT NULL,
-        PRIMARY KEY (bucket, article_id)
-    );
-    CREATE TABLE dedup_fingerprints (
-        article_id  TEXT PRIMARY KEY,
-        signature   BYTEA NOT NULL,
-        size        INTEGER NOT NULL,
-        dup_cluster TEXT NOT NULL
     )
     """,
 )
