@@ -341,6 +341,29 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from arshif.credentials import read_secret
+    from indexer.archive_pg import PgArchive
+    from indexer.migrate import MigrationError, migrate
+
+    url = args.to or read_secret("ARSHIF_DATABASE_URL")
+    if not url or not url.startswith(("postgresql://", "postgres://")):
+        raise UserError("name the target: --to postgresql://USER@HOST/DB (or ARSHIF_DATABASE_URL)")
+    with (
+        _archive(args) as source,
+        PgArchive(url) as target,
+        _progress("migrating", source.count(), not args.no_progress) as advance,
+    ):
+        try:
+            counts = migrate(source, target, advance)
+        except MigrationError as exc:
+            raise UserError(str(exc)) from exc
+    console.print(
+        "migrated and checked: " + ", ".join(f"{n} {table}" for table, n in counts.items())
+    )
+    return 0
+
+
 def _scale(name: str, args: argparse.Namespace, overrides: dict[str, Any] | None = None) -> int:
     """A command of arshif/cli_scale.py (queue, workers), its errors as one line."""
     from arshif import cli_scale
@@ -862,6 +885,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", parents=[common], help="crawl the bundled sample outlet offline")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("migrate", parents=[common], help="copy the archive into PostgreSQL")
+    p.add_argument("--to", help="postgresql://… (default: ARSHIF_DATABASE_URL)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("worker", parents=[common, outlets_opt], help="take queued crawl jobs")
     p.add_argument("--threads", type=int, default=1, help="crawls at a time (default 1)")
