@@ -35,7 +35,7 @@ from crawler.page_work import PageWork, process_page
 from crawler.warc import WarcStore
 from crawler.warc_objects import WarcBucket, recover
 from crawler.workers import worker_context, worker_count
-from indexer.dedup_store import DedupIndex
+from indexer.dedup_pg import dedup_index_for
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class ExtractPipeline:
         if settings.getbool("ARSHIF_DEDUP", True):
             # The fingerprint settings are the archive's own, fixed when it was made.
             with ArchiveSession.of(self.crawler).held() as archive:
-                self.dedup = DedupIndex.for_archive(archive).params
+                self.dedup = dedup_index_for(archive).params
         if self.workers > 1:
             self.pool = ProcessPoolExecutor(self.workers, mp_context=worker_context())
 

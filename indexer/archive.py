@@ -254,6 +254,14 @@ class Archive(ArchiveStore):
         if self._conn.in_transaction:
             self._conn.execute("COMMIT")
 
+    def rollback(self) -> None:
+        """Undo the open group transaction, if any."""
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def in_group(self) -> bool:
+        return self._conn.in_transaction
+
     def __enter__(self) -> Archive:
         return self
 

@@ -34,6 +34,14 @@ class ArchiveStore(ABC):
         """Commit the open group, if any."""
 
     @abstractmethod
+    def rollback(self) -> None:
+        """Undo the open group, if any."""
+
+    @abstractmethod
+    def in_group(self) -> bool:
+        """Whether a group is open (a failed write may have ended it)."""
+
+    @abstractmethod
     def transaction(self) -> AbstractContextManager[Any]:
         """One atomic write step (a savepoint inside a group)."""
 

@@ -220,6 +220,9 @@ class PgArchive(ArchiveStore):
         if group is not None:
             group.__exit__(psycopg.Rollback, psycopg.Rollback(), None)
 
+    def in_group(self) -> bool:
+        return self._group is not None
+
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection[Any]]:
         with self._conn.transaction():

@@ -15,9 +15,12 @@ ported here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from arshif.dedup import DedupParams, Fingerprint, Prepared, fingerprinter, prepare
 from arshif.fingerprints import content_hash
+from arshif.record import Article
+from indexer.archive_base import ArchiveStore
 from indexer.archive_pg import PgArchive
 
 _SCHEMA = """
@@ -41,10 +44,15 @@ LOCK = "arshif:dup_cluster"
 
 @dataclass(frozen=True)
 class Placement:
+    content_hash: str | None
     dup_cluster: str
     dup_of: str | None
     kind: str  # new, exact, near, unchanged
     similarity: float | None = None
+
+    @property
+    def story_id(self) -> str:
+        return self.dup_cluster
 
 
 class PgClusters:
@@ -66,7 +74,16 @@ class PgClusters:
         self.params = params
         self.fingerprinter = fingerprinter(params)
 
-    def place(
+    def place(self, article: Article, prepared: Prepared | None = None) -> Placement:
+        """`add` an archive record and write the placement onto it (the crawl's dedup
+        stage, as DedupIndex.place); each cluster is its own story here."""
+        result = self.add(article.id, article.title or "", article.text or "", prepared)
+        article.content_hash = result.content_hash
+        article.dup_cluster, article.dup_of = result.dup_cluster, result.dup_of
+        article.story_id = result.story_id
+        return result
+
+    def add(
         self, article_id: str, title: str, text: str, prepared: Prepared | None = None
     ) -> Placement:
         """Place one article and write its cluster onto its archive row (if archived)."""
@@ -81,7 +98,7 @@ class PgClusters:
                 (article_id,),
             ).fetchone()
             if row and row[0] == digest:
-                return Placement(row[1], row[2], "unchanged")
+                return Placement(digest, row[1], row[2], "unchanged")
             if row:
                 conn.execute("DELETE FROM dedup_docs WHERE id = %s", (article_id,))
             kind, dup_of, similarity = "new", self._exact(digest), 1.0
@@ -112,7 +129,7 @@ class PgClusters:
                 "index_state = 'pending' WHERE id = %s",
                 (cluster, dup_of, digest, article_id),
             )
-        return Placement(cluster, dup_of, kind, similarity)
+        return Placement(digest, cluster, dup_of, kind, similarity)
 
     def _exact(self, digest: str | None) -> str | None:
         if digest is None:
@@ -135,3 +152,13 @@ class PgClusters:
             if is_dup and (best is None or (-similarity, doc) < (-best[0], best[1])):
                 best = (similarity, doc, article_id)
         return (best[2], best[0]) if best else (None, None)
+
+
+def dedup_index_for(archive: ArchiveStore, *, stories: bool = True) -> Any:
+    """The near-duplicate index of an archive: this one on PostgreSQL, else the SQLite one
+    (indexer/dedup_store.py); both `place` an article the same way."""
+    if isinstance(archive, PgArchive):
+        return PgClusters(archive)
+    from indexer.dedup_store import DedupIndex
+
+    return DedupIndex.for_archive(archive, stories=stories)  # type: ignore[arg-type]

@@ -40,7 +40,7 @@ def together(url: str, batches: list[list[Doc]]) -> dict[str, str]:
                 index = PgClusters(archive)
                 barrier.wait()
                 for doc in batch:
-                    clusters[doc.id] = index.place(doc.id, doc.title, doc.text).dup_cluster
+                    clusters[doc.id] = index.add(doc.id, doc.title, doc.text).dup_cluster
         except BaseException as exc:
             errors.append(exc)
 

@@ -30,7 +30,7 @@ def test_migrate_moves_everything_and_checks_it(home, server, postgres_url) -> N
         assert target.start_run("next") == runs[0]["id"] + 1
         # The dedup index came along: a copy of a migrated article joins its cluster.
         original = next(a for a in articles if a.dup_cluster and len(a.text or "") > 500)
-        placed = PgClusters(target).place("copy", original.title, original.text + "\nاقرأ أيضا")
+        placed = PgClusters(target).add("copy", original.title, original.text + "\nاقرأ أيضا")
         assert placed.dup_cluster == original.dup_cluster and placed.kind == "near"
 
 
