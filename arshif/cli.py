@@ -148,8 +148,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         raise UserError("name the outlets to crawl (see `arshif outlets list`) or pass --all")
     # A read-only or full data folder stops here, before any page is fetched.
     check_writable(_home(args), "warc", "jobs")
-    with _archive(args, must_exist=False):
-        pass
+    if not has_secret("ARSHIF_DATABASE_URL"):  # else the crawl writes to PostgreSQL
+        with _archive(args, must_exist=False):
+            pass
     try:
         stats = crawl(
             ids, _home(args), base_url=args.base_url, outlets_path=args.outlets, **overrides

@@ -135,16 +135,17 @@ def whole_records_end(path: Path) -> int:
 
 
 def _writer_gone(path: Path) -> bool:
-    """Whether no live process holds this open WARC file's lock (a file made in the last
-    seconds may not be locked yet: it is left alone)."""
-    if time.time() - path.stat().st_mtime < 10:
-        return False
+    """Whether no live process holds this open WARC file's lock. A writer locks its file
+    right after creating it, so the lock is tried twice, a moment apart."""
     with path.open("rb") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(fh, fcntl.LOCK_UN)
+        for attempt in range(2):
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            if attempt == 0:
+                time.sleep(0.2)
     return True
 
 
