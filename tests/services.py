@@ -49,12 +49,12 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes] | None, what: str) -> No
     raise RuntimeError(f"{what} did not open port {port}")
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[str]:
-    """A redis-server on loopback with no persistence; yields its URL."""
+@contextlib.contextmanager
+def running_redis() -> Iterator[str]:
+    """A redis-server on loopback with no persistence, in a temporary folder; its URL."""
     binary = shutil.which("redis-server")
     if binary is None:
-        _missing("redis-server")
+        raise FileNotFoundError("redis-server")
     folder = tempfile.mkdtemp(prefix="arshif-redis-")
     port = free_port()
     proc = subprocess.Popen(
@@ -69,6 +69,14 @@ def redis_server() -> Iterator[str]:
         proc.terminate()
         proc.wait(10)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    if shutil.which("redis-server") is None:
+        _missing("redis-server")
+    with running_redis() as url:
+        yield url
 
 
 @pytest.fixture
@@ -89,11 +97,11 @@ def _as_postgres_user() -> list[str]:
     return ["runuser", "-u", "postgres", "--"]
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """A throwaway PostgreSQL 15 cluster on loopback (trust auth); yields the server DSN."""
+@contextlib.contextmanager
+def running_postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL 15 cluster on loopback (trust auth); its server DSN."""
     if not (PG_BIN / "initdb").exists():
-        _missing("postgresql (initdb)")
+        raise FileNotFoundError(PG_BIN / "initdb")
     folder = Path(tempfile.mkdtemp(prefix="arshif-pg-"))
     data = folder / "data"
     if os.geteuid() == 0:
@@ -122,6 +130,14 @@ def postgres_server() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    if not (PG_BIN / "initdb").exists():
+        _missing("postgresql (initdb)")
+    with running_postgres() as url:
+        yield url
+
+
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A database of its own for one test, dropped after it."""
@@ -135,10 +151,10 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[str]:
-    """moto's S3 in a thread on loopback; yields its endpoint URL. Credentials are dummies
-    set for the whole session, so no real account can ever be reached."""
+@contextlib.contextmanager
+def running_s3() -> Iterator[str]:
+    """moto's S3 in a thread on loopback; its endpoint URL. Credentials are dummies set for
+    the whole process, so no real account can ever be reached."""
     from moto.server import ThreadedMotoServer
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -151,6 +167,12 @@ def s3_server() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    with running_s3() as url:
+        yield url
 
 
 @pytest.fixture
