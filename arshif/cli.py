@@ -54,6 +54,19 @@ def _archive(args: argparse.Namespace, must_exist: bool = True) -> Iterator[Any]
 
 
 @contextmanager
+def _shared_archive(args: argparse.Namespace) -> Iterator[Any]:
+    """The PostgreSQL archive when ARSHIF_DATABASE_URL is set, else the data folder's."""
+    if not has_secret("ARSHIF_DATABASE_URL"):
+        with _archive(args) as archive:
+            yield archive
+        return
+    from indexer.archive_base import open_archive
+
+    with open_archive(_home(args)) as archive:
+        yield archive
+
+
+@contextmanager
 def _progress(
     label: str, total: int | None, enabled: bool = True
 ) -> Iterator[Callable[[int], None]]:
@@ -293,6 +306,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     if _backend_name(args) == "elasticsearch":
         return _index_elastic(args)
+    if has_secret("ARSHIF_DATABASE_URL"):
+        raise UserError("the archive is in PostgreSQL: index it into Elasticsearch (ARSHIF_ES_URL)")
     with _archive(args) as archive:
         index = SqliteIndex(archive)
         if args.rebuild:
@@ -307,7 +322,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _index_elastic(args: argparse.Namespace) -> int:
-    with _archive(args) as archive, _search_index(args, archive) as index:
+    with _shared_archive(args) as archive, _search_index(args, archive) as index:
         total = archive.count() if args.rebuild else archive.pending_count()
         with _progress("indexing", total, enabled=total > 0) as advance:
             if args.rebuild:

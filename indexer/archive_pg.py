@@ -312,6 +312,45 @@ class PgArchive(ArchiveStore):
         with self.transaction() as conn:
             conn.execute("UPDATE articles SET index_state = 'pending', indexed_at = NULL")
 
+    # The outbox as indexer/es.py reads it (the SQLite archive's rows there are read with
+    # SQLite's SQL in es.py itself).
+
+    def outbox_page(self, last: int, batch: int, pending_only: bool) -> list[tuple[Any, ...]]:
+        """(pk, updated_at, *article columns) after row `last`, in archive order."""
+        state = "AND a.index_state = 'pending'" if pending_only else ""
+        return self._conn.execute(
+            f"SELECT a.pk, a.updated_at, {_COLUMNS} FROM articles a "
+            f"WHERE a.pk > %s {state} ORDER BY a.pk LIMIT %s",
+            (last, batch),
+        ).fetchall()
+
+    def representatives(
+        self, ids: set[str], clusters: list[str]
+    ) -> tuple[set[str], dict[str, str]]:
+        """Which of `ids` and of their clusters' other members `--dedup` keeps, and those
+        other members with their cluster (see indexer/es.py `_representatives`)."""
+        members = dict(
+            self._conn.execute(
+                "SELECT id, dup_cluster FROM articles WHERE dup_cluster = ANY(%s)", (clusters,)
+            ).fetchall()
+        )
+        where, params = Filters(dedup=True).where("a")
+        rows = self._conn.execute(
+            f"SELECT a.id FROM articles a WHERE a.id = ANY(%s) AND {pg_where(where)}",
+            [sorted(ids | set(members)), *params],
+        ).fetchall()
+        return {r[0] for r in rows}, {i: c for i, c in members.items() if i not in ids}
+
+    def acknowledge(self, backend: str, rows: Sequence[tuple[str, str]]) -> None:
+        """Mark indexed the rows still at the version sent (id, updated_at)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE articles a SET index_state = 'indexed', indexed_at = %s, indexed_by = %s "
+                "FROM unnest(%s::text[], %s::text[]) AS v(id, updated_at) "
+                "WHERE a.id = v.id AND a.updated_at = v.updated_at",
+                (now(), backend, [r[0] for r in rows], [r[1] for r in rows]),
+            )
+
     # ------------------------------------------------------------------ URLs
 
     def mark_seen(self, url: str, article_id: str | None, status: str) -> None:
