@@ -143,7 +143,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             raise UserError(f"--set takes NAME=VALUE, not '{item}'")
         overrides[name.strip()] = value
     if args.enqueue:
-        return _scale("enqueue_crawls", args, overrides)
+        return _enqueue(args, overrides)
     try:
         setting = int(overrides.get("ARSHIF_EXTRACT_WORKERS", defaults.ARSHIF_EXTRACT_WORKERS))
     except ValueError:
@@ -380,25 +380,39 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scale(name: str, args: argparse.Namespace, overrides: dict[str, Any] | None = None) -> int:
-    """A command of arshif/cli_scale.py (queue, workers), its errors as one line."""
-    from arshif import cli_scale
-    from crawler.outlets import load_outlets
+@contextmanager
+def _queue_errors() -> Iterator[None]:
+    """Errors of the job queue (arshif/cli_scale.py) as one line."""
+    from arshif.cli_scale import QueueError
 
     try:
-        if name == "enqueue_crawls":
-            outlets = load_outlets(args.outlets)
-            ids = sorted(outlets) if args.all else args.outlet_ids
-            if not ids:
-                raise UserError("name the outlets to queue (see `arshif outlets list`) or --all")
-            unknown = [o for o in ids if o not in outlets]
-            if unknown:
-                raise UserError(f"unknown outlet(s): {', '.join(unknown)}")
-            overrides = {k: v for k, v in (overrides or {}).items() if k != "LOG_LEVEL"}
-            return cli_scale.enqueue_crawls(ids, args.base_url, overrides, console)
-        return cli_scale.cmd_worker(args)
-    except cli_scale.QueueError as exc:
+        yield
+    except QueueError as exc:
         raise UserError(str(exc)) from exc
+
+
+def _enqueue(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    """`arshif crawl --enqueue`: the crawls go to the queue for `arshif worker`s."""
+    from arshif.cli_scale import enqueue_crawls
+    from crawler.outlets import load_outlets
+
+    outlets = load_outlets(args.outlets)
+    ids = sorted(outlets) if args.all else args.outlet_ids
+    if not ids:
+        raise UserError("name the outlets to queue (see `arshif outlets list`) or pass --all")
+    unknown = [o for o in ids if o not in outlets]
+    if unknown:
+        raise UserError(f"unknown outlet(s): {', '.join(unknown)}")
+    settings = {k: v for k, v in overrides.items() if k != "LOG_LEVEL"}
+    with _queue_errors():
+        return enqueue_crawls(ids, args.base_url, settings, console)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from arshif import cli_scale
+
+    with _queue_errors():
+        return cli_scale.cmd_worker(args)
 
 
 def cmd_reextract(args: argparse.Namespace) -> int:
@@ -909,7 +923,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("worker", parents=[common, outlets_opt], help="take queued crawl jobs")
     p.add_argument("--threads", type=int, default=1, help="crawls at a time (default 1)")
-    p.set_defaults(func=lambda args: _scale("worker", args))
+    p.set_defaults(func=cmd_worker)
     return parser
 
 
