@@ -5,6 +5,7 @@ First a clean run, then the same with workers SIGKILLed at seeded random moments
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections import Counter, defaultdict
@@ -75,6 +76,14 @@ def check_archive(
         clusters[article.dup_cluster].add(article.url)
     one_process = {frozenset(s.base_url + p for s in servers.values()) for p in paths}
     assert {frozenset(c) for c in clusters.values()} == one_process
+    # One outlet crawled by one worker at a time: its finished runs never overlap.
+    with PgArchive(fleet.env["ARSHIF_DATABASE_URL"]) as archive:
+        runs = archive.runs(limit=1000)
+    for outlet in servers:
+        spans = sorted((r["started_at"], r["ended_at"]) for r in runs if r["outlet"] == outlet)
+        ended = [s for s in spans if s[1]]  # a killed crawl never recorded its end
+        assert len(ended) >= 2  # queued twice
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(ended)), spans
     # No job left queued, retrying, failed or holding a lease.
     status = fleet.queue.status()
     assert (status["queued"], status["retrying"], status["dead"], status["running"]) == (

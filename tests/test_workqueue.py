@@ -174,3 +174,18 @@ def test_schedule_run_queues_jobs_for_the_workers(
     assert run["info"]["schedule"] == "sample-fast" and run["status"] == "finished"
     shown = run_arshif(home, "schedule", "history")
     assert "queued" in shown.stdout, shown.stdout
+
+
+def test_an_outlet_lease_is_held_by_one_worker_until_released_or_expired(redis_url) -> None:
+    first = Queue(redis_url, {"ARSHIF_LEASE_SECONDS": "1"})
+    second = Queue(redis_url, {"ARSHIF_LEASE_SECONDS": "1"})
+    assert first.acquire("sample", "a")
+    assert not second.acquire("sample", "b")  # busy: the job waits and retries
+    assert first.acquire("other", "a")  # another outlet is free
+    assert not second.renew("sample", "b") and first.renew("sample", "a")
+    second.release("sample", "b")  # only the holder can release
+    assert not second.acquire("sample", "b")
+    first.release("sample", "a")
+    assert second.acquire("sample", "b")
+    time.sleep(1.3)  # a dead holder's lease expires unrenewed
+    assert first.acquire("sample", "a")
