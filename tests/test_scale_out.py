@@ -101,14 +101,14 @@ def test_three_workers_five_outlets_each_queued_twice(fleet, manifest) -> None:
     check_archive(fleet, servers, manifest, extra_fetches=0)
 
 
-KILLS = 4
+KILLS = 10
 
 
 def test_workers_killed_at_random_moments_lose_and_repeat_nothing(fleet, manifest) -> None:
     fleet, servers = fleet
     for name in ("w0", "w1", "w2"):
         fleet.start(name)
-    slow = (*SETTINGS, "DOWNLOAD_DELAY=0.3", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
+    slow = (*SETTINGS, "DOWNLOAD_DELAY=0.6", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
     fleet.enqueue(sorted(servers), *slow)
     fleet.enqueue(sorted(servers), *slow)
     rng = random.Random(20)
