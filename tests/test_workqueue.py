@@ -189,3 +189,24 @@ def test_an_outlet_lease_is_held_by_one_worker_until_released_or_expired(redis_u
     assert second.acquire("sample", "b")
     time.sleep(1.3)  # a dead holder's lease expires unrenewed
     assert first.acquire("sample", "a")
+
+
+def test_sigterm_stops_the_crawl_and_puts_its_job_back(
+    home, server, manifest, workers, redis_url
+) -> None:
+    first = workers()
+    enqueue(home, server, "--set", "DOWNLOAD_DELAY=0.5", "--set", "ARSHIF_COMMIT_ITEMS=1")
+    queue = Queue(redis_url)
+    deadline = time.monotonic() + 120
+    while not queue.status()["running"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert queue.status()["running"], "the crawl started"
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(60) == 0
+    assert wait_gone(home), "the crawl child stopped with the worker"
+    status = queue.status()
+    assert status["running"] == [] and status["queued"] + status["retrying"] == 1
+    workers()  # the job is taken again and finishes the outlet
+    wait_idle(queue)
+    rows = archived(home)
+    assert set(rows) == good(manifest) and max(rows.values()) == 1
