@@ -55,6 +55,19 @@ def _archive(args: argparse.Namespace, must_exist: bool = True) -> Iterator[Any]
 
 
 @contextmanager
+def _shared_archive(args: argparse.Namespace) -> Iterator[Any]:
+    """The PostgreSQL archive when ARSHIF_DATABASE_URL is set, else the data folder's."""
+    if not has_secret("ARSHIF_DATABASE_URL"):
+        with _archive(args) as archive:
+            yield archive
+        return
+    from indexer.archive_base import open_archive
+
+    with open_archive(_home(args)) as archive:
+        yield archive
+
+
+@contextmanager
 def _progress(
     label: str, total: int | None, enabled: bool = True
 ) -> Iterator[Callable[[int], None]]:
@@ -130,6 +143,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         if not sep or not name.strip():
             raise UserError(f"--set takes NAME=VALUE, not '{item}'")
         overrides[name.strip()] = value
+    if args.enqueue:
+        return _enqueue(args, overrides)
     try:
         setting = int(overrides.get("ARSHIF_EXTRACT_WORKERS", defaults.ARSHIF_EXTRACT_WORKERS))
     except ValueError:
@@ -152,8 +167,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         raise UserError("name the outlets to crawl (see `arshif outlets list`) or pass --all")
     # A read-only or full data folder stops here, before any page is fetched.
     check_writable(_home(args), "warc", "jobs")
-    with _archive(args, must_exist=False):
-        pass
+    if not has_secret("ARSHIF_DATABASE_URL"):  # else the crawl writes to PostgreSQL
+        with _archive(args, must_exist=False):
+            pass
     try:
         stats = crawl(
             ids, _home(args), base_url=args.base_url, outlets_path=args.outlets,
@@ -330,6 +346,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     if _backend_name(args) == "elasticsearch":
         return _index_elastic(args)
+    if has_secret("ARSHIF_DATABASE_URL"):
+        raise UserError("the archive is in PostgreSQL: index it into Elasticsearch (ARSHIF_ES_URL)")
     with _archive(args) as archive:
         index = SqliteIndex(archive)
         if args.rebuild:
@@ -344,7 +362,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _index_elastic(args: argparse.Namespace) -> int:
-    with _archive(args) as archive, _search_index(args, archive) as index:
+    with _shared_archive(args) as archive, _search_index(args, archive) as index:
         total = archive.count() if args.rebuild else archive.pending_count()
         with _progress("indexing", total, enabled=total > 0) as advance:
             if args.rebuild:
@@ -368,11 +386,73 @@ def cmd_stats(args: argparse.Namespace) -> int:
         raise UserError("--chart draws one topic's coverage; add --topic ID")
     with _archive(args) as archive:
         data = stats(archive)
+    if has_secret("ARSHIF_REDIS_URL"):
+        from arshif.cli_scale import render_queue
+
+        data["queue"] = render_queue(Console(stderr=True) if args.json else console)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
         render_stats(data, console)
     return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from arshif.credentials import read_secret
+    from indexer.archive_pg import PgArchive
+    from indexer.migrate import MigrationError, migrate
+
+    url = args.to or read_secret("ARSHIF_DATABASE_URL")
+    if not url or not url.startswith(("postgresql://", "postgres://")):
+        raise UserError("name the target: --to postgresql://USER@HOST/DB (or ARSHIF_DATABASE_URL)")
+    with (
+        _archive(args) as source,
+        PgArchive(url) as target,
+        _progress("migrating", source.count(), not args.no_progress) as advance,
+    ):
+        try:
+            counts = migrate(source, target, advance)
+        except MigrationError as exc:
+            raise UserError(str(exc)) from exc
+    console.print(
+        "migrated and checked: " + ", ".join(f"{n} {table}" for table, n in counts.items())
+    )
+    return 0
+
+
+@contextmanager
+def _queue_errors() -> Iterator[None]:
+    """Errors of the job queue (arshif/cli_scale.py) as one line."""
+    from arshif.cli_scale import QueueError
+
+    try:
+        yield
+    except QueueError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _enqueue(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    """`arshif crawl --enqueue`: the crawls go to the queue for `arshif worker`s."""
+    from arshif.cli_scale import enqueue_crawls
+    from crawler.outlets import load_outlets
+
+    outlets = load_outlets(args.outlets)
+    ids = sorted(outlets) if args.all else args.outlet_ids
+    if not ids:
+        raise UserError("name the outlets to queue (see `arshif outlets list`) or pass --all")
+    unknown = [o for o in ids if o not in outlets]
+    if unknown:
+        raise UserError(f"unknown outlet(s): {', '.join(unknown)}")
+    settings = {k: v for k, v in overrides.items() if k != "LOG_LEVEL"}
+    with _queue_errors():
+        return enqueue_crawls(ids, args.base_url, settings, console)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from arshif import cli_scale
+
+    with _queue_errors():
+        return cli_scale.cmd_worker(args)
 
 
 def cmd_reextract(args: argparse.Namespace) -> int:
@@ -742,7 +822,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     if row["status"] == "skipped":
         raise UserError(f"schedule {args.name} {row['detail']}")
     console.print(f"{args.name}: {row['status']}, {row['new_articles']} new articles")
-    return 0 if row["status"] == "finished" else 1
+    return 0 if row["status"] in ("finished", "queued") else 1
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -1003,6 +1083,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--set", action="append", metavar="NAME=VALUE", help="a Scrapy or ARSHIF_* setting"
     )
+    p.add_argument("--enqueue", action="store_true", help="queue for `arshif worker`s instead")
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("extract", parents=[common], help="print one page's extraction as JSON")
@@ -1146,6 +1227,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", parents=[common], help="crawl the bundled sample outlet offline")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("migrate", parents=[common], help="copy the archive into PostgreSQL")
+    p.add_argument("--to", help="postgresql://… (default: ARSHIF_DATABASE_URL)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("worker", parents=[common, outlets_opt], help="take queued crawl jobs")
+    p.add_argument("--threads", type=int, default=1, help="crawls at a time (default 1)")
+    p.set_defaults(func=cmd_worker)
     return parser
 
 

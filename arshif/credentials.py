@@ -20,6 +20,8 @@ SECRET_VARIABLES = (
     "ARSHIF_ES_API_KEY",
     "ARSHIF_ES_PASSWORD",
     "ARSHIF_WEB_TOKEN",
+    "ARSHIF_REDIS_URL",
+    "ARSHIF_DATABASE_URL",
 )
 
 _USERINFO = re.compile(r"(?<=://)[^/\s@]+@")

@@ -17,12 +17,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 from scrapy.crawler import Crawler
 from twisted.internet.task import LoopingCall
 
 from arshif.config import archive_path
 from arshif.storage import storage_message
-from indexer.archive import Archive
+from indexer.archive_base import ArchiveStore, open_archive
+from indexer.archive_pg import PgArchive
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ class ArchiveSession:
         self.db_path = db_path
         self.group_items = group_items
         self.group_seconds = group_seconds
-        self.archive: Archive | None = None
+        self.archive: ArchiveStore | None = None
         self._holders = 0
         self._pending = 0
         self._timer: LoopingCall | None = None
@@ -59,10 +61,14 @@ class ArchiveSession:
             )
         return session
 
-    def acquire(self) -> Archive:
+    def acquire(self) -> ArchiveStore:
         """Open the connection (first holder) and return it; pair with `release`."""
         if self.archive is None:
-            self.archive = Archive(self.db_path)
+            self.archive = open_archive(self.db_path.parent)  # PostgreSQL when configured
+            if isinstance(self.archive, PgArchive):
+                # Other machines write too: a step commits at once, so the dedup stage's
+                # advisory lock (indexer/dedup_pg.py) is held for one placement, not a group.
+                self.group_items = 1
             self._timer = LoopingCall(self._flush_logged)
             self._timer.start(self.group_seconds, now=False)
         self._holders += 1
@@ -79,7 +85,7 @@ class ArchiveSession:
             self.archive = None  # the session stays registered: holders keep it
 
     @contextmanager
-    def held(self) -> Iterator[Archive]:
+    def held(self) -> Iterator[ArchiveStore]:
         """`acquire` for the length of a block, for one-off writers (the run record)."""
         archive = self.acquire()
         try:
@@ -88,7 +94,7 @@ class ArchiveSession:
             self.release()
 
     @contextmanager
-    def write(self) -> Iterator[Archive]:
+    def write(self) -> Iterator[ArchiveStore]:
         """One atomic write step inside the open group (a failed step undoes only itself)."""
         archive = self.archive
         if archive is None:
@@ -98,7 +104,7 @@ class ArchiveSession:
             with archive.transaction():
                 yield archive
         except BaseException:
-            if self._pending and not archive.db.in_transaction:
+            if self._pending and not archive.in_group():
                 # SQLite rolled the whole group back (a full disk, say): those pages are in
                 # the WARC files and will be fetched again by the next crawl.
                 logger.error(
@@ -121,9 +127,8 @@ class ArchiveSession:
             return
         try:
             self.archive.commit()
-        except (OSError, sqlite3.Error):
-            if self.archive.db.in_transaction:
-                self.archive.db.execute("ROLLBACK")
+        except (OSError, sqlite3.Error, psycopg.Error):
+            self.archive.rollback()
             logger.error(
                 "%d archive writes could not be committed; the next crawl fetches their "
                 "pages again",
@@ -135,6 +140,6 @@ class ArchiveSession:
         """`flush` where no caller can handle the error (the timer, a closing stage)."""
         try:
             self.flush()
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, psycopg.Error) as exc:
             message = storage_message(exc, self.db_path.parent)
             logger.error("Archive commit failed: %s", message or exc)

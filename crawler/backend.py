@@ -18,4 +18,7 @@ def search_backend(settings: BaseSettings) -> str | None:
     )
     if backend not in ("sqlite", "elasticsearch"):
         raise NotConfigured(f"unknown ARSHIF_BACKEND {backend!r}")
+    if backend == "sqlite" and has_secret("ARSHIF_DATABASE_URL"):
+        return None  # the embedded index lives in an SQLite archive; PostgreSQL's outbox
+        # waits for `arshif index` into Elasticsearch
     return backend

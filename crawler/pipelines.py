@@ -34,8 +34,9 @@ from crawler.extract import ExtractOptions
 from crawler.items import PageItem
 from crawler.page_work import PageResult, PageWork, process_page, warm_up
 from crawler.warc import WarcStore
+from crawler.warc_objects import WarcBucket, recover
 from crawler.workers import worker_context, worker_count
-from indexer.dedup_store import DedupIndex
+from indexer.dedup_pg import dedup_index_for
 
 logger = logging.getLogger(__name__)
 
@@ -82,10 +83,13 @@ class WarcPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(
-            WarcStore(warc_dir(_home(crawler)), crawler.settings.getint("ARSHIF_WARC_MAX_BYTES")),
-            crawler,
-        )
+        folder, bucket = warc_dir(_home(crawler)), WarcBucket.from_env()
+        max_bytes = crawler.settings.getint("ARSHIF_WARC_MAX_BYTES")
+        return cls(WarcStore(folder, max_bytes, bucket=bucket), crawler)
+
+    def open_spider(self) -> None:
+        if self.store.bucket is not None:  # files a killed crawl left here go up first
+            recover(self.store.folder, self.store.bucket)
 
     @guard_storage
     def process_item(self, item: PageItem) -> PageItem:
@@ -122,7 +126,7 @@ class ExtractPipeline:
         if settings.getbool("ARSHIF_DEDUP", True):
             # The fingerprint settings are the archive's own, fixed when it was made.
             with ArchiveSession.of(self.crawler).held() as archive:
-                self.dedup = DedupIndex.for_archive(archive).params
+                self.dedup = dedup_index_for(archive).params
         if self.workers > 1:
             self.pool = ProcessPoolExecutor(self.workers, mp_context=worker_context())
         else:

@@ -18,6 +18,7 @@ from scrapy.exceptions import NotConfigured
 from crawler.archive_session import ArchiveSession
 from crawler.items import PageItem
 from crawler.pipelines import guard_storage
+from indexer.dedup_pg import dedup_index_for
 from indexer.dedup_store import DedupIndex
 
 _STAT = {"near": "near_dup", "exact": "exact_dup"}
@@ -41,7 +42,7 @@ class DedupPipeline:
         return cls(crawler, crawler.settings.getbool("ARSHIF_DEDUP_STORIES", True))
 
     def open_spider(self) -> None:
-        self.index = DedupIndex.for_archive(self.session.acquire(), stories=self.stories)
+        self.index = dedup_index_for(self.session.acquire(), stories=self.stories)
 
     def close_spider(self) -> None:
         self.session.release()

@@ -7,7 +7,8 @@ pages that failed extraction before are tried again too.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from crawler.extract import ExtractionError, ExtractOptions
 from crawler.items import PageItem
 from crawler.outlets import Outlet
 from crawler.page_work import page_record
-from crawler.warc import iter_responses
+from crawler.warc import WarcResponse, iter_responses
+from crawler.warc_objects import WarcBucket
 from importer.sources import referenced_pages
 from indexer.archive import Archive
 from indexer.dedup_store import DedupIndex
@@ -49,10 +51,7 @@ def reextract(
     (else the rebuilt record would carry no topics)."""
     report = ReextractReport()
     dedup = DedupIndex.for_archive(archive)
-    own = (
-        page for path in sorted(warc_dir(home).glob("*.warc.gz")) for page in iter_responses(path)
-    )
-    for pages in (own, referenced_pages(archive, only_outlet)):
+    for pages in (archived_responses(home), referenced_pages(archive, only_outlet)):
         for page in pages:
             if only_outlet and page.outlet != only_outlet:
                 continue
@@ -93,3 +92,24 @@ def reextract(
             if progress:
                 progress(1)
     return report
+
+
+def archived_responses(home: Path) -> Iterator[WarcResponse]:
+    """Every archived response: this machine's WARC files, then, with ARSHIF_WARC_URL, the
+    bucket's (each downloaded to a temporary file, read, and deleted)."""
+    folder = warc_dir(home)
+    local = sorted(folder.glob("*.warc.gz"))
+    for path in local:
+        yield from iter_responses(path)
+    bucket = WarcBucket.from_env()
+    if bucket is None:
+        return
+    here = {path.name for path in local}
+    with tempfile.TemporaryDirectory(prefix="arshif-warc-") as tmp:
+        for name in bucket.names():
+            if name in here:
+                continue
+            copy = Path(tmp) / name
+            bucket.download(name, copy)
+            yield from iter_responses(copy, bucket.url(name))
+            copy.unlink()

@@ -8,6 +8,7 @@ so a crash can tear at most the last record.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import socket
@@ -26,6 +27,7 @@ from warcio.warcwriter import WARCWriter
 from zlib_ng import zlib_ng
 
 from arshif import __version__
+from crawler.warc_objects import OPEN_SUFFIX, WarcBucket, finish
 
 logger = logging.getLogger(__name__)
 
@@ -46,14 +48,22 @@ def gzip_member(record: Any) -> bytes:
 
 
 class WarcStore:
-    """Appends request/response pairs to size-rotated `.warc.gz` files in one folder."""
+    """Appends request/response pairs to size-rotated `.warc.gz` files in one folder; with a
+    `bucket`, each file is uploaded there when closed (crawler/warc_objects.py)."""
 
-    def __init__(self, folder: Path, max_bytes: int = 100 * 1024 * 1024, prefix: str = "arshif"):
+    def __init__(
+        self,
+        folder: Path,
+        max_bytes: int = 100 * 1024 * 1024,
+        prefix: str = "arshif",
+        bucket: WarcBucket | None = None,
+    ):
         if max_bytes < 1024:
             raise ValueError("max_bytes must be at least 1024")
         self.folder = folder
         self.max_bytes = max_bytes
         self.prefix = prefix
+        self.bucket = bucket
         self._file = None
         self._writer: WARCWriter | None = None
         self._seq = 0
@@ -62,15 +72,19 @@ class WarcStore:
     def _open(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        suffix = OPEN_SUFFIX if self.bucket else ""
         while True:
             self._seq += 1
-            self.path = self.folder / f"{self.prefix}-{stamp}-{os.getpid()}-{self._seq:05d}.warc.gz"
+            name = f"{self.prefix}-{stamp}-{os.getpid()}-{self._seq:05d}.warc.gz"
+            self.path = self.folder / (name + suffix)
             if not self.path.exists():
                 break
         self._file = self.path.open("ab")
+        if self.bucket:  # held while open: `recover` leaves locked files alone
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._writer = WARCWriter(None)  # makes the records; gzip_member writes them
         info = self._writer.create_warcinfo_record(
-            self.path.name,
+            name,
             {"software": f"Arshif/{__version__}", "hostname": socket.gethostname(),
              "format": "WARC File Format 1.0"},
         )  # fmt: skip
@@ -93,7 +107,8 @@ class WarcStore:
         request_headers: dict[str, str],
         outlet: str,
     ) -> tuple[str, int]:
-        """Write one response (and its request); returns (file name, response offset)."""
+        """Write one response (and its request); returns (file name, response offset), the
+        file's object URL in place of its name when it goes to a bucket."""
         if self._writer is None or self._file.tell() >= self.max_bytes:
             self.close()
             self._open()
@@ -114,7 +129,8 @@ class WarcStore:
         except OSError:
             self._abandon(offset)
             raise
-        return self.path.name, offset
+        name = self.path.name.removesuffix(OPEN_SUFFIX)
+        return (self.bucket.url(name) if self.bucket else name), offset
 
     def _write_pair(self, url: str, response: Any, request_headers: dict[str, str]) -> None:
         assert self._writer is not None and self._file is not None
@@ -146,10 +162,17 @@ class WarcStore:
                 logger.error("%s may end with a torn record at %d: %s", path, offset, exc)
 
     def close(self) -> None:
+        """Close the open file; with a bucket, rename it from `.tmp` and upload it."""
         if self._file is not None:
             self._file.flush()
             os.fsync(self._file.fileno())
-            self._file.close()
+            if self.bucket is not None and self.path is not None:
+                closed = self.path.with_name(self.path.name.removesuffix(OPEN_SUFFIX))
+                self.path.rename(closed)  # still locked: no `recover` can take it meanwhile
+                self._file.close()
+                finish(closed, self.bucket)
+            else:
+                self._file.close()
         self._file = None
         self._writer = None
 
@@ -168,8 +191,9 @@ class WarcResponse:
     offset: int
 
 
-def iter_responses(path: Path) -> Iterator[WarcResponse]:
-    """Every response record of one WARC file, in order, with its offset.
+def iter_responses(path: Path, name: str | None = None) -> Iterator[WarcResponse]:
+    """Every response record of one WARC file, in order, with its offset; `name` is what
+    the records' `warc_file` says (a downloaded object's URL), the file's own by default.
 
     A file torn by a crash ends in a partial record: the records before it are returned and
     the tear is logged with the number of bytes skipped.
@@ -188,7 +212,7 @@ def iter_responses(path: Path) -> Iterator[WarcResponse]:
                         headers=dict(record.http_headers.headers),
                         body=body,
                         date=record.rec_headers.get_header("WARC-Date") or "",
-                        warc_file=path.name,
+                        warc_file=name or path.name,
                         offset=records.get_record_offset(),
                     )
                 records.read_to_end(record)

@@ -19,6 +19,7 @@ from typing import Any
 
 from arshif.record import FIELDS, LIST_FIELDS, Article
 from arshif.storage import READ_ONLY, storage_problem
+from indexer.archive_base import ArchiveStore
 from indexer.filters import Filters
 
 APPLICATION_ID = 0x41525348  # "ARSH": marks the file as an Arshif archive
@@ -130,7 +131,7 @@ def _article_values(article: Article) -> list[Any]:
     ]
 
 
-class Archive:
+class Archive(ArchiveStore):
     """One Arshif archive database file. Not shared across threads; open one per user."""
 
     def __init__(self, path: Path | str) -> None:
@@ -252,6 +253,14 @@ class Archive:
         """Commit the open group transaction, if any."""
         if self._conn.in_transaction:
             self._conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        """Undo the open group transaction, if any."""
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def in_group(self) -> bool:
+        return self._conn.in_transaction
 
     def __enter__(self) -> Archive:
         return self

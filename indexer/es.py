@@ -36,6 +36,7 @@ from elasticsearch import ApiError, AuthenticationException, Elasticsearch, help
 from arshif.credentials import SecretError, read_secret, redact_url
 from arshif.record import Article
 from indexer.archive import ARTICLE_COLUMNS, Archive, now, row_to_article
+from indexer.archive_pg import PgArchive
 from indexer.filters import Filters
 from indexer.fts import body
 from indexer.search import Hit, SearchQuery, SearchResult, parse_query
@@ -430,11 +431,14 @@ class ElasticIndex:
         state = "AND a.index_state = 'pending'" if pending_only else ""
         last = 0
         while True:
-            found = archive.db.execute(
-                f"SELECT a.pk, a.updated_at, {ARTICLE_COLUMNS} FROM articles a "
-                f"WHERE a.pk > ? {state} ORDER BY a.pk LIMIT ?",
-                (last, batch),
-            ).fetchall()
+            if isinstance(archive, PgArchive):  # the shared outbox of several machines
+                found = archive.outbox_page(last, batch, pending_only)
+            else:
+                found = archive.db.execute(
+                    f"SELECT a.pk, a.updated_at, {ARTICLE_COLUMNS} FROM articles a "
+                    f"WHERE a.pk > ? {state} ORDER BY a.pk LIMIT ?",
+                    (last, batch),
+                ).fetchall()
             if found:
                 yield [(r[0], r[1], row_to_article(r[2:])) for r in found]
             if len(found) < batch:
@@ -677,6 +681,8 @@ def _representatives(
     members with their cluster."""
     ids = {a.id for a in articles}
     clusters = sorted({a.dup_cluster for a in articles if a.dup_cluster})
+    if isinstance(archive, PgArchive):
+        return archive.representatives(ids, clusters)
     members = dict(
         archive.db.execute(
             "SELECT id, dup_cluster FROM articles WHERE dup_cluster IN "
@@ -699,6 +705,9 @@ def _acknowledge(archive: Archive, backend: str, rows: Sequence[tuple[str, str]]
     """Mark indexed only the rows still at the version sent (id, updated_at): an article
     updated while its batch was in flight stays pending and is sent again."""
     if not rows:
+        return
+    if isinstance(archive, PgArchive):
+        archive.acknowledge(backend, rows)
         return
     with archive.transaction() as db:
         db.execute(

@@ -36,6 +36,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 
 from arshif.config import archive_path
+from arshif.credentials import has_secret
 from indexer.archive import Archive
 from indexer.health import source_health
 from schedules import history
@@ -138,6 +139,8 @@ class Runner:
         """Crawl the schedule's outlets now and drain the outbox; returns the history row."""
         schedule = self.schedules[name]
         outlets = schedule.outlet_ids(self.outlets_path)
+        if has_secret("ARSHIF_REDIS_URL"):  # workers crawl: the run only queues the jobs
+            return self._enqueue(schedule, outlets)
         with ExitStack() as stack:
             stack.callback(self._count_run, -1)
             self._count_run(1)
@@ -150,6 +153,23 @@ class Runner:
                     history.skipped(archive, name, detail)
                 return {"schedule": name, "status": "skipped", "detail": detail}
             return self._run(schedule, outlets, fds)
+
+    def _enqueue(self, schedule: Schedule, outlets: list[str]) -> dict[str, Any]:
+        """One crawl job per outlet for `arshif worker`s (arshif/workqueue.py); the history
+        row says 'queued', and the crawls' own rows carry the run's id."""
+        from arshif.workqueue import queue_from_env
+
+        queue = queue_from_env()
+        assert queue is not None
+        with self._archive() as archive:
+            run_id = history.start(archive, schedule.name, outlets, "")
+        info = json.dumps({"schedule": schedule.name, "schedule_run": run_id})
+        settings = {k: str(v) for k, v in schedule.settings.items()} | {"ARSHIF_RUN_INFO": info}
+        for outlet in outlets:
+            queue.enqueue_crawl(outlet, base_url=schedule.base_url, settings=settings)
+        logger.info("%s: run %d queued %s", schedule.name, run_id, ", ".join(outlets))
+        with self._archive() as archive:
+            return history.finish(archive, run_id, "queued", f"{len(outlets)} crawl jobs queued")
 
     def _run(self, schedule: Schedule, outlets: list[str], fds: list[int]) -> dict[str, Any]:
         name = schedule.name

@@ -17,6 +17,14 @@ from typing import Any
 import pytest
 
 from crawler.sample_server import SampleServer, load_manifest, sample_site_dir
+from tests.services import (  # noqa: F401 (fixtures)
+    postgres_server,
+    postgres_url,
+    redis_server,
+    redis_url,
+    s3_bucket,
+    s3_server,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -134,15 +135,20 @@ def make(n: int, **overrides: object) -> Article:
 @pytest.fixture
 def archive(tmp_path: Path) -> Iterator[Archive]:
     with Archive(tmp_path / "archive.sqlite") as db:
-        for n in range(1, 31):
-            db.upsert(make(n))
-        db.upsert(make(31, title="Summit in Samarkand", text="Leaders met.", language="en"))
-        db.upsert(make(32, dup_cluster="c1", title="خبر مكرر عن سمرقند"))
-        db.upsert(make(33, dup_cluster="c1", dup_of=None, title="خبر مكرر آخر عن سمرقند"))
-        db.upsert(make(34, dup_of="id00001", title="نسخة من خبر سمرقند"))
-        db.upsert(make(35, published=None, title="خبر بلا تاريخ عن سمرقند"))
-        db.upsert(make(36, published="2022-09-15T01:00:00+03:00", title="فجرا في سمرقند"))
+        fill(db)
         yield db
+
+
+def fill(db: Any) -> None:
+    """The articles the Elasticsearch tests index (any archive backend)."""
+    for n in range(1, 31):
+        db.upsert(make(n))
+    db.upsert(make(31, title="Summit in Samarkand", text="Leaders met.", language="en"))
+    db.upsert(make(32, dup_cluster="c1", title="خبر مكرر عن سمرقند"))
+    db.upsert(make(33, dup_cluster="c1", dup_of=None, title="خبر مكرر آخر عن سمرقند"))
+    db.upsert(make(34, dup_of="id00001", title="نسخة من خبر سمرقند"))
+    db.upsert(make(35, published=None, title="خبر بلا تاريخ عن سمرقند"))
+    db.upsert(make(36, published="2022-09-15T01:00:00+03:00", title="فجرا في سمرقند"))
 
 
 def test_config_from_env_keeps_secrets_out_of_repr() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from crawler.warc_objects import open_record
 from indexer.archive import Archive
 from indexer.filters import Filters
 from indexer.fts import TABLE, match_expression
@@ -153,12 +154,12 @@ class RawPage:
 
 def read_raw(warc_folder: Path, warc_file: str, offset: int) -> RawPage | None:
     """The response record at `offset` of one WARC file; None if it is missing or damaged.
-    Only a plain file name inside the WARC folder is opened."""
-    path = warc_folder / Path(warc_file).name
-    if not path.is_file() or offset < 0:
+    Only a plain file name inside the WARC folder is opened, else the object store's copy
+    (crawler/warc_objects.py)."""
+    fh = open_record(warc_folder, warc_file, offset)
+    if fh is None:
         return None
-    with path.open("rb") as fh:
-        fh.seek(offset)
+    with fh:
         try:
             for record in ArchiveIterator(fh):
                 if record.rec_type != "response":
