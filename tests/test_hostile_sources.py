@@ -215,7 +215,7 @@ class Trickle(RecordingServer):
     """Answers /rss.xml a byte at a time, a byte every 0.3 s: every read is quick."""
 
     def handle(self, h: http.server.BaseHTTPRequestHandler, path: str, hit: int) -> None:
-        if path == "/robots.txt":
+        if path != "/rss.xml":  # robots.txt, and the usual paths discovery tries next
             return self.send(h, 404, b"")
         body = b'<?xml version="1.0"?><rss><channel>' + b" " * 200 + b"</channel></rss>"
         h.send_response(200)
@@ -287,7 +287,9 @@ def test_a_catastrophic_article_pattern_does_not_hang_the_crawl(tmp_path: Path, 
             outlet.routes = {"/robots.txt": robots("User-agent: *\nDisallow:\n"), "/": html(links)}
             fields = f"    start_pages: ['/']\n    article_pattern: '{pattern}'\n"
             crawl(home, outlets_file(tmp_path, outlet.url, fields))
-            assert outlet.hits["/"] == 1
+            # The start page, and once more when discovery, finding no article link on it,
+            # looks there for the outlet's feeds: the crawl ended.
+            assert 1 <= outlet.hits["/"] <= 2
     reliability_fact("hostile", group="regex-backtracking", case="article_pattern", patterns=2)
 
 
