@@ -131,10 +131,29 @@ def _prompt_block(prompt: HtmlElement, page_chars: int) -> list[HtmlElement]:
             block = ancestor
     if block is not prompt:
         return [block]
+    return [prompt, *_listed_after(prompt)]
+
+
+def _listed_after(prompt: HtmlElement) -> list[HtmlElement]:
+    """The siblings a prompt heads: a list of links, or, after a bare prompt
+    («قد يهمك أيضاً:»), the run of link paragraphs and short headlines that follows it,
+    up to the first sentence of text."""
     sibling = prompt.getnext()
     if sibling is not None and sibling.tag in ("ul", "ol", "div") and _link_share(sibling) >= 0.6:
-        return [prompt, sibling]
-    return [prompt]
+        return [sibling]
+    bare = is_related_prompt(prompt.text_content())
+    listed: list[HtmlElement] = []
+    while sibling is not None and len(listed) < _LISTED and sibling.tag in _PROMPT_TAGS:
+        text = " ".join(sibling.text_content().split())
+        linked = text and _link_share(sibling) >= 0.6 and len(tokens(text)) <= 25
+        if not (linked or (bare and text and _is_list_tail(text))):
+            break
+        listed.append(sibling)
+        sibling = sibling.getnext()
+    return listed
+
+
+_LISTED = 15  # a related list longer than this is not one
 
 
 # --- lines ----------------------------------------------------------------------------

@@ -488,6 +488,18 @@ def _headline(tree: HtmlElement, metas: dict[str, list[str]]) -> HtmlElement | N
     titles = [
         " ".join(t.split()) for t in [tree.findtext(".//title") or "", *metas.get("og:title", [])]
     ]
+    # The heading closest to a whole declared title: a logo `<h1>` holds only the site
+    # name that the `<title>` ends with, and some outlets set the headline in an `<h2>`.
+    best, best_ratio = None, 0.5
+    for el in tree.iter("h1", "h2", "h3"):
+        text = " ".join(el.text_content().split())
+        for title in titles if len(text) >= 8 else ():
+            if text in title or title in text:
+                ratio = min(len(text), len(title)) / max(len(text), len(title))
+                if ratio > best_ratio:
+                    best, best_ratio = el, ratio
+    if best is not None:
+        return best
     h1s = list(tree.iter("h1"))
     for h1 in h1s:
         text = " ".join(h1.text_content().split())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from html import unescape
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -323,7 +324,9 @@ def _share(words: list[str], known: frozenset[str]) -> float:
 
 
 def _clean(value: Any) -> str:
-    return " ".join(str(value).split()) if value else ""
+    """A metadata value as a reader sees it: entities decoded (JSON-LD and meta tags often
+    hold `&#8220;` or `&quot;` literally), whitespace runs made one space."""
+    return " ".join(unescape(str(value)).split()) if value else ""
 
 
 def _first(*values: Any) -> str:
