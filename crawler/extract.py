@@ -23,7 +23,7 @@ from trafilatura import bare_extraction
 from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
-from arshif.arabic import normalize, tokens
+from arshif.arabic import STOP_WORDS, normalize, tokens
 from crawler.boilerplate import clean_text, prune
 from crawler.dates import article_json_ld, find_dates, json_ld, meta_values
 from crawler.encoding import decode_html
@@ -153,7 +153,7 @@ def _extract(
     _unwrap_layout_tables(tree)
     # A page that says it is a photo gallery has its captions for text.
     prune(tree, keep_captions=page_type(url, objects, metas, "", {}) == GALLERY)
-    text = _body_text(tree, meta["title"], meta.pop("_article_body"))
+    text = _body_text(tree, meta["title"], meta.pop("_article_body"), meta["lead"])
     kind = page_type(url, objects, metas, text, links)
     if kind == LISTING:
         raise ExtractionError("section listing page")
@@ -206,7 +206,7 @@ def _lines(document: Any) -> list[str]:
     return [line for line in (" ".join(raw.split()) for raw in document.text.splitlines()) if line]
 
 
-def _body_text(tree: HtmlElement, title: str, article_body: str) -> str:
+def _body_text(tree: HtmlElement, title: str, article_body: str, lead: str) -> str:
     """Trafilatura's precision mode (without its fallback extractors first, with them when
     in doubt), checked against its recall mode when the result is short and leaves out
     paragraph text, or misses much of the page's JSON-LD `articleBody`. The two are
@@ -240,7 +240,32 @@ def _body_text(tree: HtmlElement, title: str, article_body: str) -> str:
             lines = broad[agreed[0] : agreed[-1] + 1]
     elif broad:
         lines = broad
-    return clean_text("\n".join(_restore_subheads(paragraphs, lines)), title)
+    lines = _with_standfirst(paragraphs, _restore_subheads(paragraphs, lines), lead)
+    return clean_text("\n".join(lines), title)
+
+
+def _with_standfirst(paragraphs: Paragraphs, lines: list[str], lead: str) -> list[str]:
+    """Put back the standfirst that extractors leave out when the body has its own
+    container: a paragraph that is the page's whole description, set before the first
+    kept paragraph in its container or one of that container's two nearest ancestors."""
+    shape = " ".join(normalize(lead).split())
+    if not lines or not shape or shape in " ".join(normalize(" ".join(lines)).split()):
+        return lines
+    standfirst = next(
+        (p for p, text in paragraphs.items() if " ".join(text.split()) == shape), None
+    )
+    kept = {normalize(line) for line in lines}
+    first = next((p for p, text in paragraphs.items() if text in kept), None)
+    if standfirst is None or first is None:
+        return lines
+    parent = standfirst.getparent()
+    for ancestor in list(first.iterancestors())[:3]:
+        if ancestor is parent:
+            break
+        first = ancestor
+    else:
+        return lines
+    return [lead, *lines] if parent.index(standfirst) < parent.index(first) else lines
 
 
 def _fallback_would_act(paragraphs: Paragraphs, lines: list[str]) -> bool:
@@ -358,9 +383,10 @@ def _metadata(
         article.get("image")
     )
     image = image or _clean(tree.xpath("string(//link[@rel='image_src']/@href)"))
+    title = _title(tree, metas, article, site)
     return {
-        "title": _title(tree, metas, article, site),
-        "lead": _lead(metas, article, site),
+        "title": title,
+        "lead": _lead(metas, article, site, title),
         "authors": _authors(
             tree, metas, article, (*metas.get("og:site_name", []), urlsplit(url).hostname or "")
         ),
@@ -374,14 +400,19 @@ def _metadata(
     }
 
 
-def _lead(metas: dict[str, list[str]], article: dict[str, Any], site: str) -> str:
-    """The description, unless it is only the outlet's name (as some CMSs fill it)."""
+def _lead(metas: dict[str, list[str]], article: dict[str, Any], site: str, title: str) -> str:
+    """The description, unless it is the outlet's own blurb (as some CMSs fill it): one
+    that names the outlet and shares no word with the headline. A lead naming the outlet
+    in its dateline («طهران (الوكالة) - …») is about the article."""
+    headline = set(tokens(title)) - STOP_WORDS
     for value in (
         *(metas.get(k, [""])[0] for k in ("og:description", "description", "twitter:description")),
         _first(article.get("description")),
     ):
         lead = _clean(value)
-        if len(lead.split()) >= 4 and not _same_outlet(lead, (site,)):
+        if len(lead.split()) >= 4 and not (
+            _same_outlet(lead, (site,)) and headline.isdisjoint(tokens(lead))
+        ):
             return lead
     return ""
 
