@@ -91,8 +91,9 @@ def _drop(el: HtmlElement) -> None:
     parent.remove(el)
 
 
-def prune(tree: HtmlElement, *, keep_captions: bool = False) -> None:
-    """Remove widget elements and prompt-headed link lists from `tree`, in place.
+def prune(tree: HtmlElement, *, keep_captions: bool = False) -> list[HtmlElement]:
+    """Remove widget elements and prompt-headed link lists from `tree`, in place, and
+    return them (what was removed on purpose is not to come back from another extractor).
     `keep_captions` keeps photo captions, as paragraphs (a gallery's text); photo credits
     still go."""
     body = tree.find(".//body")
@@ -112,12 +113,15 @@ def prune(tree: HtmlElement, *, keep_captions: bool = False) -> None:
                 doomed.extend(_prompt_block(el, page_chars))
     # lxml hands out one proxy per element while it is referenced (as here): a set works.
     marked = set(doomed)
+    removed = []
     for el in doomed:
         if el.getparent() is not None and marked.isdisjoint(el.iterancestors()):
             _drop(el)
+            removed.append(el)
     if keep_captions:  # extractors skip figures; a gallery's captions are its paragraphs
         for el in body.iter("figure", "figcaption"):
             el.tag = "p" if el.tag == "figcaption" else "div"
+    return removed
 
 
 def _prompt_block(prompt: HtmlElement, page_chars: int) -> list[HtmlElement]:
@@ -229,6 +233,11 @@ _DISCLAIMER = re.compile(
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*▪●◦]|\d+[.)])\s+")
 _SENTENCE_END = re.compile(r"[.!؟?:»\"”]\s*$")
 _LEAD_PUNCT = re.compile(r"^[\W_]+")
+
+
+def is_disclaimer(line: str) -> bool:
+    """An outlet's notice that opinions or comments are not its own, or its comment policy."""
+    return _DISCLAIMER.search(normalize(line)) is not None and len(tokens(line)) <= 80
 
 
 def _shape(line: str) -> str:
@@ -360,6 +369,6 @@ def clean_text(text: str, title: str = "") -> str:
             continue
         kept.append(line)
         previous = shape
-    while kept and _DISCLAIMER.search(normalize(kept[-1])) and len(tokens(kept[-1])) <= 80:
+    while kept and is_disclaimer(kept[-1]):
         kept.pop()
     return "\n\n".join(kept)

@@ -25,6 +25,7 @@ from trafilatura.utils import load_html
 
 from arshif.arabic import STOP_WORDS, normalize, tokens
 from crawler.boilerplate import clean_text, prune
+from crawler.crosscheck import Evidence, settle
 from crawler.dates import article_json_ld, find_dates, json_ld, meta_values
 from crawler.encoding import decode_html
 from crawler.language import detect_language
@@ -36,6 +37,9 @@ from crawler.pagetype import GALLERY, LISTING, VIDEO, page_type, teasers
 _PRECISION_FAST = Extractor(output_format="python", precision=True, comments=False, fast=True)
 _PRECISION = Extractor(output_format="python", precision=True, comments=False)
 _RECALL = Extractor(output_format="python", recall=True, comments=False, fast=True)
+# Bare trafilatura as `trafilatura.extract` runs it, on the page before any rewrite: the
+# answer every step Arshif adds is checked against (`crosscheck.settle`).
+_REFERENCE = Extractor(output_format="python")
 
 _MB = 1024 * 1024
 # A precision-mode text shorter than this (characters) that leaves out much of the page's
@@ -148,12 +152,21 @@ def _extract(
     objects, metas = json_ld(tree), meta_values(tree)  # once, for metadata, dates and type
     meta = _metadata(tree, url, objects, metas)
     published, modified = find_dates(tree, url, founded=options.founded, parsed=(objects, metas))
+    reference = _lines(bare_extraction(tree, options=_REFERENCE))  # it works on a copy
     links = teasers(tree, url)
-    _drop_selected(tree, options.drop_selectors)
+    removed = _drop_selected(tree, options.drop_selectors)
     _unwrap_layout_tables(tree)
     # A page that says it is a photo gallery has its captions for text.
-    prune(tree, keep_captions=page_type(url, objects, metas, "", {}) == GALLERY)
-    text = _body_text(tree, meta["title"], meta.pop("_article_body"), meta["lead"])
+    removed += prune(tree, keep_captions=page_type(url, objects, metas, "", {}) == GALLERY)
+    article_body = meta.pop("_article_body")
+    evidence = Evidence.of(
+        article_body,
+        meta["lead"],
+        frozenset(" ".join(normalize(a.text_content()).split()) for a in tree.iter("a")),
+        "\n".join(" ".join(normalize(el.text_content()).split()) for el in removed),
+        meta["title"],
+    )
+    text = _body_text(tree, meta["title"], article_body, meta["lead"], (reference, evidence))
     kind = page_type(url, objects, metas, text, links)
     if kind == LISTING:
         raise ExtractionError("section listing page")
@@ -177,7 +190,8 @@ def _extract(
     }
 
 
-def _drop_selected(tree: HtmlElement, selectors: tuple[str, ...]) -> None:
+def _drop_selected(tree: HtmlElement, selectors: tuple[str, ...]) -> list[HtmlElement]:
+    removed = []
     for selector in selectors:
         try:
             matches = tree.cssselect(selector)
@@ -186,6 +200,8 @@ def _drop_selected(tree: HtmlElement, selectors: tuple[str, ...]) -> None:
         for el in matches:
             if el.getparent() is not None:
                 el.drop_tree()
+                removed.append(el)
+    return removed
 
 
 def _unwrap_layout_tables(tree: HtmlElement) -> None:
@@ -206,14 +222,22 @@ def _lines(document: Any) -> list[str]:
     return [line for line in (" ".join(raw.split()) for raw in document.text.splitlines()) if line]
 
 
-def _body_text(tree: HtmlElement, title: str, article_body: str, lead: str) -> str:
+def _body_text(
+    tree: HtmlElement,
+    title: str,
+    article_body: str,
+    lead: str,
+    check: tuple[list[str], Evidence],
+) -> str:
     """Trafilatura's precision mode (without its fallback extractors first, with them when
     in doubt), checked against its recall mode when the result is short and leaves out
     paragraph text, or misses much of the page's JSON-LD `articleBody`. The two are
     reconciled by agreement: the recall output between the first and last line both modes
     share (recall also keeps subheadings and short paragraphs that precision drops, while
     what it adds before and after the article is page furniture). An `articleBody` that
-    matches the page decides instead which lines are article. Boilerplate lines go last."""
+    matches the page decides instead which lines are article. The result is settled
+    against `check`, bare trafilatura's lines and the page's evidence; boilerplate lines
+    go last."""
     paragraphs = {p: normalize(p.text_content()) for p in tree.iter("p")}
     article_words = tokens(article_body)
     for options in (_PRECISION_FAST, _PRECISION):
@@ -241,7 +265,7 @@ def _body_text(tree: HtmlElement, title: str, article_body: str, lead: str) -> s
     elif broad:
         lines = broad
     lines = _with_standfirst(paragraphs, _restore_subheads(paragraphs, lines), lead)
-    return clean_text("\n".join(lines), title)
+    return clean_text("\n".join(settle(lines, *check)), title)
 
 
 def _with_standfirst(paragraphs: Paragraphs, lines: list[str], lead: str) -> list[str]:
