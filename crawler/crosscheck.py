@@ -13,6 +13,7 @@ mostly links); in doubt, trafilatura's answer stands.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from arshif.arabic import normalize, tokens
@@ -26,6 +27,7 @@ _MARGIN = 0.1  # how much better Arshif's support by the page's own text must be
 _LINK_MARGIN = 0.3  # how much more of trafilatura's text must be link text
 _MIN_BODY = 30  # an `articleBody` shorter than this (words) is a teaser
 _MIN_LEAD = 6
+_MIN_LINE = 5  # words; shorter lines do not count towards agreement
 _SENTENCE = 12  # a lost line at least this long (words) that ends a sentence is article
 _SENTENCE_END = re.compile(r"[.!؟?»\"”)]\s*$")
 
@@ -59,12 +61,14 @@ def _flat(line: str) -> str:
 
 
 def _content(lines: list[str], title: str) -> list[str]:
-    """The words of the lines that can be article text: not boilerplate, not the title."""
+    """The words of the lines that can be article text: not the title, not a line too
+    short for a sentence (prompts, menu entries, credits, timestamps)."""
+    words = [tokens(line) for line in lines]
     return [
         w
-        for line in lines
-        if _flat(line) != title and not is_boilerplate(line)
-        for w in tokens(line)
+        for line, found in zip(lines, words, strict=True)
+        if len(found) >= _MIN_LINE and _flat(line) != title
+        for w in found
     ]
 
 
@@ -72,17 +76,33 @@ def _share(words: list[str], known: frozenset[str] | set[str]) -> float:
     return sum(w in known for w in words) / len(words) if words else 0.0
 
 
-def settle(ours: list[str], reference: list[str], evidence: Evidence) -> list[str]:
-    """The body lines to keep, from Arshif's `ours` and trafilatura's `reference`."""
+def settle(
+    ours: list[str],
+    reference: list[str],
+    evidence: Evidence,
+    fuller: Callable[[], list[str]] | None = None,
+) -> list[str]:
+    """The body lines to keep, from Arshif's `ours` and trafilatura's `reference`. When
+    they disagree and `fuller` is given, its answer (trafilatura with its fallback
+    extractors, dearer) is the one compared and decided against."""
+    if _agree(ours, reference, evidence):
+        return _merge(ours, reference, evidence)
+    if fuller is not None:
+        return settle(ours, fuller(), evidence)
+    if not _content(reference, evidence.title):
+        return ours
+    return ours if _favours(ours, reference, evidence) else reference
+
+
+def _agree(ours: list[str], reference: list[str], evidence: Evidence) -> bool:
+    """Whether Arshif kept most of trafilatura's content words and added few of its own."""
     ref_words = _content(reference, evidence.title)
     if not ref_words:
-        return ours
+        return False
     our_words = _content(ours, evidence.title)
     covered = _share(ref_words, set(our_words))
     extra = 1 - _share(our_words, set(ref_words)) if our_words else 1.0
-    if covered >= _COVERED and extra <= _EXTRA:
-        return _merge(ours, reference, evidence)
-    return ours if _favours(ours, reference, evidence) else reference
+    return covered >= _COVERED and extra <= _EXTRA
 
 
 def _support(lines: list[str], evidence: Evidence) -> float | None:

@@ -11,7 +11,7 @@ JSON-LD and meta tags, dates (`dates`), language (`language`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from html import unescape
 from typing import Any
@@ -38,7 +38,9 @@ _PRECISION_FAST = Extractor(output_format="python", precision=True, comments=Fal
 _PRECISION = Extractor(output_format="python", precision=True, comments=False)
 _RECALL = Extractor(output_format="python", recall=True, comments=False, fast=True)
 # Bare trafilatura as `trafilatura.extract` runs it, on the page before any rewrite: the
-# answer every step Arshif adds is checked against (`crosscheck.settle`).
+# answer every step Arshif adds is checked against (`crosscheck.settle`). Its fallback
+# extractors cost most of its time and are run only when the two answers disagree.
+_REFERENCE_FAST = Extractor(output_format="python", fast=True)
 _REFERENCE = Extractor(output_format="python")
 
 _MB = 1024 * 1024
@@ -152,7 +154,7 @@ def _extract(
     objects, metas = json_ld(tree), meta_values(tree)  # once, for metadata, dates and type
     meta = _metadata(tree, url, objects, metas)
     published, modified = find_dates(tree, url, founded=options.founded, parsed=(objects, metas))
-    reference = _lines(bare_extraction(tree, options=_REFERENCE))  # it works on a copy
+    reference = _lines(bare_extraction(tree, options=_REFERENCE_FAST))  # it works on a copy
     links = teasers(tree, url)
     removed = _drop_selected(tree, options.drop_selectors)
     _unwrap_layout_tables(tree)
@@ -166,7 +168,13 @@ def _extract(
         "\n".join(" ".join(normalize(el.text_content()).split()) for el in removed),
         meta["title"],
     )
-    text = _body_text(tree, meta["title"], article_body, meta["lead"], (reference, evidence))
+
+    def fuller() -> list[str]:  # on the page as it came, before any rewrite
+        return _lines(bare_extraction(load_html(html), options=_REFERENCE))
+
+    text = _body_text(
+        tree, meta["title"], article_body, meta["lead"], (reference, evidence, fuller)
+    )
     kind = page_type(url, objects, metas, text, links)
     if kind == LISTING:
         raise ExtractionError("section listing page")
@@ -227,7 +235,7 @@ def _body_text(
     title: str,
     article_body: str,
     lead: str,
-    check: tuple[list[str], Evidence],
+    check: tuple[list[str], Evidence, Callable[[], list[str]]],
 ) -> str:
     """Trafilatura's precision mode (without its fallback extractors first, with them when
     in doubt), checked against its recall mode when the result is short and leaves out

@@ -535,7 +535,7 @@ def test_fallback_extractors_run_only_when_the_fast_result_is_in_doubt(
         assert all(line in text for line in entry["body"])
         fast = entry is article
         # bare trafilatura first, on the untouched page: the answer Arshif's is checked against
-        assert used[:2] == [extract_module._REFERENCE, extract_module._PRECISION_FAST]
+        assert used[:2] == [extract_module._REFERENCE_FAST, extract_module._PRECISION_FAST]
         assert (extract_module._PRECISION in used) is not fast, entry["path"]
 
 
