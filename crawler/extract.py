@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from html import unescape
 from typing import Any
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 from lxml.etree import ParserError, XPathError
 from lxml.html import HtmlElement
@@ -104,6 +105,12 @@ class ExtractOptions:
     min_text_chars: int = 200  # below this the page has no article
     min_media_chars: int = 60  # a video or gallery page's description may be its text
     founded: int | None = None  # the outlet's first year: earlier dates are misreadings
+    timezone: str | None = None  # IANA zone of page times that give no offset
+
+    @classmethod
+    def for_outlet(cls, outlet: Any) -> ExtractOptions:
+        """The settings an outlet's configuration (`crawler.outlets.Outlet`) gives."""
+        return cls(drop_selectors=outlet.drop_selectors, founded=outlet.founded, timezone=outlet.tz)
 
 
 def extract_article(
@@ -153,7 +160,13 @@ def _extract(
 
     objects, metas = json_ld(tree), meta_values(tree)  # once, for metadata, dates and type
     meta = _metadata(tree, url, objects, metas)
-    published, modified = find_dates(tree, url, founded=options.founded, parsed=(objects, metas))
+    published, modified = find_dates(
+        tree,
+        url,
+        founded=options.founded,
+        parsed=(objects, metas),
+        tz=ZoneInfo(options.timezone) if options.timezone else None,
+    )
     reference = _lines(bare_extraction(tree, options=_REFERENCE_FAST))  # it works on a copy
     links = teasers(tree, url)
     removed = _drop_selected(tree, options.drop_selectors)

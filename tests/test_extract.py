@@ -570,3 +570,26 @@ def test_subheads_and_lists_in_an_unknown_container_are_kept() -> None:
         assert line in text, line
     assert "دروس من العمارة القديمة" in text
     assert "مقالات أخرى للكاتب" not in text
+
+
+def test_extract_command_reads_times_on_the_outlets_clock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`arshif extract` gives a time without an offset the zone of the outlet the URL
+    belongs to (youm7.com: Egypt), or the one --timezone names; else it stays as written."""
+    from arshif.cli import main
+
+    head = '<meta property="article:published_time" content="2020-01-13T09:55:24">'
+    page = tmp_path / "page.html"
+    page.write_text(_minimal(LONG, head), encoding="utf-8")
+
+    def published(*args: str) -> str:
+        assert main(["extract", str(page), *args]) == 0
+        return json.loads(capsys.readouterr().out)["published"]
+
+    assert published("--url", "https://www.youm7.com/story/1") == "2020-01-13T09:55:24+02:00"
+    assert published("--url", "https://news.example/1") == "2020-01-13T09:55:24"
+    zoned = published("--url", "https://news.example/1", "--timezone", "Asia/Riyadh")
+    assert zoned == "2020-01-13T09:55:24+03:00"
+    assert main(["extract", str(page), "--timezone", "Mars/Olympus"]) == 2
+    assert main(["extract", str(page), "--outlet", "no-such-outlet"]) == 2
