@@ -428,7 +428,7 @@ def _metadata(
         article.get("image")
     )
     image = image or _clean(tree.xpath("string(//link[@rel='image_src']/@href)"))
-    title = _title(tree, metas, article, site)
+    title = _title(tree, metas, article, _site_names(tree, url, objects, metas))
     return {
         "title": title,
         "lead": _lead(metas, article, site, title),
@@ -474,7 +474,7 @@ def _same_outlet(text: str, outlet: tuple[str, ...]) -> bool:
 
 
 def _title(
-    tree: HtmlElement, metas: dict[str, list[str]], article: dict[str, Any], site: str
+    tree: HtmlElement, metas: dict[str, list[str]], article: dict[str, Any], sites: list[str]
 ) -> str:
     """The visible headline (`<h1>`) that best matches a declared title (JSON-LD, og:title,
     `<title>`, which often carry the site name before or after it); otherwise the declared
@@ -484,7 +484,7 @@ def _title(
         *(metas.get(k, [""])[0] for k in ("og:title", "twitter:title")),
         _clean(tree.findtext(".//title")),
     ]
-    declared = [_strip_site(_clean(t), site) for t in declared if _clean(t)]
+    declared = [_strip_site(_clean(t), sites) for t in declared if _clean(t)]
     headings = [_clean(h.text_content()) for h in tree.iter("h1")]
     best, best_ratio = "", 0.5
     for heading in headings:
@@ -502,20 +502,72 @@ def _title(
     return next((h for h in headings if len(h.split()) >= 3), headings[0] if headings else "")
 
 
-def _strip_site(title: str, site: str) -> str:
-    if not site:
-        return title
-    parts = _TITLE_SPLIT.split(title)
-    site_shape = normalize(site)
-    while len(parts) > 1 and (
-        normalize(parts[-1]) in site_shape or site_shape in normalize(parts[-1])
-    ):
-        parts.pop()
-    while len(parts) > 1 and (
-        normalize(parts[0]) in site_shape or site_shape in normalize(parts[0])
-    ):
-        parts.pop(0)
-    return title if len(parts) == len(_TITLE_SPLIT.split(title)) else " - ".join(parts)
+def _strip_site(title: str, names: list[str]) -> str:
+    """The title without the site's name before or after it («… | بوابة …», «… - اليوم
+    السابع»), cut at the separator so the rest keeps its own punctuation («وزير : …»)."""
+    cuts = [(m.start(), m.end()) for m in _TITLE_SPLIT.finditer(title)]
+    spans = list(
+        zip(
+            [0, *(end for _, end in cuts)], [*(start for start, _ in cuts), len(title)], strict=True
+        )
+    )
+    while len(spans) > 1 and _is_site(title[slice(*spans[-1])], names):
+        spans.pop()
+    while len(spans) > 1 and _is_site(title[slice(*spans[0])], names):
+        spans.pop(0)
+    return title[spans[0][0] : spans[-1][1]]
+
+
+def _is_site(part: str, names: list[str]) -> bool:
+    """Whether a title segment is one of the site's names (or most of one)."""
+    shape = normalize(part).replace(" ", "")
+    for name in names:
+        other = normalize(name).replace(" ", "")
+        if len(shape) < 3 or not other:
+            continue
+        if (other in shape and len(shape) <= 2 * len(other)) or (
+            shape in other and 2 * len(shape) >= len(other)
+        ):
+            return True
+    return False
+
+
+def _site_names(
+    tree: HtmlElement, url: str, objects: list[dict[str, Any]], metas: dict[str, list[str]]
+) -> list[str]:
+    """What the site calls itself: its meta names, its organisation and website objects
+    in JSON-LD, the article's publisher, the words and logo of its links to the home page,
+    and its host name («cedarnews» for «Cedar News»)."""
+    names = [
+        v for k in ("og:site_name", "application-name", "apple-mobile-web-app-title")
+        for v in metas.get(k, [])
+    ]  # fmt: skip
+    for obj in objects:
+        kind = str(obj.get("@type", ""))
+        if "Organization" in kind or "WebSite" in kind:
+            names += _names_of(obj)
+        names += _names_of(obj.get("publisher"))
+    home = 0
+    for link in tree.iterfind(".//a[@href]"):
+        if urlsplit(urljoin(url, link.get("href", ""))).path.strip("/") == "" and home < 3:
+            home += 1
+            names += [link.text_content(), *link.xpath(".//img/@alt | .//img/@title | @title")]
+    host = (urlsplit(url).hostname or "").removeprefix("www.").split(".")[0]
+    names.append(host)
+    # A site's name is short and whole: not a page title that a CMS put in its place.
+    return [
+        name
+        for name in dict.fromkeys(_clean(n) for n in names)
+        if len(name) >= 3 and len(name.split()) <= 6 and not _TITLE_SPLIT.search(name)
+    ]
+
+
+def _names_of(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [n for item in value for n in _names_of(item)]
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        return [value["name"]]
+    return []
 
 
 def _names(value: Any) -> list[str]:

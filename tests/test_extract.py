@@ -593,3 +593,40 @@ def test_extract_command_reads_times_on_the_outlets_clock(
     assert zoned == "2020-01-13T09:55:24+03:00"
     assert main(["extract", str(page), "--timezone", "Mars/Olympus"]) == 2
     assert main(["extract", str(page), "--outlet", "no-such-outlet"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "title"),
+    [
+        # the site's name from its logo link to the home page; no h1 to match
+        (
+            "<title>وزير الري يشهد توقيع عقد دراسة | بوابة الأخبار</title>",
+            '<a href="/"><img src="/logo.png" alt="بوابة الأخبار"></a>',
+            "وزير الري يشهد توقيع عقد دراسة",
+        ),
+        # from the publisher in JSON-LD; the title's own « : » stays
+        (
+            '<script type="application/ld+json">{"@type": "WebPage", "publisher":'
+            ' {"@type": "Organization", "name": "اليوم الإخباري"}}</script>'
+            "<title>متحدث البرلمان : عقوبة التهرب غير رادعة - اليوم الإخباري</title>",
+            "",
+            "متحدث البرلمان : عقوبة التهرب غير رادعة",
+        ),
+        # from the host name; entities decoded, whitespace made one space
+        (
+            "<title>القصة   الكاملة &#8220;كورونا&#8221; | Cedar News</title>",
+            "",
+            "القصة الكاملة “كورونا”",
+        ),
+        # a JSON-LD headline that holds its entities literally
+        (
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline":'
+            ' "بعد ظهور &#8220;كورونا&#8221; &amp; غيره"}</script>',
+            "",
+            "بعد ظهور “كورونا” & غيره",
+        ),
+    ],
+)
+def test_title_without_the_site_name(head: str, body: str, title: str) -> None:
+    page = f"<html><head>{head}</head><body>{body}{LONG}</body></html>"
+    assert extract_article(page, "https://www.cedarnews.net/x/1")["title"] == title
