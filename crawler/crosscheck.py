@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from arshif.arabic import normalize, tokens
 from crawler.boilerplate import is_boilerplate, is_disclaimer
@@ -38,8 +39,8 @@ class Evidence:
 
     article_body: frozenset[str]  # words of the JSON-LD articleBody ({} if a teaser)
     lead: frozenset[str]  # words of the description
-    links: frozenset[str]  # the page's link texts, normalised
-    removed: str  # normalised text of the elements pruned as widgets
+    links: frozenset[str]  # the page's link texts, whitespace made one space
+    removed: str  # the text of the elements pruned as widgets, likewise
     title: str = ""
 
     @classmethod
@@ -56,7 +57,14 @@ class Evidence:
         )
 
 
+def _plain(line: str) -> str:
+    """A line as both extractions write it: they differ in whitespace only."""
+    return " ".join(line.split())
+
+
+@lru_cache(maxsize=8192)
 def _flat(line: str) -> str:
+    """A line as titles are compared: normalised (titles come from metadata too)."""
     return " ".join(normalize(line).split())
 
 
@@ -116,7 +124,7 @@ def _support(lines: list[str], evidence: Evidence) -> float | None:
 
 def _link_density(lines: list[str], links: frozenset[str]) -> float:
     total = sum(map(len, lines))
-    return sum(len(line) for line in lines if _flat(line) in links) / total if total else 0.0
+    return sum(len(line) for line in lines if _plain(line) in links) / total if total else 0.0
 
 
 def _favours(ours: list[str], reference: list[str], evidence: Evidence) -> bool:
@@ -147,11 +155,11 @@ def _lost_article_line(line: str, evidence: Evidence, inside: bool) -> bool:
     `articleBody` or description, or (for want of an `articleBody`) a whole sentence of
     some length `inside` the article (between lines both kept; before and after them is
     page furniture)."""
-    flat = _flat(line)
+    plain = _plain(line)
     if (
-        flat == evidence.title
-        or flat in evidence.links
-        or flat in evidence.removed
+        _flat(line) == evidence.title
+        or plain in evidence.links
+        or plain in evidence.removed
         or is_boilerplate(line)
         or is_disclaimer(line)
     ):
@@ -164,19 +172,19 @@ def _lost_article_line(line: str, evidence: Evidence, inside: bool) -> bool:
 def _merge(ours: list[str], reference: list[str], evidence: Evidence) -> list[str]:
     """Arshif's lines without the link lines trafilatura did not take, with the article
     lines trafilatura kept and Arshif lost put back where trafilatura had them."""
-    ref_text = _flat("\n".join(reference))
+    ref_text = _plain("\n".join(reference))
     kept = [
         line
         for line in ours
         if not (
-            _flat(line) in evidence.links
-            and _flat(line) not in ref_text
+            _plain(line) in evidence.links
+            and _plain(line) not in ref_text
             and not _supported(line, evidence)
         )
     ]
-    our_text = _flat("\n".join(kept))
-    at = {_flat(line): i for i, line in enumerate(kept)}
-    flats = [_flat(line) for line in reference]
+    our_text = _plain("\n".join(kept))
+    at = {_plain(line): i for i, line in enumerate(kept)}
+    flats = [_plain(line) for line in reference]
     last = max((i for i, flat in enumerate(flats) if flat in at), default=-1)
     inserts: dict[int, list[str]] = {}
     anchor = -1

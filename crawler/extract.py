@@ -11,7 +11,7 @@ JSON-LD and meta tags, dates (`dates`), language (`language`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from html import unescape
 from typing import Any
@@ -167,27 +167,14 @@ def _extract(
         parsed=(objects, metas),
         tz=ZoneInfo(options.timezone) if options.timezone else None,
     )
-    reference = _lines(bare_extraction(tree, options=_REFERENCE_FAST))  # it works on a copy
     links = teasers(tree, url)
     removed = _drop_selected(tree, options.drop_selectors)
-    _unwrap_layout_tables(tree)
+    unwrapped = _unwrap_layout_tables(tree)
     # A page that says it is a photo gallery has its captions for text.
     removed += prune(tree, keep_captions=page_type(url, objects, metas, "", {}) == GALLERY)
     article_body = meta.pop("_article_body")
-    evidence = Evidence.of(
-        article_body,
-        meta["lead"],
-        frozenset(" ".join(normalize(a.text_content()).split()) for a in tree.iter("a")),
-        "\n".join(" ".join(normalize(el.text_content()).split()) for el in removed),
-        meta["title"],
-    )
-
-    def fuller() -> list[str]:  # on the page as it came, before any rewrite
-        return _lines(bare_extraction(load_html(html), options=_REFERENCE))
-
-    text = _body_text(
-        tree, meta["title"], article_body, meta["lead"], (reference, evidence, fuller)
-    )
+    check = _Check(html, tree, removed, unwrapped, (article_body, meta["lead"], meta["title"]))
+    text = _body_text(tree, meta["title"], article_body, meta["lead"], check)
     kind = page_type(url, objects, metas, text, links)
     if kind == LISTING:
         raise ExtractionError("section listing page")
@@ -225,13 +212,62 @@ def _drop_selected(tree: HtmlElement, selectors: tuple[str, ...]) -> list[HtmlEl
     return removed
 
 
-def _unwrap_layout_tables(tree: HtmlElement) -> None:
-    """Turn tables used for page layout into plain blocks. Trafilatura renders a table
-    cell as one line, which would merge an old-style page's paragraphs (and the prompts
-    and credits among them) into one; data tables (short cells, no blocks) stay tables."""
-    for table in tree.xpath(_LAYOUT_TABLES):
+def _unwrap_layout_tables(tree: HtmlElement) -> int:
+    """Turn tables used for page layout into plain blocks, and say how many. Trafilatura
+    renders a table cell as one line, which would merge an old-style page's paragraphs
+    (and the prompts and credits among them) into one; data tables (short cells, no
+    blocks) stay tables."""
+    tables = tree.xpath(_LAYOUT_TABLES)
+    for table in tables:
         for el in table.iter("table", "tbody", "thead", "tfoot", "tr", "td", "th"):
             el.tag = "div"
+    return len(tables)
+
+
+class _Check:
+    """What Arshif's body text is checked against (`crosscheck.settle`): bare trafilatura
+    on the page as it came, before any rewrite, and the page's own evidence. Computed
+    only when asked: a page whose rewrite removed no text beyond links and whose fast
+    result was trusted has nothing to check, and trafilatura's run is a third of a simple
+    page's time."""
+
+    def __init__(
+        self,
+        html: str,
+        tree: HtmlElement,
+        removed: list[HtmlElement],
+        unwrapped: int,
+        known: tuple[str, str, str],
+    ) -> None:
+        self._html, self._tree, self._removed, self._known = html, tree, removed, known
+        prose = sum(len(el.text_content()) - _link_chars(el) for el in removed)
+        self.rewritten = bool(unwrapped) or prose >= _REWRITE_CHARS
+
+    def reference(self) -> list[str]:
+        """Trafilatura's lines without its fallback extractors."""
+        return _lines(bare_extraction(load_html(self._html), options=_REFERENCE_FAST))
+
+    def fuller(self) -> list[str]:
+        """Trafilatura's lines as `trafilatura.extract` gives them, fallbacks included."""
+        return _lines(bare_extraction(load_html(self._html), options=_REFERENCE))
+
+    def evidence(self) -> Evidence:
+        article_body, lead, title = self._known
+        links = frozenset(" ".join(a.text_content().split()) for a in self._tree.iter("a"))
+        removed = "\n".join(" ".join(el.text_content().split()) for el in self._removed)
+        return Evidence.of(article_body, lead, links, removed, title)
+
+    def settle(self, lines: list[str]) -> list[str]:
+        return settle(lines, self.reference(), self.evidence(), self.fuller)
+
+
+def _link_chars(el: HtmlElement) -> int:
+    return sum(len(a.text_content()) for a in el.iter("a"))
+
+
+# Text (not links) that pruning may remove before its choice needs checking: captions
+# and credits, not paragraphs.
+_REWRITE_CHARS = 200
 
 
 # --- body text ------------------------------------------------------------------------
@@ -248,7 +284,7 @@ def _body_text(
     title: str,
     article_body: str,
     lead: str,
-    check: tuple[list[str], Evidence, Callable[[], list[str]]],
+    check: _Check,
 ) -> str:
     """Trafilatura's precision mode (without its fallback extractors first, with them when
     in doubt), checked against its recall mode when the result is short and leaves out
@@ -256,9 +292,9 @@ def _body_text(
     reconciled by agreement: the recall output between the first and last line both modes
     share (recall also keeps subheadings and short paragraphs that precision drops, while
     what it adds before and after the article is page furniture). An `articleBody` that
-    matches the page decides instead which lines are article. The result is settled
-    against `check`, bare trafilatura's lines and the page's evidence; boilerplate lines
-    go last."""
+    matches the page decides instead which lines are article. A result that was in doubt,
+    or of a page that the rewrite changed, is settled against `check`, bare trafilatura's
+    lines and the page's evidence; boilerplate lines go last."""
     paragraphs = {p: normalize(p.text_content()) for p in tree.iter("p")}
     article_words = tokens(article_body)
     for options in (_PRECISION_FAST, _PRECISION):
@@ -286,7 +322,9 @@ def _body_text(
     elif broad:
         lines = broad
     lines = _with_standfirst(paragraphs, _restore_subheads(paragraphs, lines), lead)
-    return clean_text("\n".join(settle(lines, *check)), title)
+    if doubtful or check.rewritten:
+        lines = check.settle(lines)
+    return clean_text("\n".join(lines), title)
 
 
 def _with_standfirst(paragraphs: Paragraphs, lines: list[str], lead: str) -> list[str]:
@@ -547,19 +585,25 @@ def _site_names(
         if "Organization" in kind or "WebSite" in kind:
             names += _names_of(obj)
         names += _names_of(obj.get("publisher"))
-    home = 0
-    for link in tree.iterfind(".//a[@href]"):
-        if urlsplit(urljoin(url, link.get("href", ""))).path.strip("/") == "" and home < 3:
-            home += 1
-            names += [link.text_content(), *link.xpath(".//img/@alt | .//img/@title | @title")]
-    host = (urlsplit(url).hostname or "").removeprefix("www.").split(".")[0]
-    names.append(host)
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    home = [link for link in tree.iterfind(".//a[@href]") if _is_home(link.get("href", ""), host)]
+    for link in home[:3]:
+        names += [link.text_content(), *link.xpath(".//img/@alt | .//img/@title | @title")]
+    names.append(host.split(".")[0])
     # A site's name is short and whole: not a page title that a CMS put in its place.
     return [
         name
         for name in dict.fromkeys(_clean(n) for n in names)
         if len(name) >= 3 and len(name.split()) <= 6 and not _TITLE_SPLIT.search(name)
     ]
+
+
+def _is_home(href: str, host: str) -> bool:
+    """Whether a link points at the site's home page («/», «https://www.host/»)."""
+    href = href.strip().lower()
+    if href in ("/", "./", "/index.html", "/index.php"):
+        return True
+    return "://" in href and href.split("://", 1)[1].rstrip("/").removeprefix("www.") == host
 
 
 def _names_of(value: Any) -> list[str]:

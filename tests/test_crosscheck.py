@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from arshif.arabic import normalize
+import pytest
+
+from crawler import extract as extract_module
 from crawler.crosscheck import Evidence, settle
 from crawler.extract import extract_article
 
@@ -23,12 +25,8 @@ HEADLINES = [
 MENU = [f"قسم الأخبار رقم {i}" for i in range(20)]
 
 
-def _flat(line: str) -> str:
-    return " ".join(normalize(line).split())
-
-
 def _evidence(article_body: str = "", lead: str = "", links: list[str] = ()) -> Evidence:
-    return Evidence.of(article_body, lead, frozenset(map(_flat, links)), "", "")
+    return Evidence.of(article_body, lead, frozenset(" ".join(x.split()) for x in links), "", "")
 
 
 def test_agreeing_texts_keep_arshifs_lines_and_get_back_a_lost_sentence() -> None:
@@ -107,3 +105,26 @@ def test_a_paragraph_wrapping_a_nested_document_keeps_the_article() -> None:
     text = extract_article(page.encode(), "https://news.example/a")["text"]
     assert all(line in text for line in ARTICLE)
     assert not any(h in text for h in HEADLINES) and MENU[3] not in text
+
+
+def test_a_page_nothing_rewrote_is_not_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trafilatura's second run is a third of a simple page's time: a trusted fast result
+    on a page whose pruning removed only links has nothing to be checked against."""
+    calls: list[object] = []
+    real = extract_module.bare_extraction
+
+    def recording(tree: object, options: object) -> object:
+        calls.append(options)
+        return real(tree, options=options)
+
+    monkeypatch.setattr(extract_module, "bare_extraction", recording)
+    paragraphs = "".join(f"<p>{line}</p>" for line in ARTICLE * 2)
+    share = '<div class="share"><a href="/f">فيسبوك</a> <a href="/t">تويتر</a></div>'
+    page = (
+        f"<html><body><h1>بوتين يلتقي شي</h1><article>{paragraphs}</article>{share}</body></html>"
+    )
+    extract_article(page, "https://news.example/a")
+    assert extract_module._REFERENCE_FAST not in calls
+    caption = f"<figcaption>{' '.join(ARTICLE[:3])}</figcaption>"  # prose pruned: checked
+    extract_article(page.replace("<article>", "<article>" + caption), "https://news.example/a")
+    assert extract_module._REFERENCE_FAST in calls
