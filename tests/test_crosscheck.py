@@ -9,6 +9,7 @@ import pytest
 from crawler import extract as extract_module
 from crawler.crosscheck import Evidence, settle
 from crawler.extract import extract_article
+from tests.test_extract import _record_modes
 
 ARTICLE = [
     "التقى الرئيس الروسي فلاديمير بوتين اليوم نظيره الصيني في سمرقند على هامش القمة السنوية.",
@@ -110,14 +111,7 @@ def test_a_paragraph_wrapping_a_nested_document_keeps_the_article() -> None:
 def test_a_page_nothing_rewrote_is_not_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     """Trafilatura's second run is a third of a simple page's time: a trusted fast result
     on a page whose pruning removed only links has nothing to be checked against."""
-    calls: list[object] = []
-    real = extract_module.bare_extraction
-
-    def recording(tree: object, options: object) -> object:
-        calls.append(options)
-        return real(tree, options=options)
-
-    monkeypatch.setattr(extract_module, "bare_extraction", recording)
+    calls = _record_modes(monkeypatch)
     paragraphs = "".join(f"<p>{line}</p>" for line in ARTICLE * 2)
     share = '<div class="share"><a href="/f">فيسبوك</a> <a href="/t">تويتر</a></div>'
     page = (
