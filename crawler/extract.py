@@ -536,7 +536,12 @@ def _title(
     if best:
         return best
     if declared:
-        return declared[0]
+        # A CMS may cut the JSON-LD headline short (to 110 characters): a longer declared
+        # title that begins with it is the whole one.
+        start = normalize(declared[0]).rstrip(" .…")
+        return max(
+            (t for t in declared if normalize(t).startswith(start)), key=len, default=declared[0]
+        )
     return next((h for h in headings if len(h.split()) >= 3), headings[0] if headings else "")
 
 

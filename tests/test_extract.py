@@ -629,3 +629,11 @@ def test_extract_command_reads_times_on_the_outlets_clock(
 def test_title_without_the_site_name(head: str, body: str, title: str) -> None:
     page = f"<html><head>{head}</head><body>{body}{LONG}</body></html>"
     assert extract_article(page, "https://www.cedarnews.net/x/1")["title"] == title
+
+
+def test_a_headline_cut_short_gives_way_to_the_whole_title() -> None:
+    whole = "وزير الري يشهد توقيع عقد دراسة تحديد السحب الآمن للخزانات الجوفية مع جامعة القاهرة"
+    ld = json.dumps({"@type": "NewsArticle", "headline": whole[:40] + "…"}, ensure_ascii=False)
+    head = f'<script type="application/ld+json">{ld}</script><meta property="og:title" content="{whole}">'
+    page = f"<html><head>{head}</head><body>{LONG}</body></html>"
+    assert extract_article(page, "https://news.example/x")["title"] == whole
