@@ -321,22 +321,38 @@ def _body_text(
             lines = broad[agreed[0] : agreed[-1] + 1]
     elif broad:
         lines = broad
-    lines = _with_standfirst(paragraphs, _restore_subheads(paragraphs, lines), lead)
+    lines = _with_standfirst(tree, paragraphs, _restore_subheads(paragraphs, lines), lead)
     if doubtful or check.rewritten:
         lines = check.settle(lines)
     return clean_text("\n".join(lines), title)
 
 
-def _with_standfirst(paragraphs: Paragraphs, lines: list[str], lead: str) -> list[str]:
+def _with_standfirst(
+    tree: HtmlElement, paragraphs: Paragraphs, lines: list[str], lead: str
+) -> list[str]:
     """Put back the standfirst that extractors leave out when the body has its own
-    container: a paragraph that is the page's whole description, set before the first
-    kept paragraph in its container or one of that container's two nearest ancestors."""
+    container: a paragraph (or a heading or block of bare text) that is the page's whole
+    description, set before the first kept paragraph in its container or one of that
+    container's two nearest ancestors."""
     shape = " ".join(normalize(lead).split())
     if not lines or not shape or shape in " ".join(normalize(" ".join(lines)).split()):
         return lines
     standfirst = next(
         (p for p, text in paragraphs.items() if " ".join(text.split()) == shape), None
     )
+    if standfirst is None:
+        size = len(lead)
+        standfirst = next(
+            (
+                el
+                for el in tree.iter("h2", "h3", "div", "span")
+                if len(el) == 0
+                and el.text
+                and abs(len(el.text.strip()) - size) <= size // 5
+                and " ".join(normalize(el.text).split()) == shape
+            ),
+            None,
+        )
     kept = {normalize(line) for line in lines}
     first = next((p for p, text in paragraphs.items() if text in kept), None)
     if standfirst is None or first is None:

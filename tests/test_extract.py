@@ -637,3 +637,33 @@ def test_a_headline_cut_short_gives_way_to_the_whole_title() -> None:
     head = f'<script type="application/ld+json">{ld}</script><meta property="og:title" content="{whole}">'
     page = f"<html><head>{head}</head><body>{LONG}</body></html>"
     assert extract_article(page, "https://news.example/x")["title"] == whole
+
+
+STANDFIRST = "طهران - عقدت جلسة مباحثات رسمية بين النائب الأول للرئيس والوفد الحكومي الزائر برئاسة رئيس الوزراء."
+
+
+@pytest.mark.parametrize("tag", ["p", "h2"])
+def test_a_standfirst_above_the_body_is_kept(tag: str) -> None:
+    """The description set above the article's own body container, which extractors that
+    go for the body (`itemprop=articleBody`) leave out."""
+    head = f'<meta property="og:description" content="{STANDFIRST}">'
+    body = "".join(f"<p>{line}</p>" for line in ARTICLE_LINES * 2)
+    page = (
+        f"<html><head>{head}<title>مباحثات</title></head><body><article><h1>مباحثات</h1>"
+        f'<div class="item"><{tag} class="summary">{STANDFIRST}</{tag}>'
+        f'<div itemprop="articleBody">{body}</div></div></article></body></html>'
+    )
+    text = extract_article(page, "https://news.example/x")["text"]
+    assert text.startswith(STANDFIRST) and text.count(STANDFIRST) == 1
+    assert all(line in text for line in ARTICLE_LINES)
+
+
+def test_a_description_elsewhere_on_the_page_is_not_a_standfirst() -> None:
+    head = f'<meta property="og:description" content="{STANDFIRST}">'
+    body = "".join(f"<p>{line}</p>" for line in ARTICLE_LINES * 2)
+    page = (
+        f"<html><head>{head}<title>مباحثات</title></head><body><article><h1>مباحثات</h1>"
+        f'<div itemprop="articleBody">{body}</div></article>'
+        f'<aside><div class="promo"><p>{STANDFIRST}</p></div></aside></body></html>'
+    )
+    assert STANDFIRST not in extract_article(page, "https://news.example/x")["text"]
