@@ -37,7 +37,7 @@ _SENTENCE_END = re.compile(r"[.!؟?»\"”)]\s*$")
 class Evidence:
     """What the page itself says its article is, and what Arshif removed on purpose."""
 
-    article_body: frozenset[str]  # words of the JSON-LD articleBody ({} if a teaser)
+    article_body: frozenset[str]  # words of the JSON-LD articleBody (none if a teaser)
     lead: frozenset[str]  # words of the description
     links: frozenset[str]  # the page's link texts, whitespace made one space
     removed: str  # the text of the elements pruned as widgets, likewise
@@ -164,8 +164,10 @@ def _lost_article_line(line: str, evidence: Evidence, inside: bool) -> bool:
         or is_disclaimer(line)
     ):
         return False
-    if _supported(line, evidence) or evidence.article_body:
-        return _supported(line, evidence)  # the page's own article text is the authority
+    if _supported(line, evidence):
+        return True
+    if evidence.article_body:  # the page's own article text is the authority
+        return False
     return inside and len(tokens(line)) >= _SENTENCE and _SENTENCE_END.search(line) is not None
 
 
