@@ -227,9 +227,10 @@ def _unwrap_layout_tables(tree: HtmlElement) -> int:
 class _Check:
     """What Arshif's body text is checked against (`crosscheck.settle`): bare trafilatura
     on the page as it came, before any rewrite, and the page's own evidence. Computed
-    only when asked: a page whose rewrite removed no text beyond links and whose fast
-    result was trusted has nothing to check, and trafilatura's run is a third of a simple
-    page's time."""
+    only when a step may have changed which block is the article: trafilatura's run is a
+    third of a simple page's time, and a trusted fast result on a page whose rewrite
+    removed little prose next to the text found (captions, credits, short comments) has
+    nothing to be checked."""
 
     def __init__(
         self,
@@ -240,8 +241,18 @@ class _Check:
         known: tuple[str, str, str],
     ) -> None:
         self._html, self._tree, self._removed, self._known = html, tree, removed, known
-        prose = sum(len(el.text_content()) - _link_chars(el) for el in removed)
-        self.rewritten = bool(unwrapped) or prose >= _REWRITE_CHARS
+        self._unwrapped = unwrapped
+        self._prose = sum(len(el.text_content()) - _link_chars(el) for el in removed)
+
+    def needed(self, lines: list[str], doubtful: bool) -> bool:
+        """Whether the result is to be checked: it was in doubt, layout tables were
+        unwrapped, or pruning removed prose on the scale of the text found."""
+        found = sum(map(len, lines))
+        return (
+            doubtful
+            or bool(self._unwrapped)
+            or self._prose >= max(_REWRITE_CHARS, _REWRITE_SHARE * found)
+        )
 
     def reference(self) -> list[str]:
         """Trafilatura's lines without its fallback extractors."""
@@ -266,8 +277,9 @@ def _link_chars(el: HtmlElement) -> int:
 
 
 # Text (not links) that pruning may remove before its choice needs checking: captions
-# and credits, not paragraphs.
+# and credits, not paragraphs; and, of a long article, less than half its length.
 _REWRITE_CHARS = 200
+_REWRITE_SHARE = 0.5
 
 
 # --- body text ------------------------------------------------------------------------
@@ -322,7 +334,7 @@ def _body_text(
     elif broad:
         lines = broad
     lines = _with_standfirst(tree, paragraphs, _restore_subheads(paragraphs, lines), lead)
-    if doubtful or check.rewritten:
+    if check.needed(lines, doubtful):
         lines = check.settle(lines)
     return clean_text("\n".join(lines), title)
 

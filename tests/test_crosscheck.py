@@ -110,15 +110,19 @@ def test_a_paragraph_wrapping_a_nested_document_keeps_the_article() -> None:
 
 def test_a_page_nothing_rewrote_is_not_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     """Trafilatura's second run is a third of a simple page's time: a trusted fast result
-    on a page whose pruning removed only links has nothing to be checked against."""
+    on a page whose pruning removed links and a caption has nothing to be checked against;
+    one where pruning removed prose on the scale of the text found does."""
     calls = _record_modes(monkeypatch)
-    paragraphs = "".join(f"<p>{line}</p>" for line in ARTICLE * 2)
+    paragraphs = "".join(f"<p>{line}</p>" for line in ARTICLE)
     share = '<div class="share"><a href="/f">فيسبوك</a> <a href="/t">تويتر</a></div>'
+    caption = f"<figcaption>{HEADLINES[1]}</figcaption>"
     page = (
-        f"<html><body><h1>بوتين يلتقي شي</h1><article>{paragraphs}</article>{share}</body></html>"
+        f"<html><body><h1>بوتين يلتقي شي</h1><article>{caption}{paragraphs}</article>{share}"
+        "</body></html>"
     )
     extract_article(page, "https://news.example/a")
     assert extract_module._REFERENCE_FAST not in calls
-    caption = f"<figcaption>{' '.join(ARTICLE[:3])}</figcaption>"  # prose pruned: checked
-    extract_article(page.replace("<article>", "<article>" + caption), "https://news.example/a")
+    teasers = "".join(f"<p>{h} وتفاصيل أخرى عن الخبر في هذا التقرير.</p>" for h in HEADLINES)
+    widget = f'<div class="related-stories">{teasers}</div>'
+    extract_article(page.replace(share, widget), "https://news.example/a")
     assert extract_module._REFERENCE_FAST in calls
