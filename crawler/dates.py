@@ -625,7 +625,7 @@ def _find(
     modified = _first(_structured(tree, objects, metas, _MODIFIED_KEYS), window)
     if published is None:
         published = _first(_times(tree, headline), window)
-        if published and from_url and _days_apart(published, from_url):
+        if published and from_url and _days_apart(published, from_url) and window.admits(from_url):
             published = None
     if published is None or modified is None:
         seen_published, seen_modified = _text_stamps(_visible_chunks(tree, headline), url, window)
@@ -633,7 +633,7 @@ def _find(
         modified = modified or seen_modified
     if published is None:
         published = _htmldate(tree, url, window, metas, modified, headline)
-    if published and from_url and _days_apart(published, from_url):
+    if published and from_url and _days_apart(published, from_url) and window.admits(from_url):
         # A page's own date more than a day from its URL's is another article's or an
         # update's: the URL is set once, when the article is made.
         published = from_url
