@@ -150,7 +150,7 @@ def _listed_after(prompt: HtmlElement) -> list[HtmlElement]:
     while sibling is not None and len(listed) < _LISTED and sibling.tag in _PROMPT_TAGS:
         text = " ".join(sibling.text_content().split())
         linked = text and _link_share(sibling) >= 0.6 and len(tokens(text)) <= 25
-        if not (linked or (bare and text and _is_list_tail(text))):
+        if not (linked or (bare and text and is_list_tail(text))):
             break
         listed.append(sibling)
         sibling = sibling.getnext()
@@ -335,7 +335,7 @@ def _is_nav(line: str) -> bool:
     return len(pieces) >= 3 and all(len(tokens(p)) <= 4 for p in pieces)
 
 
-def _is_list_tail(line: str) -> bool:
+def is_list_tail(line: str) -> bool:
     """A line that can belong to a related-links list: a list item or a bare headline."""
     if _LIST_ITEM.match(line):
         return True
@@ -355,7 +355,7 @@ def clean_text(text: str, title: str = "") -> str:
         line = " ".join(raw.split())
         if not line:
             continue
-        if in_list and _is_list_tail(line):
+        if in_list and is_list_tail(line):
             in_list -= 1
             continue
         in_list = 0

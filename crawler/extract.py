@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from html import unescape
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -25,7 +26,7 @@ from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
 from arshif.arabic import STOP_WORDS, normalize, tokens
-from crawler.boilerplate import clean_text, prune
+from crawler.boilerplate import clean_text, is_list_tail, prune
 from crawler.crosscheck import Evidence, settle
 from crawler.dates import article_json_ld, find_dates, json_ld, meta_values
 from crawler.encoding import decode_html
@@ -262,11 +263,15 @@ class _Check:
         """Trafilatura's lines as `trafilatura.extract` gives them, fallbacks included."""
         return _lines(bare_extraction(load_html(self._html), options=_REFERENCE))
 
+    @cached_property
+    def links(self) -> frozenset[str]:
+        """The texts of the page's links, whitespace made one space."""
+        return frozenset(" ".join(a.text_content().split()) for a in self._tree.iter("a"))
+
     def evidence(self) -> Evidence:
         article_body, lead, title = self._known
-        links = frozenset(" ".join(a.text_content().split()) for a in self._tree.iter("a"))
         removed = "\n".join(" ".join(el.text_content().split()) for el in self._removed)
-        return Evidence.of(article_body, lead, links, removed, title)
+        return Evidence.of(article_body, lead, self.links, removed, title)
 
     def settle(self, lines: list[str]) -> list[str]:
         return settle(lines, self.reference(), self.evidence(), self.fuller)
@@ -336,6 +341,8 @@ def _body_text(
     lines = _with_standfirst(tree, paragraphs, _restore_subheads(paragraphs, lines), lead)
     if check.needed(lines, doubtful):
         lines = check.settle(lines)
+    # A line that is a whole link and reads as a headline is another article's teaser.
+    lines = [line for line in lines if not (line in check.links and is_list_tail(line))]
     return clean_text("\n".join(lines), title)
 
 

@@ -667,3 +667,18 @@ def test_a_description_elsewhere_on_the_page_is_not_a_standfirst() -> None:
         f'<aside><div class="promo"><p>{STANDFIRST}</p></div></aside></body></html>'
     )
     assert STANDFIRST not in extract_article(page, "https://news.example/x")["text"]
+
+
+def test_a_paragraph_that_is_a_whole_headline_link_is_left_out() -> None:
+    """Outlets put other articles' headlines, linked, between the paragraphs with no prompt
+    before them (trafilatura's recall mode keeps them); a sentence that merely holds a
+    link stays."""
+    linked = "".join(
+        f'<p><a href="https://news.example/{i}">{h}</a></p>' for i, h in enumerate(RELATED)
+    )
+    inline = f'<p>وقال الوزير في <a href="/tag/x">مؤتمر صحفي</a> إن {ARTICLE_LINES[2]}</p>'
+    body = "".join(f"<p>{line}</p>" for line in ARTICLE_LINES[:2]) + linked + inline
+    page = _minimal(f'<div class="body-text">{body}</div>')
+    text = extract_article(page, "https://news.example/x")["text"]
+    assert not any(headline in text for headline in RELATED)
+    assert "مؤتمر صحفي" in text and all(line in text for line in ARTICLE_LINES)
