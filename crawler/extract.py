@@ -572,11 +572,15 @@ def _title(
         return best
     if declared:
         # A CMS may cut the JSON-LD headline short (to 110 characters): a longer declared
-        # title that begins with it is the whole one.
+        # title that goes on from where it stops (not with a separator and a site name)
+        # is the whole one.
         start = normalize(declared[0]).rstrip(" .…")
-        return max(
-            (t for t in declared if normalize(t).startswith(start)), key=len, default=declared[0]
-        )
+        whole = [
+            t
+            for t in declared
+            if normalize(t).startswith(start) and not _TITLE_SPLIT.match(normalize(t)[len(start) :])
+        ]
+        return max(whole, key=len, default=declared[0])
     return next((h for h in headings if len(h.split()) >= 3), headings[0] if headings else "")
 
 

@@ -682,3 +682,13 @@ def test_a_paragraph_that_is_a_whole_headline_link_is_left_out() -> None:
     text = extract_article(page, "https://news.example/x")["text"]
     assert not any(headline in text for headline in RELATED)
     assert "مؤتمر صحفي" in text and all(line in text for line in ARTICLE_LINES)
+
+
+def test_a_whole_headline_does_not_take_on_an_unknown_site_name() -> None:
+    whole = "وزير الري يشهد توقيع عقد دراسة تحديد السحب الآمن للخزانات الجوفية"
+    ld = json.dumps({"@type": "NewsArticle", "headline": whole}, ensure_ascii=False)
+    head = (
+        f'<script type="application/ld+json">{ld}</script><title>{whole} - شبكة المعلومات</title>'
+    )
+    page = f"<html><head>{head}</head><body>{LONG}</body></html>"
+    assert extract_article(page, "https://news.example/x")["title"] == whole
