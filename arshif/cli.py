@@ -212,8 +212,31 @@ def _print_crawl_summary(stats: dict[str, dict[str, Any]]) -> None:
         )
 
 
+def _extract_options(args: argparse.Namespace, url: str) -> Any:
+    """`arshif extract`'s settings: those of the outlet named by --outlet, else of the
+    configured outlet whose domains hold the URL's host (its time zone, founding year and
+    selectors), with --drop and --timezone on top."""
+    from dataclasses import replace
+
+    from crawler.extract import ExtractOptions
+    from crawler.outlets import load_outlets, outlet_of, valid_timezone
+
+    outlets = load_outlets(args.outlets)
+    if args.outlet and args.outlet not in outlets:
+        raise UserError(f"unknown outlet {args.outlet!r} (see `arshif outlets list`)")
+    outlet = outlets[args.outlet] if args.outlet else outlet_of(outlets, url)
+    chosen = ExtractOptions.for_outlet(outlet) if outlet else ExtractOptions()
+    if args.timezone and not valid_timezone(args.timezone):
+        raise UserError(f"unknown time zone {args.timezone!r} (an IANA name such as Africa/Cairo)")
+    return replace(
+        chosen,
+        drop_selectors=(*chosen.drop_selectors, *(args.drop or ())),
+        timezone=args.timezone or chosen.timezone,
+    )
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
-    from crawler.extract import ExtractionError, ExtractOptions, extract_article
+    from crawler.extract import ExtractionError, extract_article
 
     if args.file == "-":
         body = sys.stdin.buffer.read()
@@ -223,7 +246,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UserError(f"cannot read {args.file}: {exc.strerror}") from exc
     url = args.url or (Path(args.file).resolve().as_uri() if args.file != "-" else "")
-    options = ExtractOptions(drop_selectors=tuple(args.drop or ()))
+    options = _extract_options(args, url)
     try:
         record = extract_article(body, url, options=options)
     except ExtractionError as exc:
@@ -1086,10 +1109,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--enqueue", action="store_true", help="queue for `arshif worker`s instead")
     p.set_defaults(func=cmd_crawl)
 
-    p = sub.add_parser("extract", parents=[common], help="print one page's extraction as JSON")
+    p = sub.add_parser(
+        "extract", parents=[common, outlets_opt], help="print one page's extraction as JSON"
+    )
     p.add_argument("file", metavar="FILE.html", help="HTML file, or - for standard input")
     p.add_argument("--url", help="the page's URL (for canonical links and dates)")
     p.add_argument("--drop", action="append", help="CSS selector to remove first (repeatable)")
+    p.add_argument(
+        "--outlet", help="use this configured outlet's settings (default: the one of the URL)"
+    )
+    p.add_argument(
+        "--timezone", help="IANA zone of page times without an offset (default: the outlet's)"
+    )
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("search", parents=[common, filters], help="full-text search the archive")

@@ -1,15 +1,19 @@
 """Extraction quality and cost: Arshif's `extract_article` against bare trafilatura.
 
 Quality on the real outlet pages in ../shared/realpages (text F1 over Arabic-normalised
-word tokens, as that folder's `score.py` computes it, and dates), time per page on those pages and on the bundled
-sample outlet's articles. Bare trafilatura is `trafilatura.extract(with_metadata=True)`,
-the baseline the issue names; both run in this process, so start-up cost is left out.
+word tokens, as that folder's `score.py` computes it, and dates) and, page by page, on the
+annotated pages of other outlets in its `outlets/` folder (article sentences kept,
+boilerplate sentences leaked, title, date, as its `score_snippets.py` matches them); time
+per page on those pages and on the bundled sample outlet's articles. Bare trafilatura is
+`trafilatura.extract(with_metadata=True)`, the baseline the issue names; both run in this
+process, so start-up cost is left out.
 
     python bench/extraction.py [REALPAGES_DIR]
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import statistics
@@ -18,6 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import trafilatura
@@ -123,18 +128,103 @@ def ours(html: bytes, url: str) -> dict[str, Any]:
 def bare(html: bytes, url: str) -> dict[str, Any]:
     out = trafilatura.extract(html, url=url, with_metadata=True, output_format="json")
     record = json.loads(out) if out else {}
-    return {"text": record.get("text") or "", "published": record.get("date")}
+    return {
+        "text": record.get("text") or "",
+        "title": record.get("title") or "",
+        "published": record.get("date"),
+    }
 
 
-def _time(fn: Callable[[bytes, str], Any], pages: list[tuple[bytes, str]]) -> float:
-    """Median over REPEATS of the mean seconds per page."""
-    runs = []
+def snippet_scorer(folder: Path) -> ModuleType:
+    """The outlet pages' own scorer (`score_snippets.py`), so that matching here is
+    exactly the one its README describes."""
+    spec = importlib.util.spec_from_file_location("score_snippets", folder / "score_snippets.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def outlet_pages(folder: Path) -> list[tuple[str, bytes, dict[str, Any]]]:
+    """(id, page bytes, annotation) of each annotated outlet page."""
+    return [
+        (ann.stem, (folder / f"{ann.stem}.html").read_bytes(), json.loads(ann.read_text("utf-8")))
+        for ann in sorted(folder.glob("*.json"))
+    ]
+
+
+def snippet_score(scorer: ModuleType, record: dict[str, Any], ann: dict[str, Any]) -> dict:
+    """Article sentences kept, boilerplate sentences leaked, title and date right, for
+    one extraction of one annotated page (None where the page has no such annotation)."""
+    text = scorer.norm(record.get("text") or "")
+    published = str(record.get("published") or "")[:10]
+    return {
+        "must": sum(scorer.norm(s) in text for s in ann["must"]),
+        "must_n": len(ann["must"]),
+        "leaked": sum(scorer.norm(s) in text for s in ann["must_not"]),
+        "leak_n": len(ann["must_not"]),
+        "title": scorer.title_ok(ann["title"], record.get("title") or "")
+        if ann.get("title")
+        else None,
+        "date": published == ann["published"] if ann.get("published") else None,
+    }
+
+
+def _mark(ok: bool | None) -> str:
+    return "–" if ok is None else ("✓" if ok else "✗")
+
+
+def outlets(folder: Path) -> tuple[list[str], list[tuple[bytes, str]]]:
+    """Per-page figures of both extractors on the annotated outlet pages, with each
+    page's time (median of REPEATS runs), and their totals."""
+    scorer = snippet_scorer(folder)
+    rows = [
+        "| page | outlet | sentences kept (bare / Arshif) | boilerplate leaked (bare / Arshif)"
+        " | title | date | ms/page (bare / Arshif) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    totals = {who: Counter() for who in ("bare", "ours")}
+    pages = []
+    for name, html, ann in outlet_pages(folder):
+        url = ann.get("url") or ""
+        pages.append((html, url))
+        scores = {"bare": snippet_score(scorer, bare(html, url), ann)}
+        scores["ours"] = snippet_score(scorer, ours(html, url), ann)
+        ms = dict(zip(("bare", "ours"), (t * 1000 for t in _time([(html, url)])), strict=True))
+        for who, score in scores.items():
+            totals[who].update({k: int(v or 0) for k, v in score.items()})
+            totals[who].update({"title_n": score["title"] is not None})
+            totals[who].update({"date_n": score["date"] is not None})
+        b, o = scores["bare"], scores["ours"]
+        rows.append(
+            f"| {name} | {ann.get('outlet_host', '')} | {b['must']} / {o['must']} of {b['must_n']}"
+            f" | {b['leaked']} / {o['leaked']} of {b['leak_n']}"
+            f" | {_mark(b['title'])} / {_mark(o['title'])} | {_mark(b['date'])} / {_mark(o['date'])}"
+            f" | {ms['bare']:.1f} / {ms['ours']:.1f} |"
+        )
+    for who, label in (("bare", "bare trafilatura"), ("ours", "Arshif")):
+        t = totals[who]
+        rows.append(
+            f"\n{label}: sentences kept **{t['must']}/{t['must_n']}**"
+            f" ({t['must'] / max(1, t['must_n']):.1%}), boilerplate leaked"
+            f" **{t['leaked']}/{t['leak_n']}** ({t['leaked'] / max(1, t['leak_n']):.1%}),"
+            f" titles **{t['title']}/{t['title_n']}**, dates **{t['date']}/{t['date_n']}**."
+        )
+    return rows, pages
+
+
+def _time(pages: list[tuple[bytes, str]]) -> tuple[float, float]:
+    """Mean seconds per page of bare trafilatura and of Arshif, each the median over
+    REPEATS runs; the two take turns in every run, so that a change in the machine's load
+    weighs on both alike."""
+    runs: dict[Callable[[bytes, str], Any], list[float]] = {bare: [], ours: []}
     for _ in range(REPEATS):
-        start = time.perf_counter()
-        for html, url in pages:
-            fn(html, url)
-        runs.append((time.perf_counter() - start) / len(pages))
-    return statistics.median(runs)
+        for fn, times in runs.items():
+            start = time.perf_counter()
+            for html, url in pages:
+                fn(html, url)
+            times.append((time.perf_counter() - start) / len(pages))
+    return statistics.median(runs[bare]), statistics.median(runs[ours])
 
 
 def realpages(folder: Path) -> tuple[list[str], list[tuple[bytes, str]], dict[str, Any]]:
@@ -206,6 +296,7 @@ def sample_pages() -> list[tuple[bytes, str]]:
 
 def main(argv: list[str]) -> None:
     folder = Path(argv[0]) if argv else REALPAGES
+    outlet_folder = folder / "outlets"
     lines: list[str] = []
     timing = [
         "| pages | bare trafilatura (ms/page) | Arshif (ms/page) | ratio |",
@@ -240,8 +331,20 @@ def main(argv: list[str]) -> None:
         ]
     else:
         lines += [f"{folder} not found: real-page quality not measured.", ""]
+    if (outlet_folder / "score_snippets.py").exists():
+        rows, pages = outlets(outlet_folder)
+        sets.insert(0, (f"other outlets ({len(pages)})", pages))
+        lines += [
+            f"Annotated pages of other outlets (`{folder.name}/outlets/`), page by page:"
+            " hand-picked sentences of the article the text must hold and of boilerplate it"
+            " must not, matched as its `score_snippets.py` matches them (targets: ≥ 98% kept,"
+            " ≤ 1% leaked, every title and date right, never worse than bare on any page).",
+            "",
+            *rows,
+            "",
+        ]
     for label, pages in sets:
-        t_bare, t_ours = _time(bare, pages), _time(ours, pages)
+        t_bare, t_ours = _time(pages)
         timing.append(
             f"| {label} | {t_bare * 1000:.1f} | {t_ours * 1000:.1f} | {t_ours / t_bare:.2f}× |"
         )

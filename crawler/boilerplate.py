@@ -91,8 +91,9 @@ def _drop(el: HtmlElement) -> None:
     parent.remove(el)
 
 
-def prune(tree: HtmlElement, *, keep_captions: bool = False) -> None:
-    """Remove widget elements and prompt-headed link lists from `tree`, in place.
+def prune(tree: HtmlElement, *, keep_captions: bool = False) -> list[HtmlElement]:
+    """Remove widget elements and prompt-headed link lists from `tree`, in place, and
+    return them (what was removed on purpose is not to come back from another extractor).
     `keep_captions` keeps photo captions, as paragraphs (a gallery's text); photo credits
     still go."""
     body = tree.find(".//body")
@@ -112,12 +113,15 @@ def prune(tree: HtmlElement, *, keep_captions: bool = False) -> None:
                 doomed.extend(_prompt_block(el, page_chars))
     # lxml hands out one proxy per element while it is referenced (as here): a set works.
     marked = set(doomed)
+    removed = []
     for el in doomed:
         if el.getparent() is not None and marked.isdisjoint(el.iterancestors()):
             _drop(el)
+            removed.append(el)
     if keep_captions:  # extractors skip figures; a gallery's captions are its paragraphs
         for el in body.iter("figure", "figcaption"):
             el.tag = "p" if el.tag == "figcaption" else "div"
+    return removed
 
 
 def _prompt_block(prompt: HtmlElement, page_chars: int) -> list[HtmlElement]:
@@ -131,10 +135,29 @@ def _prompt_block(prompt: HtmlElement, page_chars: int) -> list[HtmlElement]:
             block = ancestor
     if block is not prompt:
         return [block]
+    return [prompt, *_listed_after(prompt)]
+
+
+def _listed_after(prompt: HtmlElement) -> list[HtmlElement]:
+    """The siblings a prompt heads: a list of links, or, after a bare prompt
+    («قد يهمك أيضاً:»), the run of link paragraphs and short headlines that follows it,
+    up to the first sentence of text."""
     sibling = prompt.getnext()
     if sibling is not None and sibling.tag in ("ul", "ol", "div") and _link_share(sibling) >= 0.6:
-        return [prompt, sibling]
-    return [prompt]
+        return [sibling]
+    bare = is_related_prompt(prompt.text_content())
+    listed: list[HtmlElement] = []
+    while sibling is not None and len(listed) < _LISTED and sibling.tag in _PROMPT_TAGS:
+        text = " ".join(sibling.text_content().split())
+        linked = text and _link_share(sibling) >= 0.6 and len(tokens(text)) <= 25
+        if not (linked or (bare and text and is_list_tail(text))):
+            break
+        listed.append(sibling)
+        sibling = sibling.getnext()
+    return listed
+
+
+_LISTED = 15  # a related list longer than this is not one
 
 
 # --- lines ----------------------------------------------------------------------------
@@ -210,6 +233,11 @@ _DISCLAIMER = re.compile(
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*▪●◦]|\d+[.)])\s+")
 _SENTENCE_END = re.compile(r"[.!؟?:»\"”]\s*$")
 _LEAD_PUNCT = re.compile(r"^[\W_]+")
+
+
+def is_disclaimer(line: str) -> bool:
+    """An outlet's notice that opinions or comments are not its own, or its comment policy."""
+    return _DISCLAIMER.search(normalize(line)) is not None and len(tokens(line)) <= 80
 
 
 def _shape(line: str) -> str:
@@ -307,7 +335,7 @@ def _is_nav(line: str) -> bool:
     return len(pieces) >= 3 and all(len(tokens(p)) <= 4 for p in pieces)
 
 
-def _is_list_tail(line: str) -> bool:
+def is_list_tail(line: str) -> bool:
     """A line that can belong to a related-links list: a list item or a bare headline."""
     if _LIST_ITEM.match(line):
         return True
@@ -327,7 +355,7 @@ def clean_text(text: str, title: str = "") -> str:
         line = " ".join(raw.split())
         if not line:
             continue
-        if in_list and _is_list_tail(line):
+        if in_list and is_list_tail(line):
             in_list -= 1
             continue
         in_list = 0
@@ -341,6 +369,6 @@ def clean_text(text: str, title: str = "") -> str:
             continue
         kept.append(line)
         previous = shape
-    while kept and _DISCLAIMER.search(normalize(kept[-1])) and len(tokens(kept[-1])) <= 80:
+    while kept and is_disclaimer(kept[-1]):
         kept.pop()
     return "\n\n".join(kept)

@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -488,6 +488,18 @@ def _headline(tree: HtmlElement, metas: dict[str, list[str]]) -> HtmlElement | N
     titles = [
         " ".join(t.split()) for t in [tree.findtext(".//title") or "", *metas.get("og:title", [])]
     ]
+    # The heading closest to a whole declared title: a logo `<h1>` holds only the site
+    # name that the `<title>` ends with, and some outlets set the headline in an `<h2>`.
+    best, best_ratio = None, 0.5
+    for el in tree.iter("h1", "h2", "h3"):
+        text = " ".join(el.text_content().split())
+        for title in titles if len(text) >= 8 else ():
+            if text in title or title in text:
+                ratio = min(len(text), len(title)) / max(len(text), len(title))
+                if ratio > best_ratio:
+                    best, best_ratio = el, ratio
+    if best is not None:
+        return best
     h1s = list(tree.iter("h1"))
     for h1 in h1s:
         text = " ".join(h1.text_content().split())
@@ -569,9 +581,12 @@ def find_dates(
     now: datetime | None = None,
     founded: int | None = None,
     parsed: tuple[list[dict[str, Any]], dict[str, list[str]]] | None = None,
+    tz: tzinfo | None = None,
 ) -> tuple[str | None, str | None]:
     """(published, modified) of a page, from its tree, its HTML or its plain text.
     `parsed`: the tree's `json_ld` and `meta_values`, when the caller has them already.
+    `tz`: the outlet's zone, given to times the page states without an offset (so they
+    are the outlet's wall clock, not UTC).
 
     Dates after `now` (the fetch time) or before the outlet's `founded` year are rejected
     and logged. A modified date is never reported as published, and a modified date
@@ -581,7 +596,7 @@ def find_dates(
         (now or datetime.now(UTC)).replace(tzinfo=None) + timedelta(days=1),
     )
     try:
-        return _find(source, url, window, parsed)
+        return _finish(*_find(source, url, window, parsed), tz)
     finally:
         if window.rejected:
             logger.info(
@@ -596,12 +611,12 @@ def _find(
     url: str,
     window: _Window,
     parsed: tuple[list[dict[str, Any]], dict[str, list[str]]] | None,
-) -> tuple[str | None, str | None]:
+) -> tuple[Stamp | None, Stamp | None]:
     if isinstance(source, str):
         if re.search(r"<[a-zA-Z!/]", source):
             source = lxml_html.fromstring(source)
         else:
-            return _finish(*_text_stamps([source], url, window))
+            return _text_stamps([source], url, window)
     tree = source
     objects, metas = parsed or (json_ld(tree), meta_values(tree))
     headline = _headline(tree, metas)
@@ -610,20 +625,77 @@ def _find(
     modified = _first(_structured(tree, objects, metas, _MODIFIED_KEYS), window)
     if published is None:
         published = _first(_times(tree, headline), window)
-        if published and from_url and abs(published.naive() - from_url.naive()) > timedelta(days=1):
+        if published and from_url and _days_apart(published, from_url) and window.admits(from_url):
             published = None
     if published is None or modified is None:
         seen_published, seen_modified = _text_stamps(_visible_chunks(tree, headline), url, window)
         published = published or seen_published
         modified = modified or seen_modified
     if published is None:
-        # htmldate falls back to "last modified" signals when it finds nothing else, so
-        # its day is not taken when it is the day the page says it was updated.
-        found = find_date(tree, url=url, original_date=True, extensive_search=False)
-        published = _first([found] if found else [], window)
-        if published and modified and published.when.date() == modified.when.date():
-            published = None
-    return _finish(published, modified)
+        published = _htmldate(tree, url, window, metas, modified, headline)
+    if published and from_url and _days_apart(published, from_url) and window.admits(from_url):
+        # A page's own date more than a day from its URL's is another article's or an
+        # update's: the URL is set once, when the article is made.
+        published = from_url
+    return published, modified
+
+
+def _htmldate(
+    tree: HtmlElement,
+    url: str,
+    window: _Window,
+    metas: dict[str, list[str]],
+    modified: Stamp | None,
+    headline: HtmlElement | None,
+) -> Stamp | None:
+    """htmldate's day, structured markup first, then its extended search of the page's
+    text and attributes, as the last resort. Its day is not taken when it is the day the
+    page says it was updated (htmldate falls back to "last modified" signals), when it is
+    more than a day from the page's `article:published_time` (which was unreadable or
+    implausible, but still says roughly when), and from the extended search only when
+    the page writes that very day (the search also guesses the 1st from a month or a
+    year) and not only in its header, before the headline (where sites print today)."""
+    found = find_date(tree, url=url, original_date=True, extensive_search=False)
+    if not found:
+        found = find_date(tree, url=url, original_date=True, extensive_search=True)
+        if found and not _written(found, tree, url, headline):
+            found = None
+    published = _first([found] if found else [], window)
+    if published and modified and published.when.date() == modified.when.date():
+        return None
+    declared = [parse_date(v) for v in metas.get("article:published_time", ())]
+    if published and any(d and _days_apart(published, d) for d in declared):
+        return None
+    return published
+
+
+def _written(day: str, tree: HtmlElement, url: str, headline: HtmlElement | None) -> bool:
+    """Whether the page writes the day `YYYY-MM-DD` in full (in its URL, markup or text),
+    and not only before its headline."""
+    y, m, d = (int(part) for part in day[:10].split("-"))
+    forms = {f"{y}{s}{m:02}{s}{d:02}" for s in ("-", "/", "")} | {f"{y}/{m}/{d}"}
+    forms |= {
+        f"{a}{s}{b}{s}{y}"
+        for s in "/-."
+        for a, b in ((d, m), (m, d), (f"{d:02}", f"{m:02}"), (f"{m:02}", f"{d:02}"))
+    }
+    target = datetime(y, m, d).date()
+    header = ""
+    if headline is not None:
+        header = " ".join(headline.xpath("preceding::text()[not(ancestor::script)]"))
+    if any(found.stamp.when.date() == target for found in text_dates(header)):
+        return False
+    markup = lxml_html.tostring(tree, encoding="unicode")
+    if any(form in url or form in markup for form in forms):
+        return True
+    return any(found.stamp.when.date() == target for found in text_dates(tree.text_content()))
+
+
+def _days_apart(a: Stamp, b: Stamp) -> bool:
+    """Whether two stamps are more than a day apart (by day when either lacks a time)."""
+    if not (a.has_time and b.has_time):
+        return abs((a.when.date() - b.when.date()).days) > 1
+    return abs(a.naive() - b.naive()) > timedelta(days=1)
 
 
 def _text_stamps(
@@ -640,7 +712,7 @@ def _text_stamps(
             if found.kind == "modified":
                 modified = modified or found.stamp
             elif published is None:
-                if from_url and abs(found.stamp.naive() - from_url.naive()) > timedelta(days=1):
+                if from_url and _days_apart(found.stamp, from_url):
                     continue
                 published = found.stamp
     if published is None and from_url is not None and window.admits(from_url):
@@ -658,7 +730,18 @@ def _before(a: Stamp, b: Stamp) -> bool:
     return a.when < b.when
 
 
-def _finish(published: Stamp | None, modified: Stamp | None) -> tuple[str | None, str | None]:
+def _finish(
+    published: Stamp | None, modified: Stamp | None, tz: tzinfo | None = None
+) -> tuple[str | None, str | None]:
+    if tz is not None:
+        published, modified = _zoned(published, tz), _zoned(modified, tz)
     if published and modified and _before(modified, published):
         modified = None
     return (published.iso() if published else None, modified.iso() if modified else None)
+
+
+def _zoned(stamp: Stamp | None, tz: tzinfo) -> Stamp | None:
+    """A time without an offset, read on the outlet's wall clock."""
+    if stamp is None or not stamp.has_time or stamp.when.tzinfo is not None:
+        return stamp
+    return Stamp(stamp.when.replace(tzinfo=tz), True)

@@ -13,8 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
+from html import unescape
 from typing import Any
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 from lxml.etree import ParserError, XPathError
 from lxml.html import HtmlElement
@@ -22,8 +25,9 @@ from trafilatura import bare_extraction
 from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
-from arshif.arabic import normalize, tokens
-from crawler.boilerplate import clean_text, prune
+from arshif.arabic import STOP_WORDS, normalize, tokens
+from crawler.boilerplate import clean_text, is_list_tail, prune
+from crawler.crosscheck import Evidence, settle
 from crawler.dates import article_json_ld, find_dates, json_ld, meta_values
 from crawler.encoding import decode_html
 from crawler.language import detect_language
@@ -35,6 +39,11 @@ from crawler.pagetype import GALLERY, LISTING, VIDEO, page_type, teasers
 _PRECISION_FAST = Extractor(output_format="python", precision=True, comments=False, fast=True)
 _PRECISION = Extractor(output_format="python", precision=True, comments=False)
 _RECALL = Extractor(output_format="python", recall=True, comments=False, fast=True)
+# Bare trafilatura as `trafilatura.extract` runs it, on the page before any rewrite: the
+# answer every step Arshif adds is checked against (`crosscheck.settle`). Its fallback
+# extractors cost most of its time and are run only when the two answers disagree.
+_REFERENCE_FAST = Extractor(output_format="python", fast=True)
+_REFERENCE = Extractor(output_format="python")
 
 _MB = 1024 * 1024
 # A precision-mode text shorter than this (characters) that leaves out much of the page's
@@ -100,6 +109,12 @@ class ExtractOptions:
     min_text_chars: int = 200  # below this the page has no article
     min_media_chars: int = 60  # a video or gallery page's description may be its text
     founded: int | None = None  # the outlet's first year: earlier dates are misreadings
+    timezone: str | None = None  # IANA zone of page times that give no offset
+
+    @classmethod
+    def for_outlet(cls, outlet: Any) -> ExtractOptions:
+        """The settings an outlet's configuration (`crawler.outlets.Outlet`) gives."""
+        return cls(drop_selectors=outlet.drop_selectors, founded=outlet.founded, timezone=outlet.tz)
 
 
 def extract_article(
@@ -149,13 +164,21 @@ def _extract(
 
     objects, metas = json_ld(tree), meta_values(tree)  # once, for metadata, dates and type
     meta = _metadata(tree, url, objects, metas)
-    published, modified = find_dates(tree, url, founded=options.founded, parsed=(objects, metas))
+    published, modified = find_dates(
+        tree,
+        url,
+        founded=options.founded,
+        parsed=(objects, metas),
+        tz=ZoneInfo(options.timezone) if options.timezone else None,
+    )
     links = teasers(tree, url)
-    _drop_selected(tree, options.drop_selectors)
-    _unwrap_layout_tables(tree)
+    removed = _drop_selected(tree, options.drop_selectors)
+    unwrapped = _unwrap_layout_tables(tree)
     # A page that says it is a photo gallery has its captions for text.
-    prune(tree, keep_captions=page_type(url, objects, metas, "", {}) == GALLERY)
-    text = _body_text(tree, meta["title"], meta.pop("_article_body"))
+    removed += prune(tree, keep_captions=page_type(url, objects, metas, "", {}) == GALLERY)
+    article_body = meta.pop("_article_body")
+    check = _Check(html, tree, removed, unwrapped, (article_body, meta["lead"], meta["title"]))
+    text = _body_text(tree, meta["title"], article_body, meta["lead"], check)
     kind = page_type(url, objects, metas, text, links)
     if kind == LISTING:
         raise ExtractionError("section listing page")
@@ -179,7 +202,8 @@ def _extract(
     }
 
 
-def _drop_selected(tree: HtmlElement, selectors: tuple[str, ...]) -> None:
+def _drop_selected(tree: HtmlElement, selectors: tuple[str, ...]) -> list[HtmlElement]:
+    removed = []
     for selector in selectors:
         try:
             matches = tree.cssselect(selector)
@@ -188,15 +212,82 @@ def _drop_selected(tree: HtmlElement, selectors: tuple[str, ...]) -> None:
         for el in matches:
             if el.getparent() is not None:
                 el.drop_tree()
+                removed.append(el)
+    return removed
 
 
-def _unwrap_layout_tables(tree: HtmlElement) -> None:
-    """Turn tables used for page layout into plain blocks. Trafilatura renders a table
-    cell as one line, which would merge an old-style page's paragraphs (and the prompts
-    and credits among them) into one; data tables (short cells, no blocks) stay tables."""
-    for table in tree.xpath(_LAYOUT_TABLES):
+def _unwrap_layout_tables(tree: HtmlElement) -> int:
+    """Turn tables used for page layout into plain blocks, and say how many. Trafilatura
+    renders a table cell as one line, which would merge an old-style page's paragraphs
+    (and the prompts and credits among them) into one; data tables (short cells, no
+    blocks) stay tables."""
+    tables = tree.xpath(_LAYOUT_TABLES)
+    for table in tables:
         for el in table.iter("table", "tbody", "thead", "tfoot", "tr", "td", "th"):
             el.tag = "div"
+    return len(tables)
+
+
+class _Check:
+    """What Arshif's body text is checked against (`crosscheck.settle`): bare trafilatura
+    on the page as it came, before any rewrite, and the page's own evidence. Computed
+    only when a step may have changed which block is the article: trafilatura's run is a
+    third of a simple page's time, and a trusted fast result on a page whose rewrite
+    removed little prose next to the text found (captions, credits, short comments) has
+    nothing to be checked."""
+
+    def __init__(
+        self,
+        html: str,
+        tree: HtmlElement,
+        removed: list[HtmlElement],
+        unwrapped: int,
+        known: tuple[str, str, str],
+    ) -> None:
+        self._html, self._tree, self._removed, self._known = html, tree, removed, known
+        self._unwrapped = unwrapped
+        self._prose = sum(len(el.text_content()) - _link_chars(el) for el in removed)
+
+    def needed(self, lines: list[str], doubtful: bool) -> bool:
+        """Whether the result is to be checked: it was in doubt, layout tables were
+        unwrapped, or pruning removed prose on the scale of the text found."""
+        found = sum(map(len, lines))
+        return (
+            doubtful
+            or bool(self._unwrapped)
+            or self._prose >= max(_REWRITE_CHARS, _REWRITE_SHARE * found)
+        )
+
+    def reference(self) -> list[str]:
+        """Trafilatura's lines without its fallback extractors."""
+        return _lines(bare_extraction(load_html(self._html), options=_REFERENCE_FAST))
+
+    def fuller(self) -> list[str]:
+        """Trafilatura's lines as `trafilatura.extract` gives them, fallbacks included."""
+        return _lines(bare_extraction(load_html(self._html), options=_REFERENCE))
+
+    @cached_property
+    def links(self) -> frozenset[str]:
+        """The texts of the page's links, whitespace made one space."""
+        return frozenset(" ".join(a.text_content().split()) for a in self._tree.iter("a"))
+
+    def evidence(self) -> Evidence:
+        article_body, lead, title = self._known
+        removed = "\n".join(" ".join(el.text_content().split()) for el in self._removed)
+        return Evidence.of(article_body, lead, self.links, removed, title)
+
+    def settle(self, lines: list[str]) -> list[str]:
+        return settle(lines, self.reference(), self.evidence(), self.fuller)
+
+
+def _link_chars(el: HtmlElement) -> int:
+    return sum(len(a.text_content()) for a in el.iter("a"))
+
+
+# Text (not links) that pruning may remove before its choice needs checking: captions
+# and credits, not paragraphs; and, of a long article, less than half its length.
+_REWRITE_CHARS = 200
+_REWRITE_SHARE = 0.5
 
 
 # --- body text ------------------------------------------------------------------------
@@ -208,14 +299,22 @@ def _lines(document: Any) -> list[str]:
     return [line for line in (" ".join(raw.split()) for raw in document.text.splitlines()) if line]
 
 
-def _body_text(tree: HtmlElement, title: str, article_body: str) -> str:
+def _body_text(
+    tree: HtmlElement,
+    title: str,
+    article_body: str,
+    lead: str,
+    check: _Check,
+) -> str:
     """Trafilatura's precision mode (without its fallback extractors first, with them when
     in doubt), checked against its recall mode when the result is short and leaves out
     paragraph text, or misses much of the page's JSON-LD `articleBody`. The two are
     reconciled by agreement: the recall output between the first and last line both modes
     share (recall also keeps subheadings and short paragraphs that precision drops, while
     what it adds before and after the article is page furniture). An `articleBody` that
-    matches the page decides instead which lines are article. Boilerplate lines go last."""
+    matches the page decides instead which lines are article. A result that was in doubt,
+    or of a page that the rewrite changed, is settled against `check`, bare trafilatura's
+    lines and the page's evidence; boilerplate lines go last."""
     paragraphs = {p: normalize(p.text_content()) for p in tree.iter("p")}
     article_words = tokens(article_body)
     for options in (_PRECISION_FAST, _PRECISION):
@@ -242,7 +341,52 @@ def _body_text(tree: HtmlElement, title: str, article_body: str) -> str:
             lines = broad[agreed[0] : agreed[-1] + 1]
     elif broad:
         lines = broad
-    return clean_text("\n".join(_restore_subheads(paragraphs, lines)), title)
+    lines = _with_standfirst(tree, paragraphs, _restore_subheads(paragraphs, lines), lead)
+    if check.needed(lines, doubtful):
+        lines = check.settle(lines)
+    # A line that is a whole link and reads as a headline is another article's teaser.
+    lines = [line for line in lines if not (line in check.links and is_list_tail(line))]
+    return clean_text("\n".join(lines), title)
+
+
+def _with_standfirst(
+    tree: HtmlElement, paragraphs: Paragraphs, lines: list[str], lead: str
+) -> list[str]:
+    """Put back the standfirst that extractors leave out when the body has its own
+    container: a paragraph (or a heading or block of bare text) that is the page's whole
+    description, set before the first kept paragraph in its container or one of that
+    container's two nearest ancestors."""
+    shape = " ".join(normalize(lead).split())
+    if not lines or not shape or shape in " ".join(normalize(" ".join(lines)).split()):
+        return lines
+    standfirst = next(
+        (p for p, text in paragraphs.items() if " ".join(text.split()) == shape), None
+    )
+    if standfirst is None:
+        size = len(lead)
+        standfirst = next(
+            (
+                el
+                for el in tree.iter("h2", "h3", "div", "span")
+                if len(el) == 0
+                and el.text
+                and abs(len(el.text.strip()) - size) <= size // 5
+                and " ".join(normalize(el.text).split()) == shape
+            ),
+            None,
+        )
+    kept = {normalize(line) for line in lines}
+    first = next((p for p, text in paragraphs.items() if text in kept), None)
+    if standfirst is None or first is None:
+        return lines
+    parent = standfirst.getparent()
+    for ancestor in list(first.iterancestors())[:3]:
+        if ancestor is parent:
+            break
+        first = ancestor
+    else:
+        return lines
+    return [lead, *lines] if parent.index(standfirst) < parent.index(first) else lines
 
 
 def _fallback_would_act(paragraphs: Paragraphs, lines: list[str]) -> bool:
@@ -326,7 +470,9 @@ def _share(words: list[str], known: frozenset[str]) -> float:
 
 
 def _clean(value: Any) -> str:
-    return " ".join(str(value).split()) if value else ""
+    """A metadata value as a reader sees it: entities decoded (JSON-LD and meta tags often
+    hold `&#8220;` or `&quot;` literally), whitespace runs made one space."""
+    return " ".join(unescape(str(value)).split()) if value else ""
 
 
 def _first(*values: Any) -> str:
@@ -358,9 +504,10 @@ def _metadata(
         article.get("image")
     )
     image = image or _clean(tree.xpath("string(//link[@rel='image_src']/@href)"))
+    title = _title(tree, metas, article, _site_names(tree, url, objects, metas))
     return {
-        "title": _title(tree, metas, article, site),
-        "lead": _lead(metas, article, site),
+        "title": title,
+        "lead": _lead(metas, article, site, title),
         "authors": _authors(
             tree, metas, article, (*metas.get("og:site_name", []), urlsplit(url).hostname or "")
         ),
@@ -374,14 +521,19 @@ def _metadata(
     }
 
 
-def _lead(metas: dict[str, list[str]], article: dict[str, Any], site: str) -> str:
-    """The description, unless it is only the outlet's name (as some CMSs fill it)."""
+def _lead(metas: dict[str, list[str]], article: dict[str, Any], site: str, title: str) -> str:
+    """The description, unless it is the outlet's own blurb (as some CMSs fill it): one
+    that names the outlet and shares no word with the headline. A lead naming the outlet
+    in its dateline («طهران (الوكالة) - …») is about the article."""
+    headline = set(tokens(title)) - STOP_WORDS
     for value in (
         *(metas.get(k, [""])[0] for k in ("og:description", "description", "twitter:description")),
         _first(article.get("description")),
     ):
         lead = _clean(value)
-        if len(lead.split()) >= 4 and not _same_outlet(lead, (site,)):
+        if len(lead.split()) >= 4 and not (
+            _same_outlet(lead, (site,)) and headline.isdisjoint(tokens(lead))
+        ):
             return lead
     return ""
 
@@ -398,7 +550,7 @@ def _same_outlet(text: str, outlet: tuple[str, ...]) -> bool:
 
 
 def _title(
-    tree: HtmlElement, metas: dict[str, list[str]], article: dict[str, Any], site: str
+    tree: HtmlElement, metas: dict[str, list[str]], article: dict[str, Any], sites: list[str]
 ) -> str:
     """The visible headline (`<h1>`) that best matches a declared title (JSON-LD, og:title,
     `<title>`, which often carry the site name before or after it); otherwise the declared
@@ -408,7 +560,7 @@ def _title(
         *(metas.get(k, [""])[0] for k in ("og:title", "twitter:title")),
         _clean(tree.findtext(".//title")),
     ]
-    declared = [_strip_site(_clean(t), site) for t in declared if _clean(t)]
+    declared = [_strip_site(_clean(t), sites) for t in declared if _clean(t)]
     headings = [_clean(h.text_content()) for h in tree.iter("h1")]
     best, best_ratio = "", 0.5
     for heading in headings:
@@ -422,24 +574,91 @@ def _title(
     if best:
         return best
     if declared:
-        return declared[0]
+        # A CMS may cut the JSON-LD headline short (to 110 characters): a longer declared
+        # title that goes on from where it stops (not with a separator and a site name)
+        # is the whole one.
+        start = normalize(declared[0]).rstrip(" .…")
+        whole = [
+            t
+            for t in declared
+            if normalize(t).startswith(start) and not _TITLE_SPLIT.match(normalize(t)[len(start) :])
+        ]
+        return max(whole, key=len, default=declared[0])
     return next((h for h in headings if len(h.split()) >= 3), headings[0] if headings else "")
 
 
-def _strip_site(title: str, site: str) -> str:
-    if not site:
-        return title
-    parts = _TITLE_SPLIT.split(title)
-    site_shape = normalize(site)
-    while len(parts) > 1 and (
-        normalize(parts[-1]) in site_shape or site_shape in normalize(parts[-1])
-    ):
-        parts.pop()
-    while len(parts) > 1 and (
-        normalize(parts[0]) in site_shape or site_shape in normalize(parts[0])
-    ):
-        parts.pop(0)
-    return title if len(parts) == len(_TITLE_SPLIT.split(title)) else " - ".join(parts)
+def _strip_site(title: str, names: list[str]) -> str:
+    """The title without the site's name before or after it («… | بوابة …», «… - اليوم
+    السابع»), cut at the separator so the rest keeps its own punctuation («وزير : …»)."""
+    cuts = [(m.start(), m.end()) for m in _TITLE_SPLIT.finditer(title)]
+    spans = list(
+        zip(
+            [0, *(end for _, end in cuts)], [*(start for start, _ in cuts), len(title)], strict=True
+        )
+    )
+    while len(spans) > 1 and _is_site(title[slice(*spans[-1])], names):
+        spans.pop()
+    while len(spans) > 1 and _is_site(title[slice(*spans[0])], names):
+        spans.pop(0)
+    return title[spans[0][0] : spans[-1][1]]
+
+
+def _is_site(part: str, names: list[str]) -> bool:
+    """Whether a title segment is one of the site's names (or most of one)."""
+    shape = normalize(part).replace(" ", "")
+    for name in names:
+        other = normalize(name).replace(" ", "")
+        if len(shape) < 3 or not other:
+            continue
+        if (other in shape and len(shape) <= 2 * len(other)) or (
+            shape in other and 2 * len(shape) >= len(other)
+        ):
+            return True
+    return False
+
+
+def _site_names(
+    tree: HtmlElement, url: str, objects: list[dict[str, Any]], metas: dict[str, list[str]]
+) -> list[str]:
+    """What the site calls itself: its meta names, its organisation and website objects
+    in JSON-LD, the article's publisher, the words and logo of its links to the home page,
+    and its host name («cedarnews» for «Cedar News»)."""
+    names = [
+        v for k in ("og:site_name", "application-name", "apple-mobile-web-app-title")
+        for v in metas.get(k, [])
+    ]  # fmt: skip
+    for obj in objects:
+        kind = str(obj.get("@type", ""))
+        if "Organization" in kind or "WebSite" in kind:
+            names += _names_of(obj)
+        names += _names_of(obj.get("publisher"))
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    home = [link for link in tree.iterfind(".//a[@href]") if _is_home(link.get("href", ""), host)]
+    for link in home[:3]:
+        names += [link.text_content(), *link.xpath(".//img/@alt | .//img/@title | @title")]
+    names.append(host.split(".")[0])
+    # A site's name is short and whole: not a page title that a CMS put in its place.
+    return [
+        name
+        for name in dict.fromkeys(_clean(n) for n in names)
+        if len(name) >= 3 and len(name.split()) <= 6 and not _TITLE_SPLIT.search(name)
+    ]
+
+
+def _is_home(href: str, host: str) -> bool:
+    """Whether a link points at the site's home page («/», «https://www.host/»)."""
+    href = href.strip().lower()
+    if href in ("/", "./", "/index.html", "/index.php"):
+        return True
+    return "://" in href and href.split("://", 1)[1].rstrip("/").removeprefix("www.") == host
+
+
+def _names_of(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [n for item in value for n in _names_of(item)]
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        return [value["name"]]
+    return []
 
 
 def _names(value: Any) -> list[str]:

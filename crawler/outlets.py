@@ -14,6 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pytz
 
 import regex
 
@@ -27,7 +30,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _LIST_FIELDS = ("feeds", "sitemaps", "start_pages", "allowed_domains", "drop_selectors")
 _KNOWN = {
     "id", "name", "country", "language", "base_url", "article_pattern", "follow_depth",
-    "confirmed", "extraction", "founded", *_LIST_FIELDS,
+    "confirmed", "extraction", "founded", "timezone", *_LIST_FIELDS,
 }  # fmt: skip
 _EXTRACTION_KNOWN = {"drop_selectors"}
 
@@ -54,6 +57,13 @@ class Outlet:
     drop_selectors: tuple[str, ...] = ()
     founded: int | None = None  # a page dated before this year is misdated
     confirmed: dict[str, str] = field(default_factory=dict)
+    timezone: str = ""  # IANA name; empty: the country's, when it has one
+
+    @property
+    def tz(self) -> str | None:
+        """The zone of the outlet's wall clock, for page times that give no offset: the
+        configured one, else its country's when the country keeps a single zone."""
+        return self.timezone or country_timezone(self.country)
 
     def url(self, path_or_url: str) -> str:
         """An absolute URL for a configured feed, sitemap or page (relative to base_url)."""
@@ -111,6 +121,33 @@ _slow_warned: set[str] = set()  # outlets whose article_pattern was stopped, war
 def _compiled(pattern: str) -> regex.Pattern[str]:
     """article_pattern with the `regex` module, whose matching takes a timeout (re's not)."""
     return regex.compile(pattern)
+
+
+def country_timezone(country: str) -> str | None:
+    """The IANA zone of a country with one (EG: Africa/Cairo); None for an unknown code or
+    a country of several zones (RU, US), whose outlets name theirs in `timezone`."""
+    zones = pytz.country_timezones.get(country.strip().lower(), [])
+    return zones[0] if len(zones) == 1 else None
+
+
+def valid_timezone(name: str) -> bool:
+    """Whether `name` is an IANA zone this system knows."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def outlet_of(outlets: dict[str, Outlet], url: str) -> Outlet | None:
+    """The outlet whose domains hold the URL's host (or a subdomain of one of them)."""
+    host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    for outlet in outlets.values():
+        for domain in outlet.domains:
+            domain = domain.lower().removeprefix("www.")
+            if domain and (host == domain or host.endswith("." + domain)):
+                return outlet
+    return None
 
 
 def default_outlets_path() -> Path:
@@ -197,6 +234,9 @@ def _parse(entry: Any, where: str) -> Outlet:
         not isinstance(founded, int) or isinstance(founded, bool) or not 1800 <= founded <= 2100
     ):
         raise bad("founded", "must be a year such as 1996")
+    timezone = entry.get("timezone", "")
+    if not isinstance(timezone, str) or (timezone and not valid_timezone(timezone)):
+        raise bad("timezone", "must be an IANA time zone such as Africa/Cairo")
     confirmed = entry.get("confirmed") or {}
     if not isinstance(confirmed, dict):
         raise bad("confirmed", "must be a mapping such as {date: 2026-11-23, how: 'feed fetched'}")
@@ -215,5 +255,6 @@ def _parse(entry: Any, where: str) -> Outlet:
         follow_depth=depth,
         founded=founded,
         confirmed={str(k): str(v) for k, v in confirmed.items()},
+        timezone=timezone,
         **lists,
     )

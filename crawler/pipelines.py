@@ -140,7 +140,7 @@ class ExtractPipeline:
             settings = self.crawler.settings
             tagging = settings.getbool("ARSHIF_TOPICS_ENABLED", True)
             self._work = PageWork(
-                ExtractOptions(drop_selectors=outlet.drop_selectors, founded=outlet.founded),
+                ExtractOptions.for_outlet(outlet),
                 domains=tuple(spider.allowed_domains or ()),  # type: ignore[union-attr]
                 topics=(settings.get("ARSHIF_TOPICS") or "") if tagging else None,
                 dedup=self.dedup,

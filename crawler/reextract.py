@@ -57,10 +57,7 @@ def reextract(
                 continue
             report.pages += 1
             outlet = outlets.get(page.outlet)
-            options = ExtractOptions(
-                drop_selectors=outlet.drop_selectors if outlet else (),
-                founded=outlet.founded if outlet else None,
-            )
+            options = ExtractOptions.for_outlet(outlet) if outlet else ExtractOptions()
             content_type = next(
                 (v for k, v in page.headers.items() if k.lower() == "content-type"), ""
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from lxml import html
@@ -250,3 +251,39 @@ def test_plain_text_and_html_strings() -> None:
         find_dates("<p>لا تاريخ هنا</p>", "https://x.com/2020/8/24/a", now=NOW)[0] == "2020-08-24"
     )
     assert find_dates("لا تاريخ هنا", now=NOW) == (None, None)
+
+
+def test_htmldates_extended_search_is_the_last_resort() -> None:
+    """No date in markup or visible text; the photo's path holds the day, which htmldate's
+    extended search of the page finds."""
+    body = '<img src="/uploads/news/2020/01/25/photo.jpg">'
+    assert find_dates(_page(body=body), "https://x.com/news/527501", now=NOW)[0] == "2020-01-25"
+
+
+def test_extended_search_guesses_are_not_dates() -> None:
+    """From the header's «today» or a bare year, the extended search makes up a day that
+    the page does not write for the article: none is better."""
+    assert find_dates(_page(), "https://x.com/news/527501", now=NOW)[0] is None
+    body = "<footer>© 2023 الموقع</footer>"
+    assert find_dates(_page(body=body), "https://x.com/news/1", now=NOW)[0] is None
+
+
+def test_the_urls_day_wins_over_a_far_away_declared_one() -> None:
+    ld = _ld({"@type": "NewsArticle", "datePublished": "2019-01-01T10:00:00+03:00"})
+    assert find_dates(_page(ld), "https://x.com/2020/8/24/a", now=NOW)[0] == "2020-08-24"
+    near = _ld({"@type": "NewsArticle", "datePublished": "2020-08-24T10:00:00+03:00"})
+    url = "https://x.com/2020/8/24/a"
+    assert find_dates(_page(near), url, now=NOW)[0] == "2020-08-24T10:00:00+03:00"
+
+
+def test_times_without_an_offset_are_on_the_outlets_clock() -> None:
+    cairo = ZoneInfo("Africa/Cairo")
+    body = '<div class="k2">نشر في: الخميس ١٥ سبتمبر ٢٠٢٢ - ٠٣:٣٠ م</div>'
+    assert find_dates(_page(body=body), now=NOW, tz=cairo)[0] == "2022-09-15T15:30:00+02:00"
+    winter = '<meta property="article:published_time" content="2020-01-13T09:55:24">'
+    assert find_dates(_page(winter), now=NOW, tz=cairo)[0] == "2020-01-13T09:55:24+02:00"
+    # a page that gives its offset keeps it; a bare day stays a day
+    stated = '<meta property="article:published_time" content="2020-01-13T07:55:24Z">'
+    assert find_dates(_page(stated), now=NOW, tz=cairo)[0] == "2020-01-13T07:55:24+00:00"
+    day = '<meta property="article:published_time" content="2020-01-13">'
+    assert find_dates(_page(day), now=NOW, tz=cairo)[0] == "2020-01-13"

@@ -569,3 +569,126 @@ def test_subheads_and_lists_in_an_unknown_container_are_kept() -> None:
         assert line in text, line
     assert "دروس من العمارة القديمة" in text
     assert "مقالات أخرى للكاتب" not in text
+
+
+def test_extract_command_reads_times_on_the_outlets_clock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`arshif extract` gives a time without an offset the zone of the outlet the URL
+    belongs to (youm7.com: Egypt), or the one --timezone names; else it stays as written."""
+    from arshif.cli import main
+
+    head = '<meta property="article:published_time" content="2020-01-13T09:55:24">'
+    page = tmp_path / "page.html"
+    page.write_text(_minimal(LONG, head), encoding="utf-8")
+
+    def published(*args: str) -> str:
+        assert main(["extract", str(page), *args]) == 0
+        return json.loads(capsys.readouterr().out)["published"]
+
+    assert published("--url", "https://www.youm7.com/story/1") == "2020-01-13T09:55:24+02:00"
+    assert published("--url", "https://news.example/1") == "2020-01-13T09:55:24"
+    zoned = published("--url", "https://news.example/1", "--timezone", "Asia/Riyadh")
+    assert zoned == "2020-01-13T09:55:24+03:00"
+    assert main(["extract", str(page), "--timezone", "Mars/Olympus"]) == 2
+    assert main(["extract", str(page), "--outlet", "no-such-outlet"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "title"),
+    [
+        # the site's name from its logo link to the home page; no h1 to match
+        (
+            "<title>وزير الري يشهد توقيع عقد دراسة | بوابة الأخبار</title>",
+            '<a href="/"><img src="/logo.png" alt="بوابة الأخبار"></a>',
+            "وزير الري يشهد توقيع عقد دراسة",
+        ),
+        # from the publisher in JSON-LD; the title's own « : » stays
+        (
+            '<script type="application/ld+json">{"@type": "WebPage", "publisher":'
+            ' {"@type": "Organization", "name": "اليوم الإخباري"}}</script>'
+            "<title>متحدث البرلمان : عقوبة التهرب غير رادعة - اليوم الإخباري</title>",
+            "",
+            "متحدث البرلمان : عقوبة التهرب غير رادعة",
+        ),
+        # from the host name; entities decoded, whitespace made one space
+        (
+            "<title>القصة   الكاملة &#8220;كورونا&#8221; | Cedar News</title>",
+            "",
+            "القصة الكاملة “كورونا”",
+        ),
+        # a JSON-LD headline that holds its entities literally
+        (
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline":'
+            ' "بعد ظهور &#8220;كورونا&#8221; &amp; غيره"}</script>',
+            "",
+            "بعد ظهور “كورونا” & غيره",
+        ),
+    ],
+)
+def test_title_without_the_site_name(head: str, body: str, title: str) -> None:
+    page = f"<html><head>{head}</head><body>{body}{LONG}</body></html>"
+    assert extract_article(page, "https://www.cedarnews.net/x/1")["title"] == title
+
+
+def test_a_headline_cut_short_gives_way_to_the_whole_title() -> None:
+    whole = "وزير الري يشهد توقيع عقد دراسة تحديد السحب الآمن للخزانات الجوفية مع جامعة القاهرة"
+    ld = json.dumps({"@type": "NewsArticle", "headline": whole[:40] + "…"}, ensure_ascii=False)
+    head = f'<script type="application/ld+json">{ld}</script><meta property="og:title" content="{whole}">'
+    page = f"<html><head>{head}</head><body>{LONG}</body></html>"
+    assert extract_article(page, "https://news.example/x")["title"] == whole
+
+
+STANDFIRST = "طهران - عقدت جلسة مباحثات رسمية بين النائب الأول للرئيس والوفد الحكومي الزائر برئاسة رئيس الوزراء."
+
+
+@pytest.mark.parametrize("tag", ["p", "h2"])
+def test_a_standfirst_above_the_body_is_kept(tag: str) -> None:
+    """The description set above the article's own body container, which extractors that
+    go for the body (`itemprop=articleBody`) leave out."""
+    head = f'<meta property="og:description" content="{STANDFIRST}">'
+    body = "".join(f"<p>{line}</p>" for line in ARTICLE_LINES * 2)
+    page = (
+        f"<html><head>{head}<title>مباحثات</title></head><body><article><h1>مباحثات</h1>"
+        f'<div class="item"><{tag} class="summary">{STANDFIRST}</{tag}>'
+        f'<div itemprop="articleBody">{body}</div></div></article></body></html>'
+    )
+    text = extract_article(page, "https://news.example/x")["text"]
+    assert text.startswith(STANDFIRST) and text.count(STANDFIRST) == 1
+    assert all(line in text for line in ARTICLE_LINES)
+
+
+def test_a_description_elsewhere_on_the_page_is_not_a_standfirst() -> None:
+    head = f'<meta property="og:description" content="{STANDFIRST}">'
+    body = "".join(f"<p>{line}</p>" for line in ARTICLE_LINES * 2)
+    page = (
+        f"<html><head>{head}<title>مباحثات</title></head><body><article><h1>مباحثات</h1>"
+        f'<div itemprop="articleBody">{body}</div></article>'
+        f'<aside><div class="promo"><p>{STANDFIRST}</p></div></aside></body></html>'
+    )
+    assert STANDFIRST not in extract_article(page, "https://news.example/x")["text"]
+
+
+def test_a_paragraph_that_is_a_whole_headline_link_is_left_out() -> None:
+    """Outlets put other articles' headlines, linked, between the paragraphs with no prompt
+    before them (trafilatura's recall mode keeps them); a sentence that merely holds a
+    link stays."""
+    linked = "".join(
+        f'<p><a href="https://news.example/{i}">{h}</a></p>' for i, h in enumerate(RELATED)
+    )
+    inline = f'<p>وقال الوزير في <a href="/tag/x">مؤتمر صحفي</a> إن {ARTICLE_LINES[2]}</p>'
+    body = "".join(f"<p>{line}</p>" for line in ARTICLE_LINES[:2]) + linked + inline
+    page = _minimal(f'<div class="body-text">{body}</div>')
+    text = extract_article(page, "https://news.example/x")["text"]
+    assert not any(headline in text for headline in RELATED)
+    assert "مؤتمر صحفي" in text and all(line in text for line in ARTICLE_LINES)
+
+
+def test_a_whole_headline_does_not_take_on_an_unknown_site_name() -> None:
+    whole = "وزير الري يشهد توقيع عقد دراسة تحديد السحب الآمن للخزانات الجوفية"
+    ld = json.dumps({"@type": "NewsArticle", "headline": whole}, ensure_ascii=False)
+    head = (
+        f'<script type="application/ld+json">{ld}</script><title>{whole} - شبكة المعلومات</title>'
+    )
+    page = f"<html><head>{head}</head><body>{LONG}</body></html>"
+    assert extract_article(page, "https://news.example/x")["title"] == whole

@@ -121,3 +121,14 @@ def test_founded_must_be_a_year(tmp_path: Path) -> None:
     assert load_outlets(write(tmp_path, GOOD + "    founded: 1996\n"))["daily"].founded == 1996
     with pytest.raises(OutletConfigError, match="field 'founded'"):
         load_outlets(write(tmp_path, GOOD + "    founded: 'old'\n"))
+
+
+def test_timezone_is_the_configured_one_or_the_countrys(tmp_path: Path) -> None:
+    assert load_outlets(write(tmp_path, GOOD))["daily"].tz == "Africa/Cairo"  # country EG
+    gulf = GOOD + "    timezone: Asia/Dubai\n"
+    assert load_outlets(write(tmp_path, gulf))["daily"].tz == "Asia/Dubai"
+    several = GOOD.replace("country: EG", "country: RU")  # Russia keeps several zones
+    assert load_outlets(write(tmp_path, several))["daily"].tz is None
+    with pytest.raises(OutletConfigError, match="field 'timezone'"):
+        load_outlets(write(tmp_path, GOOD + "    timezone: Cairo/Egypt\n"))
+    assert all(outlet.tz for outlet in load_outlets().values() if outlet.country in ("RU", "EG"))
