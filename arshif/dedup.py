@@ -46,11 +46,11 @@ class DedupParams:
     near_dup: float = 0.45  # estimated Jaccard of shingle sets at or above which: near-duplicate
     containment: float = 0.8  # or: share of the shorter text's shingles found in the other
     story: float = 0.5  # story_score at or above which (same day): same story
-    story_title: float = 0.5  # weight of the title overlap in story_score
+    story_title: float = 0.7  # weight of the title overlap in story_score
     story_drift: float = 0.01  # added to the bar per day between two write-ups
     story_undated: float = 0.03  # added to the bar when either side has no date
     story_days: int = 30  # how far apart (days) write-ups are looked for at all
-    story_terms: int = 300  # terms kept per story vector
+    story_terms: int = 150  # terms kept per story vector
     story_prior: int = 1000  # documents assumed to lack every term, so IDF is sane when few
     story_probes: int = 12  # heaviest terms by which a story vector is looked up
     scheme: str = SCHEME  # how shingles are hashed and permuted; other schemes cannot mix
@@ -227,13 +227,16 @@ def story_vector(
     """Unit-length TF-IDF vector of the `keep` heaviest terms (sublinear tf; idf from `df`
     document frequencies among `docs` documents plus `prior` that hold none of the terms,
     so that a young archive of one topic does not count the topic's own names as common),
-    and the title's terms weighted by idf, summing to 1 (rare title words say most)."""
+    and the title's terms weighted by idf, summing to at most 1 (rare title words say most)."""
     idf = {term: math.log((docs + prior + 1) / (df.get(term, 0) + 1)) + 1 for term in counts}
     weights = {term: (1 + math.log(n)) * idf[term] for term, n in counts.items()}
     top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
     norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
-    total = sum(idf[term] for term in title if term in idf) or 1.0
-    heads = {term: idf[term] / total for term in sorted(title) if term in idf}
+    # Each title word weighs its idf over the highest idf there can be (a word no document
+    # holds), so a title of common words weighs little however many of them recur.
+    top_idf = math.log(docs + prior + 1) + 1
+    words = [term for term in sorted(title) if term in idf]
+    heads = {term: idf[term] / top_idf / len(words) for term in words}
     return {term: w / norm for term, w in top}, heads
 
 
@@ -243,12 +246,12 @@ def title_overlap(
     other_title: dict[str, float],
     other_terms: Container[str],
 ) -> float:
-    """Mean of the share of each side's title weight found among the other side's terms.
-    Write-ups of one event name it in their titles, and each title's words recur in the
-    other text even when the texts' wording differs; two reports that share only a place
-    or a genre share little of it."""
-    share = sum(w for t, w in title.items() if t in other_terms) / (sum(title.values()) or 1)
-    back = sum(w for t, w in other_title.items() if t in terms) / (sum(other_title.values()) or 1)
+    """Mean over both sides of the title weight (see `story_vector`) found among the other
+    side's terms. Write-ups of one event name it in their titles, and each title's words
+    recur in the other text even when the texts' wording differs; two reports that share
+    only a place or a genre share little of it."""
+    share = sum(w for t, w in title.items() if t in other_terms)
+    back = sum(w for t, w in other_title.items() if t in terms)
     return (share + back) / 2
 
 

@@ -70,7 +70,9 @@ CREATE TABLE IF NOT EXISTS dedup_lsh_new (
     bucket INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (bucket, doc)
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dedup_terms (
-    term TEXT NOT NULL, day TEXT NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (term, day, doc)
+    term TEXT NOT NULL, day TEXT NOT NULL, doc INTEGER NOT NULL,
+    weight REAL NOT NULL DEFAULT 0,  -- the term's weight in the document's vector
+    PRIMARY KEY (term, day, doc)
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dedup_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS dedup_stories (
@@ -85,7 +87,7 @@ CREATE TABLE IF NOT EXISTS dedup_stories (
 _STORY_FIELDS = ("story", "story_days", "story_terms")
 
 Kind = Literal["new", "exact", "near", "unchanged"]
-CANDIDATES = 50  # story candidates compared in full, those sharing most heavy terms first
+CANDIDATES = 10  # story candidates compared in full, the heaviest shared terms first
 POSTINGS = 100  # latest window articles each heavy term is looked up in
 MERGE_MIN, MERGE_SHARE = 2000, 10  # new LSH entries merge at 2,000 documents or 1/10th
 VECTOR_CACHE = 1000  # decoded story vectors kept (about 2 KB each)
@@ -164,6 +166,12 @@ class DedupIndex:
         columns = {row[0] for row in db.execute("SELECT name FROM pragma_table_info('dedup_docs')")}
         if "title" not in columns:
             db.execute("ALTER TABLE dedup_docs ADD COLUMN title TEXT NOT NULL DEFAULT '{}'")
+            db.execute("ALTER TABLE dedup_terms ADD COLUMN weight REAL NOT NULL DEFAULT 0")
+            db.execute(
+                "UPDATE dedup_terms SET weight = coalesce((SELECT json_extract(d.vector, "
+                "'$.\"' || dedup_terms.term || '\"') FROM dedup_docs d "
+                "WHERE d.doc = dedup_terms.doc), 0)"
+            )
         members: dict[str, list[dict[str, float]]] = {}
         for story, vector in db.execute(
             "SELECT story_id, vector FROM dedup_docs WHERE dup_of IS NULL ORDER BY doc"
@@ -292,8 +300,8 @@ class DedupIndex:
                 if self._fresh >= max(MERGE_MIN, (doc or 0) // MERGE_SHARE):
                     self._merge()
             db.executemany(
-                "INSERT INTO dedup_terms (term, day, doc) VALUES (?, ?, ?)",
-                [(term, day or "", doc) for term in self._probes(vector)],
+                "INSERT INTO dedup_terms (term, day, doc, weight) VALUES (?, ?, ?, ?)",
+                [(term, day or "", doc, vector[term]) for term in self._probes(vector)],
             )
         return Assignment(digest, cluster, dup_of, story, kind, similarity)
 
@@ -461,24 +469,30 @@ class DedupIndex:
         if not probes:
             return []
         first, last = self._window(day) if day else ("0", "9")  # "" (undated) sorts first
+        # Each posting scores its weight times the term's weight here: summed over the
+        # heavy terms both share, the part of the cosine that ranks candidates best.
         latest = (
-            "SELECT doc FROM (SELECT t.doc FROM dedup_terms t WHERE t.term = ? "
-            "AND t.day BETWEEN ? AND ? AND t.doc != ? ORDER BY t.day DESC, t.doc DESC LIMIT ?)"
+            "SELECT doc, weight * ? AS part FROM (SELECT t.doc, t.weight FROM dedup_terms t "
+            "WHERE t.term = ? AND t.day BETWEEN ? AND ? AND t.doc != ? "
+            "ORDER BY t.day DESC, t.doc DESC LIMIT ?)"
         )
         undated = (
-            "SELECT doc FROM (SELECT t.doc FROM dedup_terms t WHERE t.term = ? "
-            "AND t.day = '' AND t.doc != ? ORDER BY t.doc DESC LIMIT ?)"
+            "SELECT doc, weight * ? AS part FROM (SELECT t.doc, t.weight FROM dedup_terms t "
+            "WHERE t.term = ? AND t.day = '' AND t.doc != ? ORDER BY t.doc DESC LIMIT ?)"
         )
         rows = self.db.execute(
             "SELECT d.doc, d.content_hash, d.id, d.story_id, d.day, d.dup_of FROM dedup_docs d "
             "WHERE d.doc IN (SELECT doc FROM ("
             f"{' UNION ALL '.join([latest, undated] * len(probes))}"
-            ") GROUP BY doc ORDER BY count(*) DESC, doc LIMIT ?)",
+            ") GROUP BY doc ORDER BY sum(part) DESC, doc LIMIT ?)",
             [
                 *(
                     v
                     for term in probes
-                    for v in (term, first, last, exclude, POSTINGS, term, exclude, POSTINGS)
+                    for v in (
+                        *(vector[term], term, first, last, exclude, POSTINGS),
+                        *(vector[term], term, exclude, POSTINGS),
+                    )
                 ),
                 CANDIDATES,
             ],
@@ -516,12 +530,13 @@ class DedupIndex:
         missing = [story for story in stories if story not in found]
         if missing:
             rows = self.db.execute(
-                "SELECT story_id, centroid, title FROM dedup_stories "
+                "SELECT story_id, size, centroid, title FROM dedup_stories "
                 "WHERE story_id IN (SELECT value FROM json_each(?))",
                 (json.dumps(missing, ensure_ascii=False),),
             )
-            for story, centroid, title in rows:
-                found[story] = Packed.of(_unit(json.loads(centroid)), json.loads(title))
+            for story, size, centroid, title in rows:
+                heads = {term: w / size for term, w in json.loads(title).items()}  # the mean
+                found[story] = Packed.of(_unit(json.loads(centroid)), heads)
                 self._centroid_cache[story] = found[story]
             while len(self._centroid_cache) > VECTOR_CACHE:
                 self._centroid_cache.popitem(last=False)
@@ -634,24 +649,27 @@ class Candidate(NamedTuple):
 class Packed:
     """A story vector as arrays, for `cosines`: its terms' hashes (Python's `hash`, which
     only holds within one process, as the cache does) and weights, in the vector's own
-    stored order (heaviest first); with its title weights, and the hashes sorted to tell
+    stored order (heaviest first); with its title weights, and the hashes as a set to tell
     which title words it holds."""
 
     keys: np.ndarray
     weights: np.ndarray
     title: dict[str, float]
-    sorted_keys: np.ndarray
+    hashes: frozenset[int]
 
     @classmethod
     def of(cls, vector: dict[str, float], title: dict[str, float] | None = None) -> Packed:
         size = len(vector)
-        keys = np.fromiter(map(hash, vector), np.int64, size)
-        return cls(keys, np.fromiter(vector.values(), np.float64, size), title or {}, np.sort(keys))
+        hashes = list(map(hash, vector))
+        return cls(
+            np.fromiter(hashes, np.int64, size),
+            np.fromiter(vector.values(), np.float64, size),
+            title or {},
+            frozenset(hashes),
+        )
 
     def __contains__(self, term: object) -> bool:
-        key = hash(term)
-        at = int(np.searchsorted(self.sorted_keys, key))
-        return at < len(self.sorted_keys) and int(self.sorted_keys[at]) == key
+        return hash(term) in self.hashes
 
 
 def story_scores(
