@@ -153,6 +153,10 @@ class DedupIndex:
                 params = stored
         self.params = params
         self.fingerprinter = fingerprinter(params)
+        # Whether any article was indexed without a day (then lookups search those too).
+        self._undated = bool(
+            db.execute("SELECT count(*) FROM dedup_params WHERE key = 'undated'").fetchone()[0]
+        )
         self._fresh = 0  # documents this instance added to dedup_lsh_new since a merge
 
     def _upgrade(self, stored: DedupParams) -> DedupParams:
@@ -299,6 +303,11 @@ class DedupIndex:
                 self._fresh += 1
                 if self._fresh >= max(MERGE_MIN, (doc or 0) // MERGE_SHARE):
                     self._merge()
+            if vector and not day and not self._undated:
+                db.execute(
+                    "INSERT INTO dedup_params VALUES ('undated', 'yes') ON CONFLICT DO NOTHING"
+                )
+                self._undated = True
             db.executemany(
                 "INSERT INTO dedup_terms (term, day, doc, weight) VALUES (?, ?, ?, ?)",
                 [(term, day or "", doc, vector[term]) for term in self._probes(vector)],
@@ -480,22 +489,18 @@ class DedupIndex:
             "SELECT doc, weight * ? AS part FROM (SELECT t.doc, t.weight FROM dedup_terms t "
             "WHERE t.term = ? AND t.day = '' AND t.doc != ? ORDER BY t.doc DESC LIMIT ?)"
         )
+        selects, values = [], []
+        for term in probes:
+            selects.append(latest)
+            values += (vector[term], term, first, last, exclude, POSTINGS)
+            if self._undated:  # only `arshif dedup` records can lack a day; a crawl's never
+                selects.append(undated)
+                values += (vector[term], term, exclude, POSTINGS)
         rows = self.db.execute(
             "SELECT d.doc, d.content_hash, d.id, d.story_id, d.day, d.dup_of FROM dedup_docs d "
-            "WHERE d.doc IN (SELECT doc FROM ("
-            f"{' UNION ALL '.join([latest, undated] * len(probes))}"
-            ") GROUP BY doc ORDER BY sum(part) DESC, doc LIMIT ?)",
-            [
-                *(
-                    v
-                    for term in probes
-                    for v in (
-                        *(vector[term], term, first, last, exclude, POSTINGS),
-                        *(vector[term], term, exclude, POSTINGS),
-                    )
-                ),
-                CANDIDATES,
-            ],
+            f"WHERE d.doc IN (SELECT doc FROM ({' UNION ALL '.join(selects)}) "
+            "GROUP BY doc ORDER BY sum(part) DESC, doc LIMIT ?)",
+            [*values, CANDIDATES],
         ).fetchall()
         return [Candidate(*row) for row in rows]
 
