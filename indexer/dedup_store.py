@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS dedup_docs (
     size         INTEGER NOT NULL,
     day          TEXT,
     vector       TEXT NOT NULL,  -- JSON {term: weight}, unit length
-    title        TEXT NOT NULL DEFAULT '{}',  -- JSON {term: weight}: title terms, sum 1
+    title        TEXT NOT NULL DEFAULT '{}',  -- JSON {term: weight}: title terms, sum ≤ 1
     dup_cluster  TEXT NOT NULL,
     dup_of       TEXT,
     story_id     TEXT NOT NULL
