@@ -236,8 +236,9 @@ def story_vector(
     # holds), so a title of common words weighs little however many of them recur.
     top_idf = math.log(docs + prior + 1) + 1
     words = [term for term in sorted(title) if term in idf]
-    heads = {term: idf[term] / top_idf / len(words) for term in words}
-    return {term: w / norm for term, w in top}, heads
+    heads = {term: round(idf[term] / top_idf / len(words), 5) for term in words}
+    # Five decimals: the cosines move by 1e-5 at most, and stored vectors shrink by half.
+    return {term: round(w / norm, 5) for term, w in top}, heads
 
 
 def title_overlap(
