@@ -5,7 +5,9 @@ Two levels above the exact `content_hash`:
   bucketed by LSH bands, so syndicated copies with a new headline, a dateline, a cut ending or
   an appended block are found without comparing every pair;
 - stories: TF-IDF vectors over stemmed words (title words count double, as they name the
-  event), compared only within a date window, for independent write-ups of one event.
+  event) plus the overlap of each title with the other text (`story_score`), for
+  independent write-ups of one event; an article joins a story by its centroid, and the bar
+  rises with the days between them (see `DedupParams.story_bar`).
 
 The parameters travel with the stored data (`DedupParams.to_json`), so fingerprints made
 in different runs stay comparable.
@@ -18,6 +20,7 @@ import math
 import re
 import zlib
 from collections import Counter
+from collections.abc import Container
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property, lru_cache
 from typing import Any
@@ -43,9 +46,12 @@ class DedupParams:
     seed: int = 1  # MinHash permutation seed
     near_dup: float = 0.45  # estimated Jaccard of shingle sets at or above which: near-duplicate
     containment: float = 0.8  # or: share of the shorter text's shingles found in the other
-    story: float = 0.2  # cosine of story vectors at or above which: same story
-    story_days: int = 10  # how far apart (published days) two write-ups of a story may be
-    story_terms: int = 80  # terms kept per story vector
+    story: float = 0.5  # story_score at or above which (same day): same story
+    story_title: float = 0.7  # weight of the title overlap in story_score
+    story_drift: float = 0.01  # added to the bar per day between two write-ups
+    story_undated: float = 0.03  # added to the bar when either side has no date
+    story_days: int = 30  # how far apart (days) write-ups are looked for at all
+    story_terms: int = 150  # terms kept per story vector
     story_prior: int = 1000  # documents assumed to lack every term, so IDF is sane when few
     story_probes: int = 12  # heaviest terms by which a story vector is looked up
     scheme: str = SCHEME  # how shingles are hashed and permuted; other schemes cannot mix
@@ -67,10 +73,21 @@ class DedupParams:
         for name in ("near_dup", "containment", "story"):
             if not 0 < getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
+        for name in ("story_title", "story_drift", "story_undated"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 or more, got {getattr(self, name)}")
         if self.story_days < 0 or self.story_prior < 0:
             raise ValueError("story_days and story_prior must be 0 or more")
         if not 1 <= self.story_probes <= self.story_terms:
             raise ValueError("story_probes must be between 1 and story_terms")
+
+    def story_bar(self, days: int | None) -> float:
+        """The story score an article needs to join a story whose nearest write-up is
+        `days` apart (None: one side has no date, so text alone decides, on a stricter
+        bar). The window is a prior, not a gate: each day apart asks a little more."""
+        if days is None:
+            return self.story + self.story_undated
+        return self.story + self.story_drift * days
 
     @property
     def rows(self) -> int:
@@ -195,19 +212,49 @@ def story_counts(title_terms: list[str], text_terms: list[str]) -> Counter[str]:
     return counts
 
 
+def story_title(title_terms: list[str]) -> frozenset[str]:
+    """The title's story terms (as `story_counts` keeps them), for `story_score`."""
+    return frozenset(t for t in title_terms if len(t) >= 3)
+
+
 def story_vector(
-    counts: Counter[str], df: dict[str, int], docs: int, keep: int, prior: int
-) -> dict[str, float]:
+    counts: Counter[str],
+    title: frozenset[str],
+    df: dict[str, int],
+    docs: int,
+    keep: int,
+    prior: int,
+) -> tuple[dict[str, float], dict[str, float]]:
     """Unit-length TF-IDF vector of the `keep` heaviest terms (sublinear tf; idf from `df`
     document frequencies among `docs` documents plus `prior` that hold none of the terms,
-    so that a young archive of one topic does not count the topic's own names as common)."""
-    weights = {
-        term: (1 + math.log(n)) * (math.log((docs + prior + 1) / (df.get(term, 0) + 1)) + 1)
-        for term, n in counts.items()
-    }
+    so that a young archive of one topic does not count the topic's own names as common),
+    and the title's terms weighted by idf, summing to at most 1 (rare title words say most)."""
+    idf = {term: math.log((docs + prior + 1) / (df.get(term, 0) + 1)) + 1 for term in counts}
+    weights = {term: (1 + math.log(n)) * idf[term] for term, n in counts.items()}
     top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
     norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
-    return {term: w / norm for term, w in top}
+    # Each title word weighs its idf over the highest idf there can be (a word no document
+    # holds), so a title of common words weighs little however many of them recur.
+    top_idf = math.log(docs + prior + 1) + 1
+    words = [term for term in sorted(title) if term in idf]
+    heads = {term: round(idf[term] / top_idf / len(words), 5) for term in words}
+    # Five decimals: the cosines move by 1e-5 at most, and stored vectors shrink by half.
+    return {term: round(w / norm, 5) for term, w in top}, heads
+
+
+def title_overlap(
+    title: dict[str, float],
+    terms: Container[str],
+    other_title: dict[str, float],
+    other_terms: Container[str],
+) -> float:
+    """Mean over both sides of the title weight (see `story_vector`) found among the other
+    side's terms. Write-ups of one event name it in their titles, and each title's words
+    recur in the other text even when the texts' wording differs; two reports that share
+    only a place or a genre share little of it."""
+    share = sum(w for t, w in title.items() if t in other_terms)
+    back = sum(w for t, w in other_title.items() if t in terms)
+    return (share + back) / 2
 
 
 def day_of(*stamps: str | None) -> str | None:
@@ -233,6 +280,7 @@ class Prepared:
     content_hash: str | None
     fingerprint: Fingerprint | None
     counts: Counter[str] | None  # story term counts; None when stories are off
+    title: frozenset[str] = frozenset()  # the title's story terms
 
 
 @lru_cache(maxsize=4)
@@ -260,4 +308,5 @@ def prepare_words(
         words_hash(words),
         fingerprinter(params).fingerprint_words(words),
         story_counts(title_terms, text_terms) if stories else None,
+        story_title(title_terms) if stories else frozenset(),
     )

@@ -107,7 +107,8 @@ def main() -> None:
             "dateline and a cut ending), each through `DedupIndex.add` into an archive file "
             "on disk: content hash, MinHash (120 permutations, 3-word shingles), LSH query "
             "and insert (40 bands); *with stories* adds the TF-IDF story vector, document "
-            "frequencies and the date-window query. Rates exclude text generation.",
+            "frequencies, the lookup of candidates near the date and the comparison with their "
+            "stories' centroids. Rates exclude text generation.",
             "",
             "| mode | documents | docs/s (last 1,000) | docs/s overall | peak memory "
             "(max RSS) | database | load average |",

@@ -1,6 +1,8 @@
 """Dedup any dataset of records (`arshif dedup IN.jsonl -o OUT.jsonl`), outside the archive.
 
-Each record needs `id`, `title` and `text` (optional `published`, `url`); it is written back
+Each record needs `id`, `title` and `text` (optional `published`, `url`, `fetched_at`); a
+record without `published` is placed in time by the date in its URL, else its `fetched_at`,
+else not at all (its story is then decided by text alone, on a stricter bar). It is written back
 with every field it had plus `content_hash`, `dup_cluster`, `dup_of` and `story_id`, decided
 by the same `DedupIndex.add` the crawl uses, over a throwaway in-memory database. `dup_of`
 points at an earlier record in file order. The output appears only when complete.
@@ -46,6 +48,21 @@ def _check(record: Any, where: str) -> dict[str, Any]:
     return record
 
 
+def _when(record: dict[str, Any]) -> str | None:
+    """The record's day for stories: published, else its URL's date, else fetched_at."""
+    if record.get("published"):
+        return record["published"]
+    url = record.get("url")
+    if isinstance(url, str):
+        from crawler.dates import url_date  # the crawl's own rules for dates in URLs
+
+        stamp = url_date(url)
+        if stamp is not None:
+            return stamp.iso()
+    fetched = record.get("fetched_at")
+    return fetched if isinstance(fetched, str) else None
+
+
 def dedup_jsonl(
     source: Path,
     target: Path,
@@ -68,9 +85,7 @@ def dedup_jsonl(
                     record = _check(json.loads(line), where)
                 except json.JSONDecodeError as exc:
                     raise RecordError(f"{where}: not valid JSON ({exc.msg})") from None
-                result = index.add(
-                    record["id"], record["title"], record["text"], record.get("published")
-                )
+                result = index.add(record["id"], record["title"], record["text"], _when(record))
                 record.update(
                     content_hash=result.content_hash,
                     dup_cluster=result.dup_cluster,

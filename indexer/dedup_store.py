@@ -6,20 +6,26 @@ so both take one code path. Tables: `dedup_params` (the fingerprint settings, fi
 creation so every stored signature stays comparable), `dedup_docs` (signature, sizes and the
 assignment of each article), `dedup_lsh` (LSH bucket -> document; new entries gather in
 `dedup_lsh_new` and are merged in bulk, see `_merge`), `dedup_terms` (each
-story vector's heaviest terms, by term and day, to find story candidates in a date window)
-and `dedup_df` (document frequencies for IDF).
+story vector's heaviest terms, by term and day ('' when undated), to find story candidates
+near a date), `dedup_stories` (the centroid of each story of two write-ups or more) and
+`dedup_df` (document frequencies for IDF).
+
+A newcomer joins the story whose centroid it is closest to, when its `story_score` passes
+the bar for the days between them (`DedupParams.story_bar`); comparing with the centroid,
+not with the closest single article, keeps A~B, B~C from pulling in an unrelated C.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 
@@ -31,6 +37,7 @@ from arshif.dedup import (
     fingerprinter,
     prepare,
     story_vector,
+    title_overlap,
 )
 from arshif.fingerprints import content_hash
 from arshif.record import Article
@@ -48,6 +55,7 @@ CREATE TABLE IF NOT EXISTS dedup_docs (
     size         INTEGER NOT NULL,
     day          TEXT,
     vector       TEXT NOT NULL,  -- JSON {term: weight}, unit length
+    title        TEXT NOT NULL DEFAULT '{}',  -- JSON {term: weight}: title terms, sum ≤ 1
     dup_cluster  TEXT NOT NULL,
     dup_of       TEXT,
     story_id     TEXT NOT NULL
@@ -62,13 +70,24 @@ CREATE TABLE IF NOT EXISTS dedup_lsh_new (
     bucket INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (bucket, doc)
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dedup_terms (
-    term TEXT NOT NULL, day TEXT NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (term, day, doc)
+    term TEXT NOT NULL, day TEXT NOT NULL, doc INTEGER NOT NULL,
+    weight REAL NOT NULL DEFAULT 0,  -- the term's weight in the document's vector
+    PRIMARY KEY (term, day, doc)
 ) STRICT, WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS dedup_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) STRICT
+CREATE TABLE IF NOT EXISTS dedup_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS dedup_stories (
+    story_id TEXT PRIMARY KEY,
+    size     INTEGER NOT NULL,  -- write-ups summed (near-duplicates are not)
+    centroid TEXT NOT NULL,     -- JSON {term: weight}: their vectors summed, heaviest kept
+    title    TEXT NOT NULL      -- JSON {term: weight}: their title weights summed
+) STRICT
 """
+# Settings made before stories were scored with titles and centroids: their story
+# threshold meant a plain cosine, so those settings give way to today's.
+_STORY_FIELDS = ("story", "story_days", "story_terms")
 
 Kind = Literal["new", "exact", "near", "unchanged"]
-CANDIDATES = 50  # story candidates compared in full, those sharing most heavy terms first
+CANDIDATES = 10  # story candidates compared in full, the heaviest shared terms first
 POSTINGS = 100  # latest window articles each heavy term is looked up in
 MERGE_MIN, MERGE_SHARE = 2000, 10  # new LSH entries merge at 2,000 documents or 1/10th
 VECTOR_CACHE = 1000  # decoded story vectors kept (about 2 KB each)
@@ -113,6 +132,8 @@ class DedupIndex:
         self.db = db
         self._transaction = transaction
         self.stories = stories  # off: near-duplicates only, each cluster its own story
+        self._vector_cache: OrderedDict[Key, Packed] = OrderedDict()
+        self._centroid_cache: OrderedDict[str, Packed] = OrderedDict()  # by story id
         with transaction():
             for statement in _SCHEMA.split(";\n"):
                 db.execute(statement)
@@ -122,6 +143,8 @@ class DedupIndex:
                 db.execute("INSERT INTO dedup_params VALUES ('params', ?)", (params.to_json(),))
             else:
                 stored = DedupParams.from_json(row[0])
+                if "story_title" not in json.loads(row[0]):
+                    stored = self._upgrade(stored)
                 if params is not None and params != stored:
                     raise ValueError(
                         "this database's fingerprints were made with other settings "
@@ -130,8 +153,38 @@ class DedupIndex:
                 params = stored
         self.params = params
         self.fingerprinter = fingerprinter(params)
-        self._vector_cache: OrderedDict[Key, Packed] = OrderedDict()
+        # Whether any article was indexed without a day (then lookups search those too).
+        self._undated = bool(
+            db.execute("SELECT count(*) FROM dedup_params WHERE key = 'undated'").fetchone()[0]
+        )
         self._fresh = 0  # documents this instance added to dedup_lsh_new since a merge
+
+    def _upgrade(self, stored: DedupParams) -> DedupParams:
+        """Bring an index made before titles and centroids up to date: today's story
+        settings, a title column (empty: old articles are compared by their vectors), and
+        the centroids of the stories it holds."""
+        db = self.db
+        defaults = DedupParams()
+        stored = replace(stored, **{name: getattr(defaults, name) for name in _STORY_FIELDS})
+        db.execute("UPDATE dedup_params SET value = ? WHERE key = 'params'", (stored.to_json(),))
+        columns = {row[0] for row in db.execute("SELECT name FROM pragma_table_info('dedup_docs')")}
+        if "title" not in columns:
+            db.execute("ALTER TABLE dedup_docs ADD COLUMN title TEXT NOT NULL DEFAULT '{}'")
+            db.execute("ALTER TABLE dedup_terms ADD COLUMN weight REAL NOT NULL DEFAULT 0")
+            db.execute(
+                "UPDATE dedup_terms SET weight = coalesce((SELECT json_extract(d.vector, "
+                "'$.\"' || dedup_terms.term || '\"') FROM dedup_docs d "
+                "WHERE d.doc = dedup_terms.doc), 0)"
+            )
+        members: dict[str, list[dict[str, float]]] = {}
+        for story, vector in db.execute(
+            "SELECT story_id, vector FROM dedup_docs WHERE dup_of IS NULL ORDER BY doc"
+        ):
+            members.setdefault(story, []).append(json.loads(vector))
+        for story, vectors in members.items():
+            if len(vectors) > 1:
+                self._write_story(story, len(vectors), _summed(vectors, stored.story_terms), {})
+        return stored
 
     @classmethod
     def for_archive(
@@ -208,17 +261,22 @@ class DedupIndex:
                 dup_of, similarity = self._nearest(fp)
                 kind = "near" if dup_of else "new"
             day = day_of(published) if self.stories else None
-            vector = self._vector(prepared.counts) if self.stories and prepared.counts else {}
+            vector: dict[str, float] = {}
+            title: dict[str, float] = {}
+            if self.stories and prepared.counts:
+                vector, title = self._vector(prepared.counts, prepared.title)
+            joined = None
             if dup_of:
                 cluster, story = db.execute(
                     "SELECT dup_cluster, story_id FROM dedup_docs WHERE id = ?", (dup_of,)
                 ).fetchone()
             else:
-                cluster, story, similarity = article_id, self._story(vector, day), None
-                story = story or article_id
+                cluster, similarity = article_id, None
+                joined = self._story(vector, title, day)
+                story = joined or article_id
             cursor = db.execute(
                 "INSERT INTO dedup_docs (id, content_hash, signature, size, day, vector, "
-                "dup_cluster, dup_of, story_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "title, dup_cluster, dup_of, story_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     article_id,
                     digest,
@@ -226,14 +284,17 @@ class DedupIndex:
                     fp.size if fp else 0,
                     day,
                     json.dumps(vector, ensure_ascii=False),
+                    json.dumps(title, ensure_ascii=False),
                     cluster,
                     dup_of,
                     story,
                 ),
             )
             doc = cursor.lastrowid
+            if joined:
+                self._join(joined, doc, vector, title)
             if vector:
-                self._remember((doc, digest), Packed.of(vector))
+                self._remember((doc, digest), Packed.of(vector, title))
             if fp is not None:
                 db.executemany(
                     "INSERT OR IGNORE INTO dedup_lsh_new (bucket, doc) VALUES (?, ?)",
@@ -242,11 +303,15 @@ class DedupIndex:
                 self._fresh += 1
                 if self._fresh >= max(MERGE_MIN, (doc or 0) // MERGE_SHARE):
                     self._merge()
-            if day:
-                db.executemany(
-                    "INSERT INTO dedup_terms (term, day, doc) VALUES (?, ?, ?)",
-                    [(term, day, doc) for term in self._probes(vector)],
+            if vector and not day and not self._undated:
+                db.execute(
+                    "INSERT INTO dedup_params VALUES ('undated', 'yes') ON CONFLICT DO NOTHING"
                 )
+                self._undated = True
+            db.executemany(
+                "INSERT INTO dedup_terms (term, day, doc, weight) VALUES (?, ?, ?, ?)",
+                [(term, day or "", doc, vector[term]) for term in self._probes(vector)],
+            )
         return Assignment(digest, cluster, dup_of, story, kind, similarity)
 
     def place(self, article: Article, prepared: Prepared | None = None) -> Assignment:
@@ -279,8 +344,11 @@ class DedupIndex:
                     (article.dup_cluster, article.dup_of, article.story_id, article.id),
                 )
 
-    def _vector(self, counts: Counter[str]) -> dict[str, float]:
-        """The story vector, with IDF from the documents so far; counts this one in."""
+    def _vector(
+        self, counts: Counter[str], title: frozenset[str]
+    ) -> tuple[dict[str, float], dict[str, float]]:
+        """The story vector and title weights, with IDF from the documents so far; counts
+        this one in."""
         # max(doc) is O(1) where count(*) scans; re-added articles make it an estimate.
         docs = self.db.execute("SELECT coalesce(max(doc), 0) FROM dedup_docs").fetchone()[0]
         # One pass counts the document in and returns each term's frequency before it.
@@ -292,25 +360,77 @@ class DedupIndex:
             ).fetchall()
         )
         p = self.params
-        return story_vector(counts, df, docs, p.story_terms, p.story_prior)
+        return story_vector(counts, title, df, docs, p.story_terms, p.story_prior)
+
+    def _join(
+        self, story: str, doc: int, vector: dict[str, float], title: dict[str, float]
+    ) -> None:
+        """Add a write-up to its story's centroid (read afresh: another process may have
+        added to it). A story of one write-up has no row: its vector is the centroid."""
+        row = self.db.execute(
+            "SELECT size, centroid, title FROM dedup_stories WHERE story_id = ?", (story,)
+        ).fetchone()
+        if row is None:
+            row = self.db.execute(
+                "SELECT 1, vector, title FROM dedup_docs WHERE story_id = ? AND doc != ? "
+                "AND dup_of IS NULL ORDER BY doc LIMIT 1",
+                (story, doc),
+            ).fetchone() or (0, "{}", "{}")
+        size, centroid, heads = row[0], json.loads(row[1]), json.loads(row[2])
+        keep = self.params.story_terms
+        self._write_story(
+            story, size + 1, _summed([centroid, vector], keep), _summed([heads, title])
+        )
+
+    def _write_story(
+        self, story: str, size: int, centroid: dict[str, float], title: dict[str, float]
+    ) -> None:
+        if size < 2:
+            self.db.execute("DELETE FROM dedup_stories WHERE story_id = ?", (story,))
+        else:
+            self.db.execute(
+                "INSERT INTO dedup_stories (story_id, size, centroid, title) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (story_id) DO UPDATE SET size = excluded.size, "
+                "centroid = excluded.centroid, title = excluded.title",
+                (
+                    story,
+                    size,
+                    json.dumps(centroid, ensure_ascii=False),
+                    json.dumps(title, ensure_ascii=False),
+                ),
+            )
+        self._centroid_cache.pop(story, None)
 
     def _remove(self, doc: int) -> None:
         """Take a document's signature and story terms out of the index (its document
         frequencies stay counted: IDF is an estimate, and one extra count does not move it)."""
         db = self.db
-        signature, size, day, vector = db.execute(
-            "SELECT signature, size, day, vector FROM dedup_docs WHERE doc = ?", (doc,)
+        signature, size, day, vector, title, dup_of, story = db.execute(
+            "SELECT signature, size, day, vector, title, dup_of, story_id FROM dedup_docs "
+            "WHERE doc = ?",
+            (doc,),
         ).fetchone()
+        row = db.execute(
+            "SELECT size, centroid, title FROM dedup_stories WHERE story_id = ?", (story,)
+        ).fetchone()
+        if row and dup_of is None:  # take its vector out of the story's centroid
+            minus = {t: -w for t, w in json.loads(vector).items()}
+            heads = {t: -w for t, w in json.loads(title).items()}
+            self._write_story(
+                story,
+                row[0] - 1,
+                _summed([json.loads(row[1]), minus], self.params.story_terms),
+                _summed([json.loads(row[2]), heads]),
+            )
         if signature is not None:
             fp = Fingerprint.from_bytes(signature, size)
             buckets = [(b, doc) for b in self.fingerprinter.buckets(fp)]
             for table in ("dedup_lsh", "dedup_lsh_new"):
                 db.executemany(f"DELETE FROM {table} WHERE bucket = ? AND doc = ?", buckets)
-        if day:
-            db.executemany(
-                "DELETE FROM dedup_terms WHERE term = ? AND day = ? AND doc = ?",
-                [(term, day, doc) for term in self._probes(json.loads(vector))],
-            )
+        db.executemany(
+            "DELETE FROM dedup_terms WHERE term = ? AND day = ? AND doc = ?",
+            [(term, day or "", doc) for term in self._probes(json.loads(vector))],
+        )
         db.execute("DELETE FROM dedup_docs WHERE doc = ?", (doc,))
 
     def _merge(self) -> None:
@@ -363,31 +483,89 @@ class DedupIndex:
         return list(vector)[: self.params.story_probes]
 
     def _story_candidates(
-        self, vector: dict[str, float], day: str, exclude: int = 0
-    ) -> list[tuple[str, str, float]]:
-        """(id, story_id, cosine) of the articles within the window sharing heavy terms.
-        Each term is followed through its latest POSTINGS articles of the window only, so a
-        term a whole busy story shares costs the same as a rare one."""
-        first, last = self._window(day)
+        self, vector: dict[str, float], day: str | None, exclude: int = 0
+    ) -> list[Candidate]:
+        """The articles sharing most heavy terms with `vector`, among those within
+        `story_days` of `day` (any day when it is None) and the undated. Each term is
+        followed through its latest POSTINGS articles only, so a term a whole busy story
+        shares costs the same as a rare one."""
         probes = self._probes(vector)
         if not probes:
             return []
+        first, last = self._window(day) if day else ("0", "9")  # "" (undated) sorts first
+        # Each posting scores its weight times the term's weight here: summed over the
+        # heavy terms both share, the part of the cosine that ranks candidates best.
         latest = (
-            "SELECT doc FROM (SELECT t.doc FROM dedup_terms t WHERE t.term = ? "
-            "AND t.day BETWEEN ? AND ? AND t.doc != ? ORDER BY t.day DESC, t.doc DESC LIMIT ?)"
+            "SELECT doc, weight * ? AS part FROM (SELECT t.doc, t.weight FROM dedup_terms t "
+            "WHERE t.term = ? AND t.day BETWEEN ? AND ? AND t.doc != ? "
+            "ORDER BY t.day DESC, t.doc DESC LIMIT ?)"
         )
+        undated = (
+            "SELECT doc, weight * ? AS part FROM (SELECT t.doc, t.weight FROM dedup_terms t "
+            "WHERE t.term = ? AND t.day = '' AND t.doc != ? ORDER BY t.doc DESC LIMIT ?)"
+        )
+        selects, values = [], []
+        for term in probes:
+            selects.append(latest)
+            values += (vector[term], term, first, last, exclude, POSTINGS)
+            if self._undated:  # only `arshif dedup` records can lack a day; a crawl's never
+                selects.append(undated)
+                values += (vector[term], term, exclude, POSTINGS)
         rows = self.db.execute(
-            "SELECT d.doc, d.content_hash, d.id, d.story_id FROM dedup_docs d WHERE d.doc IN ("
-            f"SELECT doc FROM ({' UNION ALL '.join([latest] * len(probes))}) "
-            "GROUP BY doc ORDER BY count(*) DESC, doc LIMIT ?)",
-            [
-                *(v for term in probes for v in (term, first, last, exclude, POSTINGS)),
-                CANDIDATES,
-            ],
+            "SELECT d.doc, d.content_hash, d.id, d.story_id, d.day, d.dup_of FROM dedup_docs d "
+            f"WHERE d.doc IN (SELECT doc FROM ({' UNION ALL '.join(selects)}) "
+            "GROUP BY doc ORDER BY sum(part) DESC, doc LIMIT ?)",
+            [*values, CANDIDATES],
         ).fetchall()
-        vectors = self._vectors_of([(doc, digest) for doc, digest, _, _ in rows])
-        scores = cosines(vector, [vectors[doc, digest] for doc, digest, _, _ in rows])
-        return [(i, story, score) for (_, _, i, story), score in zip(rows, scores, strict=True)]
+        return [Candidate(*row) for row in rows]
+
+    def _story(
+        self, vector: dict[str, float], title: dict[str, float], day: str | None
+    ) -> str | None:
+        """The story whose centroid scores best, if it passes the bar for the days between
+        the newcomer and the story's nearest candidate write-up."""
+        if not vector:
+            return None
+        candidates = self._story_candidates(vector, day)
+        gaps: dict[str, int | None] = {}  # days to the nearest dated write-up, if any
+        for c in candidates:
+            gap, known = _days_apart(day, c.day), gaps.get(c.story)
+            gaps[c.story] = gap if known is None else known if gap is None else min(known, gap)
+        views = self._centroids(candidates)
+        stories = list(views)
+        scores = story_scores(vector, title, [views[story] for story in stories], self.params)
+        best: tuple[float, str] | None = None
+        for story, score in zip(stories, scores, strict=True):
+            if score >= self.params.story_bar(gaps[story]) and (best is None or score > best[0]):
+                best = (score, story)
+        return best[1] if best else None
+
+    def _centroids(self, candidates: list[Candidate]) -> dict[str, Packed]:
+        """Each candidate story's centroid: its row, or for a story of one write-up that
+        write-up's own vector."""
+        stories = list(dict.fromkeys(c.story for c in candidates))
+        found = {
+            story: self._centroid_cache[story] for story in stories if story in self._centroid_cache
+        }
+        missing = [story for story in stories if story not in found]
+        if missing:
+            rows = self.db.execute(
+                "SELECT story_id, size, centroid, title FROM dedup_stories "
+                "WHERE story_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(missing, ensure_ascii=False),),
+            )
+            for story, size, centroid, title in rows:
+                heads = {term: w / size for term, w in json.loads(title).items()}  # the mean
+                found[story] = Packed.of(_unit(json.loads(centroid)), heads)
+                self._centroid_cache[story] = found[story]
+            while len(self._centroid_cache) > VECTOR_CACHE:
+                self._centroid_cache.popitem(last=False)
+        singles = [c for c in candidates if c.story not in found]
+        singles.sort(key=lambda c: c.dup_of is not None)  # the write-up before its copies
+        vectors = self._vectors_of([(c.doc, c.digest) for c in singles])
+        for c in singles:
+            found.setdefault(c.story, vectors[c.doc, c.digest])
+        return found
 
     def _vectors_of(self, keys: list[tuple[int, str | None]]) -> dict[Key, Packed]:
         """Story vectors by (doc, content hash), decoded once: the same recent articles are
@@ -396,11 +574,14 @@ class DedupIndex:
         missing = [doc for doc, digest in keys if (doc, digest) not in found]
         if missing:
             rows = self.db.execute(
-                "SELECT doc, content_hash, vector FROM dedup_docs "
+                "SELECT doc, content_hash, vector, title FROM dedup_docs "
                 "WHERE doc IN (SELECT value FROM json_each(?))",
                 (json.dumps(missing),),
             )
-            found.update(((doc, digest), Packed.of(json.loads(text))) for doc, digest, text in rows)
+            found.update(
+                ((doc, digest), Packed.of(json.loads(vector), json.loads(title)))
+                for doc, digest, vector, title in rows
+            )
         for key, vector in found.items():
             self._remember(key, vector)
         return found
@@ -412,14 +593,6 @@ class DedupIndex:
         self._vector_cache.move_to_end(key)
         while len(self._vector_cache) > VECTOR_CACHE:
             self._vector_cache.popitem(last=False)
-
-    def _story(self, vector: dict[str, float], day: str | None) -> str | None:
-        """The story of the closest article within the window, if close enough."""
-        if not day or not vector:
-            return None
-        scored = self._story_candidates(vector, day)
-        best = max(scored, key=lambda row: row[2], default=None)
-        return best[1] if best and best[2] >= self.params.story else None
 
     def _window(self, day: str) -> tuple[str, str]:
         center = date.fromisoformat(day)
@@ -435,16 +608,16 @@ class DedupIndex:
 
     def similar(self, article_id: str, limit: int = 20) -> list[Match]:
         """Near-duplicates (same cluster, or sharing an LSH bucket and passing the test) and
-        story mates (same story, or above the story threshold within the window), most
+        story mates (same story, or passing the story bar on their own: `story_score`), most
         similar first. Raises KeyError for an id the index does not hold."""
         row = self.db.execute(
-            "SELECT doc, signature, size, day, vector, dup_cluster, story_id FROM dedup_docs "
-            "WHERE id = ?",
+            "SELECT doc, signature, size, day, vector, title, dup_cluster, story_id "
+            "FROM dedup_docs WHERE id = ?",
             (article_id,),
         ).fetchone()
         if row is None:
             raise KeyError(article_id)
-        doc, signature, size, day, vector_json, cluster, story = row
+        doc, signature, size, day, vector_json, title_json, cluster, story = row
         matches: dict[str, Match] = {}
         if signature is not None:
             fp = Fingerprint.from_bytes(signature, size)
@@ -461,38 +634,96 @@ class DedupIndex:
                 is_dup, similarity = self.fingerprinter.is_near_dup(fp, other)
                 if is_dup or other_id in in_cluster:
                     matches[other_id] = Match(other_id, "near_dup", round(similarity, 3))
-        vector = json.loads(vector_json)
-        mates = self.db.execute(
-            "SELECT id, story_id, vector FROM dedup_docs WHERE story_id = ? AND doc != ?",
-            (story, doc),
-        ).fetchall()
-        scores = cosines(vector, [Packed.of(json.loads(v)) for _, _, v in mates])
-        scored = [(i, st, score) for (i, st, _), score in zip(mates, scores, strict=True)]
-        if day:
-            scored += self._story_candidates(vector, day, exclude=doc)
-        for other_id, other_story, cosine in scored:
-            if other_id not in matches and (cosine >= self.params.story or other_story == story):
-                matches[other_id] = Match(other_id, "story", round(cosine, 3))
+        vector, title = json.loads(vector_json), json.loads(title_json)
+        mates = [
+            Candidate(*row)
+            for row in self.db.execute(
+                "SELECT doc, content_hash, id, story_id, day, dup_of FROM dedup_docs "
+                "WHERE story_id = ? AND doc != ?",
+                (story, doc),
+            )
+        ]
+        others = [*mates, *self._story_candidates(vector, day, exclude=doc)]
+        views = self._vectors_of([(c.doc, c.digest) for c in others])
+        scores = story_scores(vector, title, [views[c.doc, c.digest] for c in others], self.params)
+        for c, score in zip(others, scores, strict=True):
+            bar = self.params.story_bar(_days_apart(day, c.day))
+            if c.id not in matches and (c.story == story or score >= bar):
+                matches[c.id] = Match(c.id, "story", round(score, 3))
         ranked = sorted(matches.values(), key=lambda m: (m.relation != "near_dup", -m.similarity))
         return ranked[:limit]
+
+
+class Candidate(NamedTuple):
+    """A stored article found as a possible story mate."""
+
+    doc: int
+    digest: str | None
+    id: str
+    story: str
+    day: str | None
+    dup_of: str | None
 
 
 @dataclass(frozen=True)
 class Packed:
     """A story vector as arrays, for `cosines`: its terms' hashes (Python's `hash`, which
     only holds within one process, as the cache does) and weights, in the vector's own
-    stored order (heaviest first)."""
+    stored order (heaviest first); with its title weights, and the hashes as a set to tell
+    which title words it holds."""
 
     keys: np.ndarray
     weights: np.ndarray
+    title: dict[str, float]
+    hashes: frozenset[int]
 
     @classmethod
-    def of(cls, vector: dict[str, float]) -> Packed:
+    def of(cls, vector: dict[str, float], title: dict[str, float] | None = None) -> Packed:
         size = len(vector)
+        hashes = list(map(hash, vector))
         return cls(
-            np.fromiter(map(hash, vector), np.int64, size),
+            np.fromiter(hashes, np.int64, size),
             np.fromiter(vector.values(), np.float64, size),
+            title or {},
+            frozenset(hashes),
         )
+
+    def __contains__(self, term: object) -> bool:
+        return hash(term) in self.hashes
+
+
+def story_scores(
+    vector: dict[str, float], title: dict[str, float], others: list[Packed], params: DedupParams
+) -> list[float]:
+    """`story_score` of a newcomer with each of `others` (articles or story centroids):
+    the cosine of their vectors plus `story_title` times the overlap of their titles with
+    each other's terms."""
+    scores = cosines(vector, others)
+    weight = params.story_title
+    return [
+        score + weight * title_overlap(title, vector, other.title, other) if weight else score
+        for score, other in zip(scores, others, strict=True)
+    ]
+
+
+def _days_apart(day: str | None, other: str | None) -> int | None:
+    if not day or not other:
+        return None
+    return abs((date.fromisoformat(day) - date.fromisoformat(other)).days)
+
+
+def _unit(vector: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
+    return {term: w / norm for term, w in vector.items()}
+
+
+def _summed(vectors: list[dict[str, float]], keep: int | None = None) -> dict[str, float]:
+    """Term-wise sum, heaviest first, terms that cancel out dropped, `keep` at most."""
+    total: Counter[str] = Counter()
+    for vector in vectors:
+        total.update(vector)
+    ranked = sorted(((t, w) for t, w in total.items() if w > 1e-9), key=lambda tw: (-tw[1], tw[0]))
+    return dict(ranked[:keep])
 
 
 def cosines(query: dict[str, float], others: list[Packed]) -> list[float]:

@@ -236,7 +236,7 @@ def test_each_heavy_term_is_looked_up_in_its_latest_window_articles_only(
 
     def candidates() -> set[str]:
         found = index._story_candidates(json.loads(vector), "2024-03-06", exclude=doc)
-        return {article_id for article_id, _, _ in found}
+        return {c.id for c in found}
 
     assert candidates() == {"d1", "d2", "d3", "d4", "d5"}
     monkeypatch.setattr(dedup_store, "POSTINGS", 2)
