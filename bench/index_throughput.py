@@ -34,7 +34,7 @@ from bench.results import write_section  # noqa: E402
 from indexer.archive import Archive  # noqa: E402
 from indexer.es import ElasticIndex, ESConfig  # noqa: E402
 from indexer.filters import Filters  # noqa: E402
-from indexer.fts import SqliteIndex  # noqa: E402
+from indexer.embedded import EmbeddedIndex  # noqa: E402
 from indexer.search import SearchQuery  # noqa: E402
 
 WORDS = (
@@ -143,7 +143,7 @@ def main() -> None:
             generate(archive, args.articles)
             print(f"generated {args.articles:,} articles in {time.perf_counter() - start:.1f}s")
 
-            sqlite = SqliteIndex(archive)
+            sqlite = EmbeddedIndex(archive)
             archive.requeue_all()
             start = time.perf_counter()
             indexed = sqlite.drain(archive)

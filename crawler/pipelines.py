@@ -138,7 +138,7 @@ class ExtractPipeline:
                 topics=(settings.get("ARSHIF_TOPICS") or "") if tagging else None,
                 dedup=self.dedup,
                 stories=settings.getbool("ARSHIF_DEDUP_STORIES", True),
-                search=search_backend(settings) == "sqlite",
+                search=search_backend(settings) == "embedded",
             )
         return self._work
 

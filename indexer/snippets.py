@@ -2,7 +2,8 @@
 
 A token of the original counts as a hit when its analysed form, `stem(normalize(token))`,
 is one of the query terms, so «القمة» is marked for a query «قمه» just as the index matched
-it. The snippet is the window of words with the most distinct query terms.
+it, and a word is marked when its normalised form starts with a query prefix (`شنغ*`).
+The snippet is the window of words with the most distinct query terms.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def snippet(
     text: str,
     terms: Collection[str],
     *,
+    prefixes: tuple[str, ...] = (),
     words: int = 30,
     highlight: tuple[str, str] = ("[", "]"),
     html: bool = False,
@@ -33,9 +35,13 @@ def snippet(
     spans = [m.span() for m in _WORD.finditer(text)]
     if not spans:
         return ""
-    # The query term each word matches, "" for the words that match none.
-    keys = [stem(normalize(text[start:end])) for start, end in spans]
-    keys = [key if key in terms else "" for key in keys]
+    # The query term (or word, for a prefix) each word matches, "" for none.
+    forms = [normalize(text[start:end]) for start, end in spans]
+    keys = [stem(w) for w in forms]
+    keys = [
+        key if key in terms else (w if w.startswith(prefixes) and prefixes else "")
+        for key, w in zip(keys, forms, strict=True)
+    ]
     first = _best_window(keys, words)
     window = range(first, min(first + words, len(spans)))
     escape = html_lib.escape if html else str

@@ -28,7 +28,7 @@ from indexer.archive import Archive
 from indexer.es import ElasticIndex, ESConfig, ESError
 from indexer.export import export
 from indexer.filters import Filters
-from indexer.fts import SqliteIndex
+from indexer.embedded import EmbeddedIndex
 from indexer.search import SearchQuery
 from tests.conftest import FAST, ROOT, run_arshif
 
@@ -209,7 +209,7 @@ def test_drain_acknowledges_only_what_was_indexed(es: ElasticIndex, archive: Arc
 
 def test_search_filters_facets_and_collapse(es: ElasticIndex, archive: Archive) -> None:
     es.drain(archive)
-    sqlite = SqliteIndex(archive)
+    sqlite = EmbeddedIndex(archive)
     sqlite.drain(archive)
     cases = [
         Filters(),

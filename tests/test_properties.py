@@ -18,7 +18,7 @@ from arshif.record import Article
 from arshif.urls import article_id, canonical_url
 from crawler.dates import date_spans, find_dates, parse_date, text_dates, url_date
 from indexer.archive import Archive
-from indexer.fts import SqliteIndex
+from indexer.embedded import EmbeddedIndex
 from indexer.search import SearchQuery, parse_query, search
 from indexer.topics import load_topics
 
@@ -194,7 +194,7 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     language="ar",
                 )
             )
-        SqliteIndex(archive).drain(archive)
+        EmbeddedIndex(archive).drain(archive)
     return path
 
 

@@ -35,11 +35,12 @@ from arshif.web.chart import bucket, coverage_svg
 from arshif.web.i18n import LABELS
 from indexer.archive import Archive
 from indexer.dataset_card import CardCounts, build_card, write_card
+from indexer.embedded import EmbeddedIndex
 from indexer.es import ESError
 from indexer.export import FORMATS, export
 from indexer.filters import Filters
-from indexer.fts import SqliteIndex
-from indexer.search import SearchQuery, SearchResult, parse_query, search
+from indexer.query import QueryError
+from indexer.search import SORTS, SearchIndex, SearchQuery, SearchResult, parse_query, search
 from indexer.topics import Topics, load_topics
 
 HERE = Path(__file__).resolve().parent
@@ -57,6 +58,9 @@ Day = Annotated[str | None, Query(description="YYYY-MM-DD, inclusive")]
 Mode = Annotated[Literal["any", "all"], Query()]
 Page = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Sort = Annotated[
+    Literal["relevance", "newest", "oldest"], Query(description="relevance, or by date")
+]
 
 
 def filter_params(
@@ -77,7 +81,12 @@ FilterParams = Annotated[dict[str, Any], Depends(filter_params)]
 
 
 class BadInput(ValueError):
-    """Input the user can correct; a clear message on the page, a 400 from the API."""
+    """Input the user can correct; a clear message on the page, a 400 from the API (with
+    the character a malformed query's error points at)."""
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.position = position
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,7 @@ class WebQuery:
     filters: Filters
     page: int = 1
     limit: int = 20
+    sort: str = "relevance"
 
 
 def _int(name: str, value: str | None, default: int, top: int) -> int:
@@ -106,7 +116,7 @@ class App:
 
     def __init__(self, home: Path, backend: Any | None, topics: Topics, token: str | None):
         self.home = home
-        self.backend = backend  # None: the embedded SQLite index
+        self.backend = backend  # None: the embedded index
         self.topics = topics
         self.token = token
 
@@ -118,11 +128,10 @@ class App:
         with Archive(path) as archive:
             yield archive
 
-    def index(self, archive: Archive) -> Any:
+    def index(self, archive: Archive) -> SearchIndex:
         """The configured backend, caught up with the archive's outbox first."""
-        index = self.backend or SqliteIndex(archive)
-        if archive.pending_count():
-            index.drain(archive)
+        index = self.backend or EmbeddedIndex(archive)
+        index.catch_up(archive)
         return index
 
     def validate(
@@ -139,6 +148,7 @@ class App:
         dedup: bool,
         page: int,
         limit: int,
+        sort: str = "relevance",
     ) -> WebQuery:
         """Check every value against what exists, so no bad input reaches a backend."""
         text = (q or "").strip() or None
@@ -147,8 +157,8 @@ class App:
                 raise BadInput(f"the query is longer than {MAX_QUERY} characters")
             try:
                 parse_query(text)
-            except ValueError as exc:
-                raise BadInput(str(exc)) from None
+            except QueryError as exc:
+                raise BadInput(str(exc), exc.position) from None
         known = queries.known_values(archive)
         for name, values, allowed in (
             ("outlet", outlet, known["outlet"]),
@@ -173,35 +183,28 @@ class App:
             )
         except ValueError as exc:
             raise BadInput(str(exc).replace("--", "")) from None
-        return WebQuery(text, filters, page, limit)
+        if sort not in SORTS:
+            raise BadInput(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
+        return WebQuery(text, filters, page, limit, sort)
 
     def run(self, archive: Archive, req: WebQuery) -> SearchResult | None:
         """The search of `req` with highlighted, HTML-escaped snippets; None without a query."""
         if req.text is None:
             return None
         query = SearchQuery(
-            req.text, req.filters, limit=req.limit, page=req.page, highlight=MARK, html=True
-        )
+            req.text, req.filters, limit=req.limit, page=req.page, highlight=MARK, html=True,
+            sort=req.sort,
+        )  # fmt: skip
         try:
             return search(archive, query, self.index(archive))
         except ValueError as exc:
             raise BadInput(str(exc)) from None
 
-    def facets(
-        self, archive: Archive, req: WebQuery, result: SearchResult | None
-    ) -> dict[str, dict[str, int]]:
-        if result is not None and result.facets:
-            return result.facets
-        if req.text is not None:
-            self.index(archive)
-        return queries.sqlite_facets(archive, req.text, req.filters)
+    def facets(self, archive: Archive, req: WebQuery) -> dict[str, dict[str, int]]:
+        return self.index(archive).facets(req.text, req.filters)
 
     def coverage(self, archive: Archive, req: WebQuery) -> dict[str, dict[str, int]]:
-        if self.backend is not None and req.text is not None:
-            return queries.backend_coverage(self.backend, req.text, req.filters)
-        if req.text is not None:
-            self.index(archive)
-        return queries.sqlite_coverage(archive, req.text, req.filters)
+        return self.index(archive).coverage(req.text, req.filters)
 
 
 def create_app(
@@ -246,7 +249,10 @@ def create_app(
 
     @app.exception_handler(BadInput)
     async def bad_input(request: Request, exc: BadInput) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+        body: dict[str, Any] = {"detail": str(exc)}
+        if exc.position is not None:
+            body["position"] = exc.position
+        return JSONResponse(body, status_code=400)
 
     @app.exception_handler(ESError)
     async def backend_down(request: Request, exc: ESError) -> Response:
@@ -291,6 +297,7 @@ def create_app(
             "until": params.get("until", ""),
             "topic_mode": params.get("topic_mode", "any"),
             "dedup": params.get("dedup") in ("1", "on", "true"),
+            "sort": params.get("sort") or "relevance",
         }
         with state.archive() as archive:
             known = queries.known_values(archive)
@@ -307,7 +314,7 @@ def create_app(
                     limit=_int("limit", params.get("limit"), 20, MAX_LIMIT),
                 )
                 result = state.run(archive, req)
-                facets = state.facets(archive, req, result)
+                facets = state.facets(archive, req)
                 kind, table = bucket(state.coverage(archive, req))
                 label = LABELS["en" if params.get("ui") == "en" else "ar"][f"coverage_{kind}"]
                 dups = (
@@ -382,16 +389,17 @@ def create_app(
         filters: FilterParams,
         page: Page = 1,
         limit: Limit = 10,
+        sort: Sort = "relevance",
     ) -> dict[str, Any]:
         """Ranked hits with snippets (hits marked <mark>, the rest HTML-escaped), facets, and
         with `dedup` the near-duplicates each hit stands for."""
         with state.archive() as archive:
-            req = state.validate(archive, q=q, **filters, page=page, limit=limit)
+            req = state.validate(archive, q=q, **filters, page=page, limit=limit, sort=sort)
             if req.text is None:
                 raise BadInput("the query is empty")
             result = state.run(archive, req)
             assert result is not None
-            facets = state.facets(archive, req, result)
+            facets = state.facets(archive, req)
             dups = (
                 queries.cluster_sizes(archive, [h.id for h in result.hits])
                 if req.filters.dedup
@@ -414,9 +422,7 @@ def create_app(
         {day: {outlet: articles}}, for a query (optional) and filters."""
         with state.archive() as archive:
             req = state.validate(archive, q=q, **filters, page=1, limit=1)
-            # Elasticsearch answers facets with the search; the embedded index by SQL.
-            result = state.run(archive, req) if state.backend is not None else None
-            facets = state.facets(archive, req, result)
+            facets = state.facets(archive, req)
             return {"facets": facets, "coverage": state.coverage(archive, req)}
 
     @app.get("/api/article/{article_id}", responses={404: {"description": "no such article"}})
@@ -455,8 +461,8 @@ def create_app(
                 data = folder / f"arshif-export.{format}"
                 counts = CardCounts()
                 backend = state.backend
-                if backend is not None and archive.pending_count():
-                    backend.drain(archive)
+                if backend is not None:
+                    backend.catch_up(archive)
                 export(archive, data, format, filters=req.filters, query=req.text, bom=bom,
                        progress=False, backend=backend, observe=counts.add)  # fmt: skip
                 card = build_card(data, format, counts, req.filters, req.text, state.topics)
