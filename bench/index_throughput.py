@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 from arshif.record import Article  # noqa: E402
 from bench.results import write_section  # noqa: E402
 from indexer.archive import Archive  # noqa: E402
+from indexer.embedded import EmbeddedIndex  # noqa: E402
 from indexer.es import ElasticIndex, ESConfig  # noqa: E402
 from indexer.filters import Filters  # noqa: E402
-from indexer.embedded import EmbeddedIndex  # noqa: E402
 from indexer.search import SearchQuery  # noqa: E402
 
 WORDS = (

@@ -24,7 +24,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from threading import Lock
 from typing import Any
@@ -59,9 +59,10 @@ TEXT_FIELDS: tuple[tuple[str, str, float], ...] = (
 )
 UNDATED_LAST = 2**62  # the `oldest` sort key of an undated article
 FACET_SIZE = 1000
-DAYS = 100_000  # coverage buckets: every day of ~270 years
+DAY_HISTOGRAM = {"field": "day", "interval": 1, "min_doc_count": 1}
 WRITER_HEAP = 64_000_000
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+EPOCH = date(1970, 1, 1)
 
 
 class IndexBusy(Exception):
@@ -88,18 +89,26 @@ _READERS_LOCK = Lock()
 
 
 def _dates(published: str | None) -> tuple[int | None, int | None]:
-    """(YYYYMMDD of the date as written, POSIX seconds) of `published`, when it has them."""
+    """(the date as written, in days since 1970-01-01; POSIX seconds) of `published`."""
     found = _DAY.match(published or "")
     if not found:
         return None, None
-    day = int("".join(found.groups()))
     try:
+        day = day_number(found.group(0))
         moment = datetime.fromisoformat(published or "")
     except ValueError:
-        return day, None
+        return None, None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return day, int(moment.timestamp())
+
+
+def day_number(iso: str) -> int:
+    return (date.fromisoformat(iso) - EPOCH).days
+
+
+def _iso_day(number: Any) -> str:
+    return (EPOCH + timedelta(days=int(number))).isoformat()
 
 
 def document(pk: int, article: Article, cols: Columns, representative: bool) -> tantivy.Document:
@@ -199,9 +208,7 @@ def filter_queries(filters: Filters) -> list[Query]:
     elif filters.topics:
         out.append(_any([_term("topics", t) for t in filters.topics]))
     if filters.since or filters.until:
-        since, until = (
-            int(d.replace("-", "")) if d else None for d in (filters.since, filters.until)
-        )
+        since, until = (day_number(d) if d else None for d in (filters.since, filters.until))
         out.append(Query.range_query(SCHEMA, "day", FieldType.Integer, since, until))
     if filters.dedup:
         out.append(_term("dup_rep", 1))
@@ -386,7 +393,7 @@ class EmbeddedIndex:
             if name == "language":
                 agg["missing"] = "unknown"
             groups.setdefault(own, {})[name] = {"terms": agg}
-        groups.setdefault(filters, {})["month"] = {"terms": {"field": "day", "size": DAYS}}
+        groups.setdefault(filters, {})["month"] = {"histogram": DAY_HISTOGRAM}
         for group_filters, aggs in groups.items():
             result = searcher.aggregate(build_query(parsed, group_filters), aggs)
             for name, agg in result.items():
@@ -404,17 +411,18 @@ class EmbeddedIndex:
         searcher = self._searcher()
         if searcher is None:
             return {}
+        # Few outlets, each with its days: cheaper than a bucket per day holding outlets.
         aggs = {
-            "day": {
-                "terms": {"field": "day", "size": DAYS},
-                "aggs": {"outlet": {"terms": {"field": "outlet", "size": FACET_SIZE}}},
+            "outlet": {
+                "terms": {"field": "outlet", "size": FACET_SIZE},
+                "aggs": {"day": {"histogram": DAY_HISTOGRAM}},
             }
         }
         result = searcher.aggregate(build_query(parse_optional(text), filters), aggs)
-        table = {
-            _iso_day(b["key"]): {o["key"]: o["doc_count"] for o in b["outlet"]["buckets"]}
-            for b in result["day"]["buckets"]
-        }
+        table: dict[str, dict[str, int]] = {}
+        for outlet in result["outlet"]["buckets"]:
+            for b in outlet["day"]["buckets"]:
+                table.setdefault(_iso_day(b["key"]), {})[outlet["key"]] = b["doc_count"]
         return {day: dict(sorted(table[day].items())) for day in sorted(table)}
 
     def iter_matches(
@@ -540,11 +548,6 @@ def _open_for_reading(path: Path) -> tantivy.Index:
         if not item.name.startswith(".tantivy-"):
             (links / item.name).symlink_to(item.resolve())
     return tantivy.Index.open(str(links))
-
-
-def _iso_day(key: Any) -> str:
-    day = str(int(key))
-    return f"{day[:4]}-{day[4:6]}-{day[6:]}"
 
 
 def _select(archive: Archive, where: str, values: Sequence[Any]) -> list[tuple[int, Article]]:

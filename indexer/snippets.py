@@ -12,6 +12,7 @@ import html as html_lib
 import re
 from collections import Counter
 from collections.abc import Collection
+from functools import lru_cache
 
 from arshif.arabic import normalize, stem
 
@@ -36,12 +37,12 @@ def snippet(
     if not spans:
         return ""
     # The query term (or word, for a prefix) each word matches, "" for none.
-    forms = [normalize(text[start:end]) for start, end in spans]
-    keys = [stem(w) for w in forms]
-    keys = [
-        key if key in terms else (w if w.startswith(prefixes) and prefixes else "")
-        for key, w in zip(keys, forms, strict=True)
-    ]
+    keys = []
+    for start, end in spans:
+        form, key = _analysed(text[start:end])
+        keys.append(
+            key if key in terms else (form if prefixes and form.startswith(prefixes) else "")
+        )
     first = _best_window(keys, words)
     window = range(first, min(first + words, len(spans)))
     escape = html_lib.escape if html else str
@@ -55,6 +56,13 @@ def snippet(
     if window.stop < len(spans):
         out.append(" …")
     return "".join(out)
+
+
+@lru_cache(maxsize=262_144)
+def _analysed(word: str) -> tuple[str, str]:
+    """(normalised form, term) of a word of the text: cached, as news repeats its words."""
+    form = normalize(word)
+    return form, stem(form)
 
 
 def _best_window(keys: list[str], size: int) -> int:

@@ -25,10 +25,10 @@ from arshif.config import archive_path
 from arshif.record import Article
 from crawler.sample_server import SampleServer
 from indexer.archive import Archive
+from indexer.embedded import EmbeddedIndex
 from indexer.es import ElasticIndex, ESConfig, ESError
 from indexer.export import export
 from indexer.filters import Filters
-from indexer.embedded import EmbeddedIndex
 from indexer.search import SearchQuery
 from tests.conftest import FAST, ROOT, run_arshif
 

@@ -11,8 +11,8 @@ import pytest
 
 from arshif.record import Article
 from indexer.archive import Archive
-from indexer.filters import Filters
 from indexer.embedded import EmbeddedIndex
+from indexer.filters import Filters
 from indexer.search import QueryError, SearchQuery, parse_query, search
 from indexer.snippets import snippet
 
