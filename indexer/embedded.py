@@ -308,7 +308,9 @@ class EmbeddedIndex:
     def catch_up(self, archive: Archive) -> None:
         """Drain before reading, unless another process is writing (its commits are read
         as they come) or the archive cannot be written (read-only: read what is there)."""
-        if archive.read_only or not archive.pending_count():
+        if archive.read_only:
+            return
+        if self.exists() and not self._has_old_fts() and not archive.pending_count():
             return
         try:
             self.drain(archive)
