@@ -1,4 +1,4 @@
-"""Indexing throughput and search latency: embedded SQLite FTS5 against Elasticsearch.
+"""Indexing throughput and search latency: the embedded (tantivy) index against Elasticsearch.
 
 Generates N Arabic articles (default 50,000) into an archive, then for each backend:
   - drains the whole outbox into the index and reports documents per second;
@@ -143,12 +143,12 @@ def main() -> None:
             generate(archive, args.articles)
             print(f"generated {args.articles:,} articles in {time.perf_counter() - start:.1f}s")
 
-            sqlite = EmbeddedIndex(archive)
+            embedded = EmbeddedIndex(archive)
             archive.requeue_all()
             start = time.perf_counter()
-            indexed = sqlite.drain(archive)
+            indexed = embedded.drain(archive)
             seconds = time.perf_counter() - start
-            rows.append(("SQLite FTS5 (embedded)", indexed, seconds, *latency(sqlite, qs)))
+            rows.append(("tantivy (embedded)", indexed, seconds, *latency(embedded, qs)))
             print(rows[-1])
 
             archive.requeue_all()

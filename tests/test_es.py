@@ -209,7 +209,7 @@ def test_drain_acknowledges_only_what_was_indexed(es: ElasticIndex, archive: Arc
 
 def test_search_filters_facets_and_collapse(es: ElasticIndex, archive: Archive) -> None:
     es.drain(archive)
-    sqlite = EmbeddedIndex(archive)
+    sqlite = EmbeddedIndex(archive)  # the embedded backend, the reference
     sqlite.drain(archive)
     cases = [
         Filters(),
@@ -234,10 +234,12 @@ def test_search_filters_facets_and_collapse(es: ElasticIndex, archive: Archive) 
     result = es.search(SearchQuery("سمرقند", limit=5))
     matched = [archive.get(h.id) for h in sqlite.search(SearchQuery("سمرقند", limit=100)).hits]
     assert len(result.hits) == 5 and result.total == len(matched)
-    assert result.facets["outlet"] == dict(Counter(a.outlet for a in matched))
-    assert result.facets["topics"] == dict(Counter(t for a in matched for t in a.topics))
-    assert result.facets["language"] == {"ar": len(matched)}
-    assert result.facets["month"] == {"2022-09": sum(1 for a in matched if a.published)}
+    facets = es.facets("سمرقند", Filters())
+    assert facets == sqlite.facets("سمرقند", Filters())
+    assert facets["outlet"] == dict(Counter(a.outlet for a in matched))
+    assert facets["topics"] == dict(Counter(t for a in matched for t in a.topics))
+    assert facets["language"] == {"ar": len(matched)}
+    assert facets["month"] == {"2022-09": sum(1 for a in matched if a.published)}
     assert any("[" in h.snippet for h in result.hits), "highlighted snippets"
 
     deduped = es.search(SearchQuery("سمرقند", Filters(dedup=True), limit=100))

@@ -18,11 +18,18 @@ from indexer.archive import Archive
 
 def known_values(archive: Archive) -> dict[str, set[str]]:
     """Outlets and languages present in the archive: what a filter may name."""
-    db = archive.db
-    return {
-        "outlet": {r[0] for r in db.execute("SELECT DISTINCT outlet FROM articles")},
-        "language": {r[0] for r in db.execute("SELECT DISTINCT language FROM articles") if r[0]},
-    }
+    return {"outlet": _distinct(archive, "outlet"), "language": _distinct(archive, "language")}
+
+
+def _distinct(archive: Archive, column: str) -> set[str]:
+    """Distinct values of an indexed column by skipping from one to the next in its index:
+    a few lookups per value, where DISTINCT reads every row's entry (each request asks)."""
+    rows = archive.db.execute(
+        f"WITH RECURSIVE v(x) AS (SELECT min({column}) FROM articles UNION ALL "
+        f"SELECT (SELECT min({column}) FROM articles WHERE {column} > x) FROM v "
+        "WHERE x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL"
+    )
+    return {row[0] for row in rows}
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,8 @@ def test_search_api_topic_filter_and_dedup(client: TestClient, articles: list[di
         ({"q": "قمة", "until": "yesterday"}, "YYYY-MM-DD"),
         ({"q": "قمة", "since": "2025-01-01", "until": "2024-01-01"}, "after"),
         ({"q": "!!! ؟؟ ..."}, "no searchable words"),
+        ({"q": "(قمة OR"}, "OR needs a word"),
+        ({"q": "قمة", "sort": "random"}, None),
         ({"q": "قمة", "page": "100000000000000000000"}, None),
         ({"q": "قمة", "page": "0"}, None),
         ({"q": "قمة", "limit": "abc"}, None),
@@ -71,7 +73,7 @@ def test_bad_input_is_a_4xx_with_a_message(
     client: TestClient, params: dict, message: str | None
 ) -> None:
     for path in ("/api/search", "/api/facets", "/api/export"):
-        if path != "/api/search" and set(params) & {"page", "limit"}:
+        if path != "/api/search" and set(params) & {"page", "limit", "sort"}:
             continue
         response = client.get(path, params=params)
         assert 400 <= response.status_code < 500, (path, response.text)
@@ -221,3 +223,24 @@ def test_serve_binds_elsewhere_only_with_a_flag_and_a_token(web_home: Path) -> N
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=60,
     )  # fmt: skip
     assert no_token.returncode == 2 and "ARSHIF_WEB_TOKEN" in no_token.stderr
+
+
+def test_malformed_query_is_a_400_pointing_at_the_error(client: TestClient) -> None:
+    response = client.get("/api/search", params={"q": 'قمة "شنغهاي'})
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "this quote is never closed (at character 5 of the query)",
+        "position": 4,
+    }
+
+
+def test_sort_by_date_over_the_api(client: TestClient) -> None:
+    def dates(sort: str) -> list[str]:
+        body = client.get("/api/search", params={"q": "قمة", "sort": sort, "limit": 50}).json()
+        return [h["published"] for h in body["hits"]]
+
+    newest, oldest = dates("newest"), dates("oldest")
+    dated = [d for d in newest if d]
+    assert len(dated) >= 4 and dated == sorted(dated, reverse=True)
+    assert [d for d in oldest if d] == sorted(dated)
+    assert set(map(str, newest)) == set(map(str, dates("relevance")))
