@@ -527,9 +527,8 @@ class Writer:
         return count
 
     def close(self) -> None:
-        """Commit what is left, wait for merges and release the lock."""
-        if self._sent:
-            self.commit()
+        """Wait for merges and release the lock; what was put but not committed is dropped
+        (it is still pending in the outbox)."""
         self._writer.wait_merging_threads()
 
 
