@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from multiprocessing import get_context
 from pathlib import Path
 from threading import Lock
 from typing import Any
@@ -292,7 +296,7 @@ class EmbeddedIndex:
     def drain(
         self,
         archive: Archive,
-        batch: int = 500,
+        batch: int = 2000,
         progress: Callable[[int], None] | None = None,
     ) -> int:
         """Index every pending article, one commit and one acknowledgement per batch;
@@ -301,7 +305,8 @@ class EmbeddedIndex:
             raise ValueError("drain the archive this index was opened on")
         writer = self.writer()
         try:
-            return writer.drain(batch, progress)
+            with analysers(archive.pending_count()) as analyse:
+                return writer.drain(batch, progress, analyse)
         finally:
             writer.close()
 
@@ -317,13 +322,14 @@ class EmbeddedIndex:
         except IndexBusy:
             logger.info("another process is indexing; searching what it has committed")
 
-    def rebuild(self, batch: int = 500, progress: Callable[[int], None] | None = None) -> int:
+    def rebuild(self, batch: int = 2000, progress: Callable[[int], None] | None = None) -> int:
         """Re-analyse the whole archive into the index in one commit (searches see the old
         index until it lands); returns the number of articles. Articles archived or changed
         while it runs stay pending."""
         writer = self.writer()
         try:
-            return writer.rebuild(batch, progress)
+            with analysers(self.archive.count()) as analyse:
+                return writer.rebuild(batch, progress, analyse)
         finally:
             writer.close()
 
@@ -496,22 +502,27 @@ class Writer:
         self.archive.acknowledge(sent, self.index.name)
         return len(sent)
 
-    def drain(self, batch: int = 500, progress: Callable[[int], None] | None = None) -> int:
+    def drain(
+        self,
+        batch: int = 500,
+        progress: Callable[[int], None] | None = None,
+        analyse: Analyse = lambda articles: {},
+    ) -> int:
         total = 0
         while rows := self.archive.pending_rows(batch):
-            self.put(rows)
+            self.put(rows, analyse([a for _, _, a in rows]))
             done = self.commit()
             total += done
             if progress:
                 progress(len(rows))
         return total
 
-    def rebuild(self, batch: int, progress: Callable[[int], None] | None) -> int:
+    def rebuild(self, batch: int, progress: Callable[[int], None] | None, analyse: Analyse) -> int:
         started = now()
         self._writer.delete_all_documents()
         count, last = 0, 0
         while rows := _rows_after(self.archive, last, batch):
-            self.put(rows)
+            self.put(rows, analyse([a for _, _, a in rows]))
             self._sent.clear()  # acknowledged below, all at once
             count += len(rows)
             last = rows[-1][0]
@@ -533,6 +544,32 @@ class Writer:
 
 
 # ---------------------------------------------------------------- helpers
+
+Analyse = Callable[[Sequence[Article]], Mapping[str, Columns]]
+PARALLEL_FROM = 5000  # pending articles from which analysis runs in worker processes
+
+
+def _columns_of(fields: tuple[str | None, str | None, str | None]) -> Columns:
+    return columns(*fields)
+
+
+@contextmanager
+def analysers(articles: int) -> Iterator[Analyse]:
+    """Analysis in one worker process per core, for a large drain or a rebuild: analysing
+    the text is most of the work of indexing, and tantivy indexes on its own threads. For a
+    few articles, here (starting workers would cost more)."""
+    cores = os.cpu_count() or 1
+    if articles < PARALLEL_FROM or cores < 2:
+        yield lambda batch: {}
+        return
+    with ProcessPoolExecutor(cores, mp_context=get_context("spawn")) as pool:
+
+        def analyse(batch: Sequence[Article]) -> Mapping[str, Columns]:
+            fields = [(a.title, a.lead, a.text) for a in batch]
+            made = pool.map(_columns_of, fields, chunksize=max(1, len(fields) // (4 * cores)))
+            return dict(zip([a.id for a in batch], made, strict=True))
+
+        yield analyse
 
 
 def _open_for_reading(path: Path) -> tantivy.Index:

@@ -12,6 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 import tantivy
 
 from arshif.config import archive_path
@@ -19,6 +20,7 @@ from arshif.record import Article
 from indexer.archive import Archive
 from indexer.embedded import SCHEMA, EmbeddedIndex, IndexBusy
 from indexer.filters import Filters
+from indexer.search import SearchQuery
 from tests.conftest import ROOT, run_arshif
 
 
@@ -215,3 +217,21 @@ def test_a_reading_process_never_holds_the_writer(tmp_path: Path) -> None:
         )
         assert out.returncode == 0 and out.stdout.strip() == "1", out.stderr
         assert index.count("قمة") == 2, "and this process reads its commit"
+
+
+def test_large_drains_analyse_in_worker_processes_to_the_same_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: dict[str, list[tuple[str, int]]] = {}
+    for mode, threshold in (("here", 10**9), ("workers", 0)):
+        monkeypatch.setattr("indexer.embedded.PARALLEL_FROM", threshold)
+        with Archive(tmp_path / mode / "archive.sqlite") as archive:
+            for n in range(30):
+                archive.upsert(make(n, text=f"نص الخبر رقم {n} عن القمة والاقتصاد" * (n % 3 + 1)))
+            index = EmbeddedIndex(archive)
+            assert index.drain(archive, batch=7) == 30
+            made[mode] = [
+                (h.id, round(h.score, 4))
+                for h in index.search(SearchQuery("القمة الاقتصاد", limit=30)).hits
+            ]
+    assert made["workers"] == made["here"] and len(made["here"]) == 30
