@@ -28,6 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
 from threading import Lock
@@ -64,6 +65,7 @@ TEXT_FIELDS: tuple[tuple[str, str, float], ...] = (
 UNDATED_LAST = 2**62  # the `oldest` sort key of an undated article
 FACET_SIZE = 1000
 DAY_HISTOGRAM = {"field": "day", "interval": 1, "min_doc_count": 1}
+DAYS = 100_000  # buckets enough for every month (or day) of any archive
 WRITER_HEAP = 64_000_000
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 EPOCH = date(1970, 1, 1)
@@ -80,7 +82,7 @@ def schema() -> tantivy.Schema:
     for stems, words, _ in TEXT_FIELDS:
         b.add_text_field(stems, tokenizer_name="whitespace", index_option="freq")
         b.add_text_field(words, tokenizer_name="whitespace", index_option="position")
-    for name in ("outlet", "topics", "language"):
+    for name in ("outlet", "topics", "language", "month"):
         b.add_text_field(name, tokenizer_name="raw", fast=True)
     for name in ("day", "newest", "oldest", "dup_rep"):
         b.add_integer_field(name, indexed=True, fast=True)
@@ -111,6 +113,7 @@ def day_number(iso: str) -> int:
     return (date.fromisoformat(iso) - EPOCH).days
 
 
+@lru_cache(maxsize=65_536)
 def _iso_day(number: Any) -> str:
     return (EPOCH + timedelta(days=int(number))).isoformat()
 
@@ -133,6 +136,7 @@ def document(pk: int, article: Article, cols: Columns, representative: bool) -> 
     day, moment = _dates(article.published)
     if day is not None:
         doc.add_integer("day", day)
+        doc.add_text("month", (article.published or "")[:7])
     doc.add_integer("newest", moment if moment is not None else -UNDATED_LAST)
     doc.add_integer("oldest", moment if moment is not None else UNDATED_LAST)
     doc.add_integer("dup_rep", int(representative))
@@ -401,18 +405,11 @@ class EmbeddedIndex:
             if name == "language":
                 agg["missing"] = "unknown"
             groups.setdefault(own, {})[name] = {"terms": agg}
-        groups.setdefault(filters, {})["month"] = {"histogram": DAY_HISTOGRAM}
+        groups.setdefault(filters, {})["month"] = {"terms": {"field": "month", "size": DAYS}}
         for group_filters, aggs in groups.items():
             result = searcher.aggregate(build_query(parsed, group_filters), aggs)
             for name, agg in result.items():
-                if name == "month":
-                    months: dict[str, int] = {}
-                    for b in agg["buckets"]:
-                        month = _iso_day(b["key"])[:7]
-                        months[month] = months.get(month, 0) + b["doc_count"]
-                    out[name] = ranked(months)
-                else:
-                    out[name] = ranked({str(b["key"]): b["doc_count"] for b in agg["buckets"]})
+                out[name] = ranked({str(b["key"]): b["doc_count"] for b in agg["buckets"]})
         return out
 
     def coverage(self, text: str | None, filters: Filters) -> dict[str, dict[str, int]]:

@@ -230,8 +230,8 @@ def test_large_drains_analyse_in_worker_processes_to_the_same_index(
                 archive.upsert(make(n, text=f"نص الخبر رقم {n} عن القمة والاقتصاد" * (n % 3 + 1)))
             index = EmbeddedIndex(archive)
             assert index.drain(archive, batch=7) == 30
-            made[mode] = [
+            made[mode] = sorted(
                 (h.id, round(h.score, 4))
                 for h in index.search(SearchQuery("القمة الاقتصاد", limit=30)).hits
-            ]
+            )  # equal scores come in segment order, which may differ
     assert made["workers"] == made["here"] and len(made["here"]) == 30
