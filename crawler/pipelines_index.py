@@ -15,6 +15,7 @@ IndexOnClose), which also indexes anything this stage could not.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from pathlib import Path
 from typing import Self
@@ -97,8 +98,8 @@ class SearchIndexPipeline(_ArchiveStage):
         """`commit` from the timer, where no caller can handle an error: they stay pending."""
         try:
             self.commit()
-        except Exception:
-            logger.exception("Search index commit failed; the articles stay pending")
+        except (OSError, ValueError, sqlite3.Error) as exc:  # tantivy's come as ValueError
+            logger.error("Search index commit failed (%s); the articles stay pending", exc)
 
     def close_spider(self) -> None:
         if self.writer is not None:
@@ -109,6 +110,9 @@ class SearchIndexPipeline(_ArchiveStage):
             if holders > 1:
                 _WRITERS[path] = (writer, holders - 1)
             else:
-                writer.close()
+                try:
+                    writer.close()
+                except (OSError, ValueError) as exc:  # a full disk stopped its threads
+                    logger.error("Search index writer failed (%s); articles stay pending", exc)
             self.writer = None
         super().close_spider()

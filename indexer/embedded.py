@@ -18,6 +18,7 @@ after a reload, so they see each commit.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -466,7 +467,7 @@ class Writer:
                 raise IndexBusy(
                     f"another process is writing the search index {index.path}"
                 ) from None
-            raise
+            raise _os_error(exc, index.path) or exc from None
         self._sent: list[tuple[str, str]] = []  # (id, updated_at) added since the last commit
 
     def put(
@@ -494,7 +495,10 @@ class Writer:
     def commit(self) -> int:
         """Make what was put durable and searchable, then acknowledge it in the outbox;
         returns the number acknowledged."""
-        self._writer.commit()
+        try:
+            self._writer.commit()
+        except ValueError as exc:
+            raise _os_error(exc, self.index.path) or exc from None
         sent, self._sent = self._sent, []
         self.archive.acknowledge(sent, self.index.name)
         return len(sent)
@@ -567,6 +571,25 @@ def analysers(articles: int) -> Iterator[Analyse]:
             return dict(zip([a.id for a in batch], made, strict=True))
 
         yield analyse
+
+
+_ERRNOS = (
+    ("PermissionDenied", errno.EACCES),
+    ("ReadOnlyFilesystem", errno.EROFS),
+    ("StorageFull", errno.ENOSPC),
+    ("No space left", errno.ENOSPC),
+    ("FileTooLarge", errno.EFBIG),
+    ("File too large", errno.EFBIG),
+)
+
+
+def _os_error(exc: ValueError, path: Path) -> OSError | None:
+    """tantivy's I/O failures arrive as ValueError with the Rust error kind in the text:
+    as an OSError they get the storage message every other write gets (full, read-only)."""
+    for kind, number in _ERRNOS:
+        if kind in str(exc):
+            return OSError(number, os.strerror(number), str(path))
+    return None
 
 
 def _open_for_reading(path: Path) -> tantivy.Index:
