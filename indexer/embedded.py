@@ -171,11 +171,9 @@ def translate(node: Node) -> Query:
     if isinstance(node, Term):
         return _any([Query.boost_query(_term(s, node.term), w) for s, _, w in _fields(node.field)])
     if isinstance(node, Phrase):
-        if len(node.words) == 1:
-            make = lambda f: _term(f, node.words[0], "position")  # noqa: E731
-        else:
-            make = lambda f: Query.phrase_query(SCHEMA, f, list(node.words))  # noqa: E731
-        return _any([Query.boost_query(make(words), w) for _, words, w in _fields(node.field)])
+        return _any(
+            [Query.boost_query(_phrase(f, node.words), w) for _, f, w in _fields(node.field)]
+        )
     if isinstance(node, Prefix):
         pattern = re.escape(node.prefix) + ".*"
         return _any(
@@ -198,6 +196,13 @@ def translate(node: Node) -> Query:
     return Query.boolean_query(
         [*((Occur.Must, q) for q in must), *((Occur.MustNot, q) for q in must_not)]
     )
+
+
+def _phrase(field: str, words: tuple[str, ...]) -> Query:
+    """Words in order; one word is that exact (unstemmed) form."""
+    if len(words) == 1:
+        return _term(field, words[0], "position")
+    return Query.phrase_query(SCHEMA, field, list(words))
 
 
 def _everything_but(excluded: Sequence[Query]) -> Query:
