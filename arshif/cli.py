@@ -28,8 +28,9 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-BACKENDS = ("sqlite", "elasticsearch")
-BACKEND_HELP = "search index (default: elasticsearch if ARSHIF_ES_URL is set, else sqlite)"
+BACKENDS = ("embedded", "elasticsearch", "sqlite")  # sqlite: the embedded index's old name
+BACKEND_HELP = "search index (default: elasticsearch if ARSHIF_ES_URL is set, else embedded)"
+SORTS = ("relevance", "newest", "oldest")
 
 
 class UserError(Exception):
@@ -84,16 +85,17 @@ def _progress(
 def _backend_name(args: argparse.Namespace) -> str:
     """--backend, else elasticsearch when ARSHIF_ES_URL is set, else the embedded index."""
     chosen = getattr(args, "backend", None)
-    return chosen or ("elasticsearch" if has_secret("ARSHIF_ES_URL") else "sqlite")
+    chosen = "embedded" if chosen == "sqlite" else chosen
+    return chosen or ("elasticsearch" if has_secret("ARSHIF_ES_URL") else "embedded")
 
 
 @contextmanager
 def _search_index(args: argparse.Namespace, archive: Any) -> Iterator[Any]:
     """The chosen search backend over `archive`; Elasticsearch failures become one line."""
-    if _backend_name(args) == "sqlite":
-        from indexer.fts import SqliteIndex
+    if _backend_name(args) == "embedded":
+        from indexer.embedded import EmbeddedIndex
 
-        yield SqliteIndex(archive)
+        yield EmbeddedIndex(archive)
         return
     from indexer.es import ElasticIndex, ESConfig, ESError
 
@@ -108,6 +110,18 @@ def _search_index(args: argparse.Namespace, archive: Any) -> Iterator[Any]:
             index.client.close()
     except ESError as exc:
         raise UserError(str(exc)) from exc
+
+
+def _query_error(exc: ValueError) -> UserError:
+    """A query the parser refused, with a caret under the place it points at."""
+    from rich.markup import escape
+
+    from indexer.query import QueryError
+
+    if isinstance(exc, QueryError):
+        caret = exc.pointer().replace("\n", "\n  ")
+        return UserError(escape(f"{exc}\n  {caret}"))
+    return UserError(str(exc))
 
 
 def _filters(args: argparse.Namespace) -> Any:
@@ -256,23 +270,24 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from indexer.search import SearchQuery, search
+    from indexer.search import SearchQuery, parse_query, search
 
     fmt = "json" if args.json else args.format
     try:
         query = SearchQuery(
             text=args.query, filters=_filters(args), limit=args.limit, page=args.page,
-            **({"highlight": ("", "")} if fmt == "csv" else {}),
+            sort=args.sort, **({"highlight": ("", "")} if fmt == "csv" else {}),
         )  # fmt: skip
+        parse_query(args.query)  # a malformed query fails here, before any index is touched
     except ValueError as exc:
-        raise UserError(str(exc)) from exc
+        raise _query_error(exc) from exc
     with _archive(args) as archive, _search_index(args, archive) as index:
-        if archive.pending_count():
-            index.drain(archive)
+        index.catch_up(archive)
         try:
             result = search(archive, query, index)
         except ValueError as exc:
-            raise UserError(str(exc)) from exc
+            raise _query_error(exc) from exc
+        result.facets = index.facets(args.query, query.filters)
     if fmt == "csv":
         _search_csv(result)
         return 0
@@ -365,22 +380,29 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from indexer.fts import SqliteIndex
+    from indexer.embedded import EmbeddedIndex, IndexBusy
 
     if _backend_name(args) == "elasticsearch":
         return _index_elastic(args)
     if has_secret("ARSHIF_DATABASE_URL"):
         raise UserError("the archive is in PostgreSQL: index it into Elasticsearch (ARSHIF_ES_URL)")
     with _archive(args) as archive:
-        index = SqliteIndex(archive)
-        if args.rebuild:
-            count = index.rebuild()
-            console.print(f"Rebuilt the embedded index: {count} articles")
-            return 0
-        total = archive.pending_count()
-        with _progress("indexing", total, enabled=total > 0) as advance:
-            count = index.drain(archive, progress=advance)
-    console.print(f"Indexed {count} pending articles (backend: sqlite)")
+        index = EmbeddedIndex(archive)
+        try:
+            index.ensure()  # an archive of an older Arshif is migrated here
+            for notice in index.notices:
+                console.print(notice, highlight=False)
+            if args.rebuild:
+                with _progress("rebuilding", archive.count()) as advance:
+                    count = index.rebuild(progress=advance)
+                console.print(f"Rebuilt the embedded index: {count} articles")
+                return 0
+            total = archive.pending_count()
+            with _progress("indexing", total, enabled=total > 0) as advance:
+                count = index.drain(archive, progress=advance)
+        except IndexBusy as exc:
+            raise UserError(f"{exc}; run this again once it is done") from exc
+    console.print(f"Indexed {count} pending articles (backend: embedded)")
     return 0
 
 
@@ -872,10 +894,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "(or ARSHIF_WEB_TOKEN_FILE)"
             )
     with _archive(args) as archive, _search_index(args, archive) as index:
-        if archive.pending_count():
-            index.drain(archive)
+        index.catch_up(archive)
         # The embedded index is opened per request, on that request's own connection.
-        backend = None if index.name == "sqlite" else index
+        backend = None if index.name == "tantivy" else index
         app = create_app(
             _home(args), backend=backend, topics=_topics(args), token=token, hosts=_hosts(args)
         )
@@ -1132,6 +1153,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("text", "json", "csv"), default="text",
         help="text (wrapped only on a terminal), json, or csv (one row per hit)",
     )  # fmt: skip
+    p.add_argument("--sort", choices=SORTS, default="relevance", help="order of the hits")
     p.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
     p.set_defaults(func=cmd_search)
 

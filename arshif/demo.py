@@ -28,7 +28,7 @@ def run_demo(home: Path, console: Console) -> int:
     from crawler.run import crawl
     from crawler.sample_server import SampleServer
     from indexer.archive import Archive
-    from indexer.fts import SqliteIndex
+    from indexer.embedded import EmbeddedIndex
     from indexer.search import SearchQuery, search
 
     started = time.monotonic()
@@ -48,7 +48,7 @@ def run_demo(home: Path, console: Console) -> int:
     _print_crawl_summary({"sample": stats})
     failed = _crawl_failed({"sample": stats})
     with Archive(archive_path(home)) as archive:
-        SqliteIndex(archive).drain(archive)
+        EmbeddedIndex(archive).drain(archive)
         total = archive.count()
         result = search(archive, SearchQuery(text=DEMO_QUERY, limit=3))
     if failed or not total:

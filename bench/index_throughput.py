@@ -1,4 +1,4 @@
-"""Indexing throughput and search latency: embedded SQLite FTS5 against Elasticsearch.
+"""Indexing throughput and search latency: the embedded (tantivy) index against Elasticsearch.
 
 Generates N Arabic articles (default 50,000) into an archive, then for each backend:
   - drains the whole outbox into the index and reports documents per second;
@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 from arshif.record import Article  # noqa: E402
 from bench.results import write_section  # noqa: E402
 from indexer.archive import Archive  # noqa: E402
+from indexer.embedded import EmbeddedIndex  # noqa: E402
 from indexer.es import ElasticIndex, ESConfig  # noqa: E402
 from indexer.filters import Filters  # noqa: E402
-from indexer.fts import SqliteIndex  # noqa: E402
 from indexer.search import SearchQuery  # noqa: E402
 
 WORDS = (
@@ -143,12 +143,12 @@ def main() -> None:
             generate(archive, args.articles)
             print(f"generated {args.articles:,} articles in {time.perf_counter() - start:.1f}s")
 
-            sqlite = SqliteIndex(archive)
+            embedded = EmbeddedIndex(archive)
             archive.requeue_all()
             start = time.perf_counter()
-            indexed = sqlite.drain(archive)
+            indexed = embedded.drain(archive)
             seconds = time.perf_counter() - start
-            rows.append(("SQLite FTS5 (embedded)", indexed, seconds, *latency(sqlite, qs)))
+            rows.append(("tantivy (embedded)", indexed, seconds, *latency(embedded, qs)))
             print(rows[-1])
 
             archive.requeue_all()

@@ -24,7 +24,7 @@ from arshif.web.app import create_app  # noqa: E402
 from bench.index_throughput import generate  # noqa: E402
 from bench.results import write_section  # noqa: E402
 from indexer.archive import Archive  # noqa: E402
-from indexer.fts import SqliteIndex  # noqa: E402
+from indexer.embedded import EmbeddedIndex  # noqa: E402
 
 CASES = {
     "articles (chart by outlet, facets)": {"q": "قمة"},
@@ -47,7 +47,7 @@ def main() -> None:
         home = Path(tmp)
         with Archive(archive_path(home)) as archive:
             generate(archive, args.articles)
-            SqliteIndex(archive).drain(archive)
+            EmbeddedIndex(archive).drain(archive)
         rows = []
         with TestClient(create_app(home)) as client:
             for name, case in CASES.items():

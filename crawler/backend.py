@@ -7,6 +7,9 @@ from scrapy.settings import BaseSettings
 
 from arshif.credentials import has_secret
 
+# "sqlite" is the embedded index's name from before it was tantivy: still accepted.
+BACKENDS = ("embedded", "elasticsearch", "sqlite")
+
 
 def search_backend(settings: BaseSettings) -> str | None:
     """The index a crawl feeds: ARSHIF_BACKEND, else Elasticsearch when ARSHIF_ES_URL is set,
@@ -14,11 +17,11 @@ def search_backend(settings: BaseSettings) -> str | None:
     if not settings.getbool("ARSHIF_INDEX_ON_CLOSE"):
         return None
     backend = settings.get("ARSHIF_BACKEND") or (
-        "elasticsearch" if has_secret("ARSHIF_ES_URL") else "sqlite"
+        "elasticsearch" if has_secret("ARSHIF_ES_URL") else "embedded"
     )
-    if backend not in ("sqlite", "elasticsearch"):
+    if backend not in BACKENDS:
         raise NotConfigured(f"unknown ARSHIF_BACKEND {backend!r}")
     if backend == "sqlite" and has_secret("ARSHIF_DATABASE_URL"):
-        return None  # the embedded index lives in an SQLite archive; PostgreSQL's outbox
+        return None  # the embedded index lives beside an SQLite archive; PostgreSQL's outbox
         # waits for `arshif index` into Elasticsearch
-    return backend
+    return "embedded" if backend == "sqlite" else backend

@@ -20,7 +20,7 @@ from crawler.jobdir import claim as jobdir_claim
 from crawler.jobdir import release as jobdir_release
 from crawler.pipelines import STORAGE_STAT
 from indexer.archive import Archive, ArchiveError
-from indexer.fts import SqliteIndex
+from indexer.embedded import EmbeddedIndex, IndexBusy
 
 logger = logging.getLogger(__name__)
 
@@ -143,8 +143,12 @@ class IndexOnClose:
 
     def _drain(self, spider: Spider) -> None:
         with self.session.held() as archive:
-            if self.backend == "sqlite":
-                count = SqliteIndex(archive).drain(archive)
+            if self.backend == "embedded":
+                try:
+                    count = EmbeddedIndex(archive).drain(archive)
+                except IndexBusy as exc:
+                    logger.warning("%s; articles stay pending for it", exc)
+                    return
                 logger.info("Indexed %d pending articles into the embedded search index", count)
                 return
             self._drain_elastic(archive)

@@ -17,7 +17,6 @@ from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytz
-
 import regex
 
 from arshif.days import parse_day

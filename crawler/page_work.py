@@ -23,7 +23,7 @@ from arshif.record import Article
 from crawler.extract import ExtractionError, ExtractOptions, extract_article
 from crawler.items import PageItem
 from crawler.records import build_article
-from indexer.fts import columns
+from indexer.documents import Columns, columns
 from indexer.topics import Topics, load_topics
 
 
@@ -51,7 +51,7 @@ class PageResult:
     skip_reason: str | None = None
     topics: list[str] | None = None
     prepared: Prepared | None = None
-    search_columns: tuple[str, str] | None = None  # indexer.fts.columns of the record
+    search_columns: Columns | None = None  # indexer.documents.columns of the record
 
 
 @lru_cache(maxsize=4)
@@ -143,5 +143,5 @@ def _process_page(item: PageItem, work: PageWork, rules: Topics | None) -> PageR
     if work.dedup is not None:
         prepared = prepare_words(work.dedup, words, title_terms, text_terms, stories=work.stories)
     if work.search:
-        search = columns(article.title, article.lead, article.text, title_terms, text_terms)
+        search = columns(article.title, article.lead, article.text, words, title_terms)
     return PageResult(article, topics=topics, prepared=prepared, search_columns=search)

@@ -145,7 +145,7 @@ class ExtractPipeline:
                 topics=(settings.get("ARSHIF_TOPICS") or "") if tagging else None,
                 dedup=self.dedup,
                 stories=settings.getbool("ARSHIF_DEDUP_STORIES", True),
-                search=search_backend(settings) == "sqlite",
+                search=search_backend(settings) == "embedded",
                 budget=settings.getfloat("ARSHIF_EXTRACT_TIMEOUT"),
             )
         return self._work

@@ -89,7 +89,7 @@ ARSHIF_COMMIT_SECONDS = 1.0  # ... or committed after this long, whichever comes
 # whatever is still pending) when the crawl ends.
 ARSHIF_INDEX_ON_CLOSE = True
 ARSHIF_RUN_INFO: dict[str, str] = {}  # JSON kept with the crawl run (a scheduled run's id)
-ARSHIF_BACKEND = ""  # sqlite | elasticsearch; empty: elasticsearch when ARSHIF_ES_URL is set
+ARSHIF_BACKEND = ""  # embedded | elasticsearch; empty: elasticsearch when ARSHIF_ES_URL is set
 ARSHIF_DEDUP = True  # near-duplicate clusters and stories (crawler/pipelines_dedup.py)
 ARSHIF_DEDUP_STORIES = True  # off: near-duplicates only, each cluster its own story
 ARSHIF_TOPICS = ""  # topic rules folder or file; empty: ARSHIF_TOPICS env or the shipped ones

@@ -386,6 +386,29 @@ class Archive(ArchiveStore):
                 (now(), backend, json.dumps(list(ids))),
             )
 
+    def acknowledge(self, rows: Sequence[tuple[str, str]], backend: str) -> None:
+        """Mark indexed only the rows still at the version sent (id, updated_at): an article
+        updated while its batch was in flight stays pending and is sent again."""
+        if not rows:
+            return
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE articles SET index_state = 'indexed', indexed_at = ?, indexed_by = ? "
+                "WHERE (id, updated_at) IN (SELECT json_extract(value, '$[0]'), "
+                "json_extract(value, '$[1]') FROM json_each(?))",
+                (now(), backend, json.dumps(list(rows))),
+            )
+
+    def pending_rows(self, limit: int) -> list[tuple[int, str, Article]]:
+        """The outbox as (rowid, updated_at, article), oldest first: the version an index
+        acknowledges with `acknowledge`."""
+        rows = self._conn.execute(
+            f"SELECT a.pk, a.updated_at, {ARTICLE_COLUMNS} FROM articles a "
+            "WHERE a.index_state = 'pending' ORDER BY a.updated_at, a.pk LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [(r[0], r[1], row_to_article(r[2:])) for r in rows]
+
     def mark_all_indexed(self, backend: str) -> None:
         """Acknowledge the whole archive, after a backend re-indexed all of it."""
         with self.transaction() as conn:

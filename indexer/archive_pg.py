@@ -341,7 +341,7 @@ class PgArchive(ArchiveStore):
         ).fetchall()
         return {r[0] for r in rows}, {i: c for i, c in members.items() if i not in ids}
 
-    def acknowledge(self, backend: str, rows: Sequence[tuple[str, str]]) -> None:
+    def acknowledge(self, rows: Sequence[tuple[str, str]], backend: str) -> None:
         """Mark indexed the rows still at the version sent (id, updated_at)."""
         with self.transaction() as conn:
             conn.execute(

@@ -21,12 +21,10 @@ what Lucene's `arabic_normalization` does, and every server speaking the Elastic
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from elastic_transport import ConnectionError as TransportConnectionError
@@ -35,19 +33,27 @@ from elasticsearch import ApiError, AuthenticationException, Elasticsearch, help
 
 from arshif.credentials import SecretError, read_secret, redact_url
 from arshif.record import Article
-from indexer.archive import ARTICLE_COLUMNS, Archive, now, row_to_article
+from indexer.archive import ARTICLE_COLUMNS, Archive, row_to_article
 from indexer.archive_pg import PgArchive
+from indexer.documents import body, representatives
 from indexer.filters import Filters
-from indexer.fts import body
-from indexer.search import Hit, SearchQuery, SearchResult, parse_query
+from indexer.query import And, Match, Node, Not, Or, Parsed, Phrase, Prefix, Term
+from indexer.search import (
+    Hit,
+    SearchQuery,
+    SearchResult,
+    parse_optional,
+    parse_query,
+    ranked,
+)
 from indexer.snippets import snippet
 
 DEFAULT_ALIAS = "arshif-articles"
 ES_SECRETS = ("ARSHIF_ES_URL", "ARSHIF_ES_API_KEY", "ARSHIF_ES_PASSWORD")  # or NAME_FILE
 TITLE_BOOST = 10
 MAX_WINDOW = 10_000  # Elasticsearch's default max_result_window: deeper pages use search_after
-FACET_SIZE = 20
-_PHRASE = re.compile(r'"([^"]*)"')
+FACET_SIZE = 1000
+DAYS = 100_000  # coverage buckets: every day of ~270 years
 
 _HARAKAT = [chr(c) for c in range(0x064B, 0x0653)]  # fathatan .. sukun, maddah above
 NORMALIZE = [f"{a} => ا" for a in "آأإ"] + ["ى => ي", "ة => ه"]
@@ -241,41 +247,59 @@ def filter_clauses(filters: Filters) -> list[dict[str, Any]]:
     return clauses
 
 
-def text_query(text: str) -> list[dict[str, Any]]:
-    """The user's words (all must appear, title boosted) and quoted phrases (on the
-    unstemmed sub-fields). Sent as match queries, so nothing in the input is syntax.
-    Raises ValueError when nothing searchable is left, as the embedded backend does."""
-    parse_query(text)
-    words = _PHRASE.sub(" ", text)
-    clauses: list[dict[str, Any]] = []
-    if any(ch.isalnum() for ch in words):
-        clauses.append(
-            {
-                "multi_match": {
-                    "query": words,
-                    "type": "cross_fields",
-                    "operator": "and",
-                    "fields": [f"title^{TITLE_BOOST}", "lead", "text"],
-                }
+def _fields(field: str | None, exact: bool) -> list[str]:
+    names = ["title"] if field == "title" else ["title", "lead", "text"]
+    return [
+        f"{n}{'.exact' if exact else ''}{f'^{TITLE_BOOST}' if n == 'title' else ''}" for n in names
+    ]
+
+
+def translate(node: Node) -> dict[str, Any]:
+    """The Elasticsearch query of a parsed query's tree. Words go as match queries (the
+    server analyses them with its copy of the chain); phrases and prefixes on the unstemmed
+    `.exact` sub-fields, as the embedded backend does."""
+    if isinstance(node, Term):
+        return {
+            "multi_match": {
+                "query": node.word,
+                "type": "cross_fields",
+                "operator": "and",
+                "fields": _fields(node.field, exact=False),
             }
-        )
-    for phrase in _PHRASE.findall(text):
-        if any(ch.isalnum() for ch in phrase):
-            clauses.append(
-                {
-                    "multi_match": {
-                        "query": phrase,
-                        "type": "phrase",
-                        "fields": [f"title.exact^{TITLE_BOOST}", "lead.exact", "text.exact"],
-                    }
-                }
-            )
-    return clauses
+        }
+    if isinstance(node, Phrase):
+        return {
+            "multi_match": {
+                "query": " ".join(node.words),
+                "type": "phrase",
+                "fields": _fields(node.field, exact=True),
+            }
+        }
+    if isinstance(node, Prefix):
+        names = [f.split("^")[0] for f in _fields(node.field, exact=True)]
+        return {"bool": {"should": [{"prefix": {n: node.prefix}} for n in names]}}
+    if isinstance(node, Match):
+        return {"term": {"outlet" if node.field == "outlet" else "topics": node.value}}
+    if isinstance(node, Not):
+        return {"bool": {"must_not": [translate(node.item)]}}
+    if isinstance(node, Or):
+        return {"bool": {"should": [translate(i) for i in node.items], "minimum_should_match": 1}}
+    assert isinstance(node, And)
+    must = [translate(i) for i in node.items if not isinstance(i, Not)]
+    must_not = [translate(i.item) for i in node.items if isinstance(i, Not)]
+    return {"bool": {"must": must or [{"match_all": {}}], "must_not": must_not}}
 
 
-def build_query(text: str | None, filters: Filters) -> dict[str, Any]:
-    must = text_query(text) if text is not None else []
+def build_query(parsed: Parsed | None, filters: Filters) -> dict[str, Any]:
+    must = [translate(parsed.node)] if parsed is not None else []
     return {"bool": {"must": must or [{"match_all": {}}], "filter": filter_clauses(filters)}}
+
+
+SORTS: dict[str, list[dict[str, Any]]] = {
+    "relevance": [{"_score": "desc"}, {"archive_seq": "asc"}],
+    "newest": [{"published": {"order": "desc", "missing": "_last"}}, {"archive_seq": "asc"}],
+    "oldest": [{"published": {"order": "asc", "missing": "_last"}}, {"archive_seq": "asc"}],
+}
 
 
 @dataclass
@@ -379,7 +403,7 @@ class ElasticIndex:
         done only once it and its cluster's flags were acknowledged; returns the report and
         the (id, updated_at) of the articles done. The transport retries 429
         and 5xx with backoff; streaming_bulk re-sends documents refused with 429."""
-        reps, siblings = _representatives(archive, [a for _, _, a in rows])
+        reps, siblings = representatives(archive, [a for _, _, a in rows])
         actions: list[dict[str, Any]] = [
             {
                 "_op_type": "index",
@@ -472,7 +496,7 @@ class ElasticIndex:
                     f"Elasticsearch at {self.config.where} failed: {redact_url(str(exc))}"
                 ) from None
             if done is None:
-                _acknowledge(archive, self.name, acked)
+                archive.acknowledge(acked, self.name)
             else:
                 done.extend(acked)
             total.indexed += report.indexed
@@ -509,7 +533,7 @@ class ElasticIndex:
             with suppress(ApiError, TransportError):
                 self.client.options(ignore_status=404).indices.delete(index=new)
             raise
-        _acknowledge(archive, self.name, done)
+        archive.acknowledge(done, self.name)
         self._call("removing the old index", self.client.indices.delete, index=old)
         return new, report
 
@@ -530,42 +554,29 @@ class ElasticIndex:
     # ------------------------------------------------------------------ reading
 
     def count(self, text: str | None = None, filters: Filters | None = None) -> int:
-        query = build_query(text, filters or Filters())
+        query = build_query(parse_optional(text), filters or Filters())
         return self._call("counting", self.client.count, index=self.alias, query=query)["count"]
 
+    def catch_up(self, archive: Archive) -> None:
+        """Drain before reading (Elasticsearch takes any number of writers)."""
+        if archive.pending_count():
+            self.drain(archive)
+
     def search(self, query: SearchQuery) -> SearchResult:
-        """Ranked hits with highlights, facets (outlet, topics, language, month) over every
-        match. With `dedup`, the `dup_rep` filter keeps the embedded backend's articles and
-        collapse on the cluster guarantees one hit each even while a cluster's flags are
-        being updated."""
-        es_query = build_query(query.text, query.filters)
-        terms = parse_query(query.text).terms
+        """Hits in the order asked for, with snippets cut from the text as the embedded
+        backend cuts them. With `dedup`, the `dup_rep` filter keeps the embedded backend's
+        articles and collapse on the cluster guarantees one hit each even while a cluster's
+        flags are being updated."""
+        parsed = parse_query(query.text)
+        es_query = build_query(parsed, query.filters)
         start = (query.page - 1) * query.limit
+        sort = SORTS[query.sort]
         request: dict[str, Any] = {
             "index": self.alias,
             "query": es_query,
             "size": query.limit,
-            "sort": [{"_score": "desc"}, {"archive_seq": "asc"}],
+            "sort": sort,
             "track_total_hits": True,
-            "highlight": {
-                "pre_tags": [query.highlight[0]],
-                "post_tags": [query.highlight[1]],
-                "encoder": "html" if query.html else "default",
-                "fields": {"text": {"number_of_fragments": 1, "fragment_size": 240}},
-            },
-            "aggs": {
-                "outlet": {"terms": {"field": "outlet", "size": FACET_SIZE}},
-                "topics": {"terms": {"field": "topics", "size": FACET_SIZE}},
-                "language": {"terms": {"field": "language", "size": FACET_SIZE}},
-                "month": {
-                    "date_histogram": {
-                        "field": "published",
-                        "calendar_interval": "month",
-                        "format": "yyyy-MM",
-                        "min_doc_count": 1,
-                    }
-                },
-            },
         }
         if query.filters.dedup:
             request["collapse"] = {"field": "collapse_key"}
@@ -574,24 +585,61 @@ class ElasticIndex:
         elif query.filters.dedup:
             raise ValueError(f"with --dedup, results stop at {MAX_WINDOW}; narrow the search")
         else:
-            after = self._sort_values_at(es_query, start)
-            if after is None:  # past the last hit: totals and facets only
+            after = self._sort_values_at(es_query, sort, start)
+            if after is None:  # past the last hit: the total only
                 request["size"] = 0
             else:
                 request["search_after"] = after
         response = self._call("searching", self.client.search, **request)
-        aggs = response["aggregations"]
         total = response["hits"]["total"]["value"]
-        hits = [self._hit(h, terms, query) for h in response["hits"]["hits"]]
-        facets = {
-            name: {str(b.get("key_as_string", b["key"])): b["doc_count"] for b in agg["buckets"]}
-            for name, agg in aggs.items()
-        }
-        return SearchResult(
-            total=total, hits=hits, page=query.page, limit=query.limit, facets=facets
-        )
+        hits = [self._hit(h, parsed, query) for h in response["hits"]["hits"]]
+        return SearchResult(total=total, hits=hits, page=query.page, limit=query.limit)
 
-    def _sort_values_at(self, es_query: dict[str, Any], start: int) -> list[Any] | None:
+    def _aggregate(self, query: dict[str, Any], aggs: dict[str, Any]) -> dict[str, Any]:
+        response = self._call(
+            "counting", self.client.search, index=self.alias, query=query, size=0, aggs=aggs
+        )
+        return response["aggregations"]
+
+    def facets(self, text: str | None, filters: Filters) -> dict[str, dict[str, int]]:
+        """Terms aggregations; the months are summed from the days as the outlet wrote
+        them (`published_day`), as the embedded backend does."""
+        parsed = parse_optional(text)
+        out: dict[str, dict[str, int]] = {}
+        for name, own in (
+            ("outlet", replace(filters, outlets=())),
+            ("topics", replace(filters, topics=())),
+            ("language", replace(filters, languages=())),
+        ):
+            terms: dict[str, Any] = {"field": name, "size": FACET_SIZE}
+            if name == "language":
+                terms["missing"] = "unknown"
+            agg = self._aggregate(build_query(parsed, own), {"f": {"terms": terms}})["f"]
+            out[name] = ranked({str(b["key"]): b["doc_count"] for b in agg["buckets"]})
+        days = {"f": {"terms": {"field": "published_day", "size": DAYS}}}
+        months: dict[str, int] = {}
+        for b in self._aggregate(build_query(parsed, filters), days)["f"]["buckets"]:
+            months[b["key"][:7]] = months.get(b["key"][:7], 0) + b["doc_count"]
+        out["month"] = ranked(months)
+        return out
+
+    def coverage(self, text: str | None, filters: Filters) -> dict[str, dict[str, int]]:
+        aggs = {
+            "day": {
+                "terms": {"field": "published_day", "size": DAYS},
+                "aggs": {"outlet": {"terms": {"field": "outlet", "size": FACET_SIZE}}},
+            }
+        }
+        result = self._aggregate(build_query(parse_optional(text), filters), aggs)
+        table = {
+            b["key"]: {o["key"]: o["doc_count"] for o in b["outlet"]["buckets"]}
+            for b in result["day"]["buckets"]
+        }
+        return {day: dict(sorted(table[day].items())) for day in sorted(table)}
+
+    def _sort_values_at(
+        self, es_query: dict[str, Any], sort: list[dict[str, Any]], start: int
+    ) -> list[Any] | None:
         """The sort values of the hit before number `start` (0-based), walking with
         search_after; None when there are fewer hits."""
         after: list[Any] | None = None
@@ -605,7 +653,7 @@ class ElasticIndex:
                 index=self.alias,
                 query=es_query,
                 size=step,
-                sort=[{"_score": "desc"}, {"archive_seq": "asc"}],
+                sort=sort,
                 source=False,
                 **extra,
             )["hits"]["hits"]
@@ -615,21 +663,19 @@ class ElasticIndex:
         return after
 
     @staticmethod
-    def _hit(hit: dict[str, Any], terms: frozenset[str], query: SearchQuery) -> Hit:
+    def _hit(hit: dict[str, Any], parsed: Parsed, query: SearchQuery) -> Hit:
         src = hit["_source"]
-        fragments = hit.get("highlight", {}).get("text")
         return Hit(
             id=src["id"],
             url=src["url"],
             outlet=src["outlet"],
             title=src.get("title") or "",
             published=src.get("published"),
-            score=float(hit["_score"] or 0.0),
-            snippet=fragments[0]
-            if fragments
-            else snippet(
+            score=float(hit["_score"] or 0.0) if query.sort == "relevance" else 0.0,
+            snippet=snippet(
                 body(src.get("lead"), src.get("text")),
-                terms,
+                parsed.terms,
+                prefixes=parsed.prefixes,
                 highlight=query.highlight,
                 html=query.html,
             ),
@@ -640,7 +686,7 @@ class ElasticIndex:
     ) -> Iterator[Article]:
         """Every matching article in archive order, from one point in time (a consistent
         view while paging) with search_after: constant memory at any size."""
-        query = build_query(text, filters or Filters())
+        query = build_query(parse_optional(text), filters or Filters())
         pit = self._call(
             "opening a point in time",
             self.client.open_point_in_time,
@@ -671,51 +717,6 @@ class ElasticIndex:
         finally:
             with suppress(ApiError, TransportError):  # else it expires after keep_alive
                 self.client.close_point_in_time(id=pit)
-
-
-def _representatives(
-    archive: Archive, articles: Sequence[Article]
-) -> tuple[set[str], dict[str, str]]:
-    """Which of these articles and of their clusters' other members the embedded backend's
-    `--dedup` keeps (the archive's own rule, `Filters(dedup=True)`), and those other
-    members with their cluster."""
-    ids = {a.id for a in articles}
-    clusters = sorted({a.dup_cluster for a in articles if a.dup_cluster})
-    if isinstance(archive, PgArchive):
-        return archive.representatives(ids, clusters)
-    members = dict(
-        archive.db.execute(
-            "SELECT id, dup_cluster FROM articles WHERE dup_cluster IN "
-            "(SELECT value FROM json_each(?))",
-            (json.dumps(clusters),),
-        ).fetchall()
-    )
-    where, params = Filters(dedup=True).where("a")
-    reps = {
-        row[0]
-        for row in archive.db.execute(
-            f"SELECT a.id FROM articles a WHERE a.id IN (SELECT value FROM json_each(?)) AND {where}",
-            [json.dumps(sorted(ids | set(members))), *params],
-        )
-    }
-    return reps, {i: c for i, c in members.items() if i not in ids}
-
-
-def _acknowledge(archive: Archive, backend: str, rows: Sequence[tuple[str, str]]) -> None:
-    """Mark indexed only the rows still at the version sent (id, updated_at): an article
-    updated while its batch was in flight stays pending and is sent again."""
-    if not rows:
-        return
-    if isinstance(archive, PgArchive):
-        archive.acknowledge(backend, rows)
-        return
-    with archive.transaction() as db:
-        db.execute(
-            "UPDATE articles SET index_state = 'indexed', indexed_at = ?, indexed_by = ? "
-            "WHERE (id, updated_at) IN (SELECT json_extract(value, '$[0]'), "
-            "json_extract(value, '$[1]') FROM json_each(?))",
-            (now(), backend, json.dumps(rows)),
-        )
 
 
 def _version(index: str) -> int:

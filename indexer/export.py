@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, get_args
+from typing import IO, Any, Literal, get_args
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -25,11 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from arshif.record import FIELDS, FLOAT_FIELDS, INT_FIELDS, LIST_FIELDS, Article
 from indexer.archive import Archive
 from indexer.filters import Filters
-from indexer.fts import SqliteIndex
-from indexer.search import parse_query
-
-if TYPE_CHECKING:
-    from indexer.es import ElasticIndex
+from indexer.search import SearchIndex, parse_query
 
 Format = Literal["jsonl", "csv", "parquet"]
 FORMATS: tuple[str, ...] = get_args(Format)
@@ -66,15 +62,15 @@ def export(
     bom: bool = False,
     progress: bool = True,
     console: Console | None = None,
-    backend: ElasticIndex | None = None,
+    backend: SearchIndex | None = None,
     observe: Callable[[Article], None] | None = None,
 ) -> int:
     """Write the articles that match `filters` (and the search `query`, if given) to `path`;
     returns the number written. A progress bar shows on `console` (stderr by default) when
     `progress` is on and the console is a terminal; pass `Console(force_terminal=True)` to
     force it. `bom` starts a CSV with a byte-order mark, which Excel needs to read UTF-8.
-    With an Elasticsearch `backend` the rows come from its index (point in time, archive
-    order), identical to the archive's for the articles it holds. `observe` sees each
+    With a `backend` (or a `query`) the matches come from the search index, in archive
+    order, identical to the archive's for the articles it holds. `observe` sees each
     article as it is written (the dataset card counts them so)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -86,14 +82,14 @@ def export(
     filters = filters or Filters()
     if query is not None:
         parse_query(query)  # an empty query fails here, before any index is touched
+    if query is not None and backend is None:
+        from indexer.embedded import EmbeddedIndex  # the default: the embedded index
+
+        backend = EmbeddedIndex(archive)
+        backend.catch_up(archive)  # a search export must see every archived article
     if backend is not None:
         total = backend.count(query, filters)
         articles: Iterable[Article] = backend.iter_matches(query, filters, BATCH)
-    elif query is not None:
-        index = SqliteIndex(archive)
-        index.drain(archive)  # a search export must see every archived article
-        total = index.count(query, filters)
-        articles = index.iter_matches(query, filters, BATCH)
     else:
         total = archive.count(filters)
         articles = archive.iter_articles(filters, BATCH)

@@ -1,27 +1,32 @@
-"""Search requests and results, shared by every backend, and the query parser.
+"""Search requests and results, and the one interface every search backend implements.
 
-A user's query is analysed with the same chain as the indexed text (`arshif.arabic.analyze`)
-and reduced to plain terms and phrases. Nothing of the user's input reaches a backend as
-syntax: FTS5 operators, quotes, `*` or SQL in a query are only ever words to look for.
+A user's query is parsed once (`indexer.query`) into a tree that each backend translates
+into its own engine's query; nothing of the input reaches an engine as its syntax. The web
+layer and the command line use only `SearchIndex`: search, count, facets, the coverage
+series and iteration for exports.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from arshif.arabic import analyze
 from indexer.filters import Filters
+from indexer.query import Parsed, QueryError
+from indexer.query import parse as parse_query
 
 if TYPE_CHECKING:
+    from arshif.record import Article
     from indexer.archive import Archive
 
-__all__ = ["Filters", "Hit", "ParsedQuery", "SearchQuery", "SearchResult", "parse_query", "search"]
+__all__ = [
+    "Filters", "Hit", "Parsed", "QueryError", "SearchIndex", "SearchQuery", "SearchResult",
+    "parse_query", "search",
+]  # fmt: skip
 
-MAX_LIMIT = 1000
 SORTS = ("relevance", "newest", "oldest")
-_PHRASE = re.compile(r'"([^"]*)"')
+MAX_LIMIT = 1000
 
 
 @dataclass
@@ -35,7 +40,7 @@ class SearchQuery:
     page: int = 1
     highlight: tuple[str, str] = ("[", "]")
     html: bool = False
-    sort: str = "relevance"  # or "newest" / "oldest" (by published; undated last)
+    sort: str = "relevance"  # or "newest" / "oldest": by `published`, undated last
 
     def __post_init__(self) -> None:
         if self.sort not in SORTS:
@@ -53,7 +58,7 @@ class Hit:
     outlet: str
     title: str
     published: str | None
-    score: float  # higher is more relevant (the negated bm25 rank)
+    score: float  # higher is more relevant (bm25); with a date sort, 0
     snippet: str
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,59 +71,62 @@ class SearchResult:
     hits: list[Hit]
     page: int
     limit: int
-    # facet name -> {value: matching articles}; filled by backends that compute them
+    # facet name -> {value: matching articles}: `SearchIndex.facets`, when asked for
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class ParsedQuery:
-    """A query as analysed terms: each clause is one term or a phrase of several, and an
-    article must match every clause."""
+class SearchIndex(Protocol):
+    """What the web page, the API, exports and the CLI ask of a search backend. `text` is
+    the user's query (None: every article the filters keep); facets and counts come from
+    the engine's own aggregations."""
 
-    clauses: tuple[tuple[str, ...], ...]
-
-    @property
-    def terms(self) -> frozenset[str]:
-        return frozenset(term for clause in self.clauses for term in clause)
-
-
-def _terms(text: str) -> list[str]:
-    # A term without a letter or digit ("_") is no token for the index's tokenizer either.
-    return [t for t in analyze(text) if any(ch.isalnum() for ch in t)]
-
-
-def parse_query(text: str) -> ParsedQuery:
-    """Words and double-quoted phrases, analysed. A lone quote is just punctuation.
-
-    Raises ValueError when nothing searchable is left (only punctuation or stop words)."""
-    clauses: list[tuple[str, ...]] = []
-    position = 0
-    for match in _PHRASE.finditer(text):
-        clauses.extend((term,) for term in _terms(text[position : match.start()]))
-        phrase = tuple(_terms(match.group(1)))
-        if phrase:
-            clauses.append(phrase)
-        position = match.end()
-    clauses.extend((term,) for term in _terms(text[position:]))
-    if not clauses:
-        raise ValueError(
-            f"query has no searchable words: {text!r} (only punctuation or stop words)"
-        )
-    return ParsedQuery(tuple(dict.fromkeys(clauses)))
-
-
-class SearchBackend(Protocol):
     name: str
 
     def search(self, query: SearchQuery) -> SearchResult: ...
 
+    def count(self, text: str | None = None, filters: Filters | None = None) -> int: ...
+
+    def facets(self, text: str | None, filters: Filters) -> dict[str, dict[str, int]]:
+        """Articles per outlet, topic, language ("unknown" when not detected) and month of
+        publication, most first. Each facet ignores its own filter, so the other choices
+        stay visible with their counts."""
+        ...
+
+    def coverage(self, text: str | None, filters: Filters) -> dict[str, dict[str, int]]:
+        """{day: {outlet: articles}} of the dated matches, days in order (the chart)."""
+        ...
+
+    def iter_matches(
+        self, text: str | None = None, filters: Filters | None = None, batch: int = 500
+    ) -> Iterator[Article]:
+        """Every match in archive order, in constant memory (exports)."""
+        ...
+
+    def drain(
+        self, archive: Archive, batch: int = 500, progress: Callable[[int], None] | None = None
+    ) -> Any: ...
+
+    def catch_up(self, archive: Archive) -> None:
+        """Index what the outbox holds before reading, unless another process is doing it."""
+        ...
+
+
+def parse_optional(text: str | None) -> Parsed | None:
+    """The parsed query, or None for "every article the filters keep"."""
+    return parse_query(text) if text is not None else None
+
+
+def ranked(counts: dict[str, int]) -> dict[str, int]:
+    """Facet counts most first, then by value."""
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
 
 def search(
-    archive: Archive, query: SearchQuery, backend: SearchBackend | None = None
+    archive: Archive, query: SearchQuery, backend: SearchIndex | None = None
 ) -> SearchResult:
-    """Search the archive through `backend`, by default the embedded SQLite FTS5 index."""
+    """Search the archive through `backend`, by default the embedded index."""
     if backend is None:
-        from indexer.fts import SqliteIndex  # imported here: fts builds on this module
+        from indexer.embedded import EmbeddedIndex  # imported here: it builds on this module
 
-        backend = SqliteIndex(archive)
+        backend = EmbeddedIndex(archive)
     return backend.search(query)

@@ -2,7 +2,8 @@
 
 A token of the original counts as a hit when its analysed form, `stem(normalize(token))`,
 is one of the query terms, so «القمة» is marked for a query «قمه» just as the index matched
-it. The snippet is the window of words with the most distinct query terms.
+it, and a word is marked when its normalised form starts with a query prefix (`شنغ*`).
+The snippet is the window of words with the most distinct query terms.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import html as html_lib
 import re
 from collections import Counter
 from collections.abc import Collection
+from functools import lru_cache
 
 from arshif.arabic import normalize, stem
 
@@ -23,6 +25,7 @@ def snippet(
     text: str,
     terms: Collection[str],
     *,
+    prefixes: tuple[str, ...] = (),
     words: int = 30,
     highlight: tuple[str, str] = ("[", "]"),
     html: bool = False,
@@ -33,9 +36,13 @@ def snippet(
     spans = [m.span() for m in _WORD.finditer(text)]
     if not spans:
         return ""
-    # The query term each word matches, "" for the words that match none.
-    keys = [stem(normalize(text[start:end])) for start, end in spans]
-    keys = [key if key in terms else "" for key in keys]
+    # The query term (or word, for a prefix) each word matches, "" for none.
+    keys = []
+    for start, end in spans:
+        form, key = _analysed(text[start:end])
+        keys.append(
+            key if key in terms else (form if prefixes and form.startswith(prefixes) else "")
+        )
     first = _best_window(keys, words)
     window = range(first, min(first + words, len(spans)))
     escape = html_lib.escape if html else str
@@ -49,6 +56,13 @@ def snippet(
     if window.stop < len(spans):
         out.append(" …")
     return "".join(out)
+
+
+@lru_cache(maxsize=262_144)
+def _analysed(word: str) -> tuple[str, str]:
+    """(normalised form, term) of a word of the text: cached, as news repeats its words."""
+    form = normalize(word)
+    return form, stem(form)
 
 
 def _best_window(keys: list[str], size: int) -> int:

@@ -26,10 +26,10 @@ from arshif.config import archive_path
 from arshif.record import Article
 from crawler.sample_server import SampleServer
 from indexer.archive import Archive
+from indexer.embedded import EmbeddedIndex
 from indexer.es import ElasticIndex, ESConfig, ESError
 from indexer.export import export
 from indexer.filters import Filters
-from indexer.fts import SqliteIndex
 from indexer.search import SearchQuery
 from tests.conftest import FAST, ROOT, run_arshif
 
@@ -215,7 +215,7 @@ def test_drain_acknowledges_only_what_was_indexed(es: ElasticIndex, archive: Arc
 
 def test_search_filters_facets_and_collapse(es: ElasticIndex, archive: Archive) -> None:
     es.drain(archive)
-    sqlite = SqliteIndex(archive)
+    sqlite = EmbeddedIndex(archive)  # the embedded backend, the reference
     sqlite.drain(archive)
     cases = [
         Filters(),
@@ -240,10 +240,12 @@ def test_search_filters_facets_and_collapse(es: ElasticIndex, archive: Archive) 
     result = es.search(SearchQuery("سمرقند", limit=5))
     matched = [archive.get(h.id) for h in sqlite.search(SearchQuery("سمرقند", limit=100)).hits]
     assert len(result.hits) == 5 and result.total == len(matched)
-    assert result.facets["outlet"] == dict(Counter(a.outlet for a in matched))
-    assert result.facets["topics"] == dict(Counter(t for a in matched for t in a.topics))
-    assert result.facets["language"] == {"ar": len(matched)}
-    assert result.facets["month"] == {"2022-09": sum(1 for a in matched if a.published)}
+    facets = es.facets("سمرقند", Filters())
+    assert facets == sqlite.facets("سمرقند", Filters())
+    assert facets["outlet"] == dict(Counter(a.outlet for a in matched))
+    assert facets["topics"] == dict(Counter(t for a in matched for t in a.topics))
+    assert facets["language"] == {"ar": len(matched)}
+    assert facets["month"] == {"2022-09": sum(1 for a in matched if a.published)}
     assert any("[" in h.snippet for h in result.hits), "highlighted snippets"
 
     deduped = es.search(SearchQuery("سمرقند", Filters(dedup=True), limit=100))

@@ -18,8 +18,8 @@ from arshif.record import Article
 from arshif.urls import article_id, canonical_url
 from crawler.dates import date_spans, find_dates, parse_date, text_dates, url_date
 from indexer.archive import Archive
-from indexer.fts import SqliteIndex
-from indexer.search import SearchQuery, parse_query, search
+from indexer.embedded import EmbeddedIndex
+from indexer.search import QueryError, SearchQuery, parse_query, search
 from indexer.topics import load_topics
 
 SETTINGS = settings(
@@ -194,7 +194,7 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     language="ar",
                 )
             )
-        SqliteIndex(archive).drain(archive)
+        EmbeddedIndex(archive).drain(archive)
     return path
 
 
@@ -204,9 +204,10 @@ def test_search_input_is_only_ever_text(indexed: Path, text: str) -> None:
     with Archive(indexed) as archive:
         try:
             parse_query(text)
-        except ValueError:
-            with pytest.raises(ValueError, match="no searchable words"):
+        except QueryError as refused:  # malformed or empty: the same error, nothing run
+            with pytest.raises(QueryError) as caught:
                 search(archive, SearchQuery(text))
+            assert str(caught.value) == str(refused) and 0 <= refused.position <= len(text)
             return
         result = search(archive, SearchQuery(text, limit=50))
         assert result.total == len(result.hits) <= 3
@@ -215,8 +216,10 @@ def test_search_input_is_only_ever_text(indexed: Path, text: str) -> None:
         assert db.execute("select count(*) from articles").fetchone() == (3,)
 
 
-def test_search_operators_are_words(indexed: Path) -> None:
-    """FTS5 keywords typed by a user find the article containing them as words."""
+def test_search_operators_are_upper_case_words_only(indexed: Path) -> None:
+    """Lower-case or quoted, operator words are words to find; upper-case, operators."""
     with Archive(indexed) as archive:
-        assert {h.id for h in search(archive, SearchQuery("NEAR AND OR")).hits} == {"a1"}
-        assert {h.id for h in search(archive, SearchQuery('"القمة" OR النفط')).hits} == set()
+        assert {h.id for h in search(archive, SearchQuery("near and or")).hits} == {"a1"}
+        assert {h.id for h in search(archive, SearchQuery('"NEAR" "AND"')).hits} == {"a1"}
+        found = search(archive, SearchQuery('"القمة" OR النفط')).hits
+        assert {h.id for h in found} == {"a0", "a2"}

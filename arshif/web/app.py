@@ -54,11 +54,11 @@ from crawler.outlets import load_outlets
 from importer.sources import read_referenced
 from indexer.archive import Archive
 from indexer.dataset_card import CardCounts, build_card, render_markdown, write_card
+from indexer.embedded import EmbeddedIndex
 from indexer.es import ESError
 from indexer.export import export
 from indexer.filters import Filters
-from indexer.fts import SqliteIndex
-from indexer.search import SORTS, SearchQuery, SearchResult, parse_query, search
+from indexer.search import SORTS, SearchIndex, SearchQuery, SearchResult, parse_query, search
 from indexer.topics import Topics, load_topics
 
 HERE = Path(__file__).resolve().parent
@@ -80,6 +80,9 @@ Day = Annotated[str | None, Query(description="YYYY-MM-DD, inclusive")]
 Mode = Annotated[Literal["any", "all"], Query()]
 Page = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Sort = Annotated[
+    Literal["relevance", "newest", "oldest"], Query(description="relevance, or by date")
+]
 
 
 def filter_params(
@@ -104,9 +107,17 @@ class BadInput(ValueError):
     parameter); the page shows `message(ui)`, in the interface language, naming the field as
     its label reads. `key` picks the message (LABELS' `err_KEY`), `field` the label."""
 
-    def __init__(self, detail: str, key: str = "", field: str = "", **values: Any) -> None:
+    def __init__(
+        self,
+        detail: str,
+        key: str = "",
+        field: str = "",
+        position: int | None = None,
+        **values: Any,
+    ) -> None:
         super().__init__(detail)
         self.key, self.field, self.values = key, field, values
+        self.position = position  # where a malformed query's error is (0-based), for the API
 
     def message(self, ui: str) -> str:
         if not self.key:
@@ -123,7 +134,7 @@ def _query_error(text: str, exc: ValueError, field: str = "query") -> BadInput:
     if position is None:
         return BadInput(str(exc), "query_empty", field, value=text)
     reason = getattr(exc, "reason", None) or str(exc)
-    return BadInput(str(exc), "query_syntax", field, position=position + 1, reason=reason)
+    return BadInput(str(exc), "query_syntax", field, position, column=position + 1, reason=reason)
 
 
 def _check_query(text: str, field: str) -> None:
@@ -185,7 +196,7 @@ class App:
 
     def __init__(self, home: Path, backend: Any | None, topics: Topics, token: str | None):
         self.home = home
-        self.backend = backend  # None: the embedded SQLite index
+        self.backend = backend  # None: the embedded index
         self.topics = topics
         self.token = token
         self.catalogue = _catalogue()
@@ -202,11 +213,10 @@ class App:
         with Archive(path) as archive:
             yield archive
 
-    def index(self, archive: Archive) -> Any:
+    def index(self, archive: Archive) -> SearchIndex:
         """The configured backend, caught up with the archive's outbox first."""
-        index = self.backend or SqliteIndex(archive)
-        if archive.pending_count():
-            index.drain(archive)
+        index = self.backend or EmbeddedIndex(archive)
+        index.catch_up(archive)
         return index
 
     def validate(
@@ -245,11 +255,6 @@ class App:
         if sort not in SORTS:
             raise BadInput(f"sort must be one of {', '.join(SORTS)}, got {sort!r}",
                            "choice", "sort", value=sort)  # fmt: skip
-        if sort != "relevance" and self.backend is not None:
-            raise BadInput(
-                "sort by date is not available on the elasticsearch backend yet",
-                "choice", "sort", value=sort,
-            )  # fmt: skip
         if topic_mode not in ("any", "all"):
             raise BadInput(
                 f"topic_mode must be any or all, got {topic_mode!r}",
@@ -287,14 +292,8 @@ class App:
         except ValueError as exc:
             raise _query_error(req.text, exc) from None
 
-    def facets(
-        self, archive: Archive, req: WebQuery, result: SearchResult | None
-    ) -> dict[str, dict[str, int]]:
-        if result is not None and result.facets:
-            return result.facets
-        if req.text is not None:
-            self.index(archive)
-        return queries.sqlite_facets(archive, req.text, req.filters)
+    def facets(self, archive: Archive, req: WebQuery) -> dict[str, dict[str, int]]:
+        return self.index(archive).facets(req.text, req.filters)
 
     def export(
         self, archive: Archive, req: WebQuery, data: Path, fmt: str, bom: bool = False
@@ -315,11 +314,7 @@ class App:
         return self.index(archive).iter_matches(req.text, req.filters)
 
     def coverage(self, archive: Archive, req: WebQuery) -> dict[str, dict[str, int]]:
-        if self.backend is not None and req.text is not None:
-            return queries.backend_coverage(self.backend, req.text, req.filters)
-        if req.text is not None:
-            self.index(archive)
-        return queries.sqlite_coverage(archive, req.text, req.filters)
+        return self.index(archive).coverage(req.text, req.filters)
 
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -404,7 +399,10 @@ def create_app(
         """The API names the parameter; a page (download card, article) says it in the
         interface language, naming the field as labelled."""
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": str(exc)}, status_code=400)
+            body: dict[str, Any] = {"detail": str(exc)}
+            if exc.position is not None:
+                body["position"] = exc.position
+            return JSONResponse(body, status_code=400)
         context = {"summary": exc.message(_ui(request)), "message": str(exc)}
         return render(request, "error.html", context, 400)
 
@@ -498,7 +496,7 @@ def create_app(
                 )
                 raw["since"], raw["until"] = req.filters.since or "", req.filters.until or ""
                 result = state.run(archive, req)
-                facets = state.facets(archive, req, result)
+                facets = state.facets(archive, req)
                 compared = _compare_queries(compare)
                 texts = [x for x in (req.text, *compared) if x] if compared else [req.text]
                 data = attention.series(
@@ -712,7 +710,7 @@ def create_app(
                 raise BadInput("the query is empty")
             result = state.run(archive, req)
             assert result is not None
-            facets = state.facets(archive, req, result)
+            facets = state.facets(archive, req)
             dups = (
                 queries.cluster_sizes(archive, [h.id for h in result.hits])
                 if req.filters.dedup
@@ -735,9 +733,7 @@ def create_app(
         {day: {outlet: articles}}, for a query (optional) and filters."""
         with state.archive() as archive:
             req = state.validate(archive, q=q, **filters, page=1, limit=1)
-            # Elasticsearch answers facets with the search; the embedded index by SQL.
-            result = state.run(archive, req) if state.backend is not None else None
-            facets = state.facets(archive, req, result)
+            facets = state.facets(archive, req)
             return {"facets": facets, "coverage": state.coverage(archive, req)}
 
     @app.get(

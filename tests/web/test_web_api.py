@@ -67,6 +67,8 @@ def test_search_api_topic_filter_and_dedup(client: TestClient, articles: list[di
         ({"q": "قمة", "since": "0001-01-01"}, "from 1800-01-01 to 2199-12-31"),
         ({"q": "قمة", "since": "2025-01-01", "until": "2024-01-01"}, "after"),
         ({"q": "!!! ؟؟ ..."}, "no searchable words"),
+        ({"q": "(قمة OR"}, "OR needs a word"),
+        ({"q": "قمة", "sort": "random"}, None),
         ({"q": "قمة", "page": "100000000000000000000"}, None),
         ({"q": "قمة", "page": "0"}, None),
         ({"q": "قمة", "limit": "abc"}, None),
@@ -76,7 +78,7 @@ def test_bad_input_is_a_4xx_with_a_message(
     client: TestClient, params: dict, message: str | None
 ) -> None:
     for path in ("/api/search", "/api/facets", "/api/export"):
-        if path != "/api/search" and set(params) & {"page", "limit"}:
+        if path != "/api/search" and set(params) & {"page", "limit", "sort"}:
             continue
         response = client.get(path, params=params)
         assert 400 <= response.status_code < 500, (path, response.text)
@@ -401,6 +403,27 @@ def test_a_parser_that_says_where_is_quoted_at_that_place() -> None:
         position, reason = 6, "a closing parenthesis is missing"
 
     error = _query_error("بوتين (شي", Located("unbalanced"))
-    assert error.values["position"] == 7 and error.field == "query"
+    assert error.position == 6 and error.values["column"] == 7 and error.field == "query"
     assert "الحرف ٧" in error.message("ar") and "character 7" in error.message("en")
     assert "a closing parenthesis is missing" in error.message("en")
+
+
+def test_malformed_query_is_a_400_pointing_at_the_error(client: TestClient) -> None:
+    response = client.get("/api/search", params={"q": 'قمة "شنغهاي'})
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "this quote is never closed (at character 5 of the query)",
+        "position": 4,
+    }
+
+
+def test_sort_by_date_over_the_api(client: TestClient) -> None:
+    def dates(sort: str) -> list[str]:
+        body = client.get("/api/search", params={"q": "قمة", "sort": sort, "limit": 50}).json()
+        return [h["published"] for h in body["hits"]]
+
+    newest, oldest = dates("newest"), dates("oldest")
+    dated = [d for d in newest if d]
+    assert len(dated) >= 4 and dated == sorted(dated, reverse=True)
+    assert [d for d in oldest if d] == sorted(dated)
+    assert set(map(str, newest)) == set(map(str, dates("relevance")))
