@@ -31,6 +31,10 @@ CREATE TABLE IF NOT EXISTS listing_validators (
 
 
 def load_validators(archive: Archive) -> dict[str, tuple[str | None, str | None]]:
+    """The validators of the last finished crawl (kept in an SQLite archive only: on
+    PostgreSQL every listing is fetched in full for now)."""
+    if not isinstance(archive, Archive):
+        return {}
     with archive.transaction() as db:
         db.execute(_SCHEMA)
     rows = archive.db.execute("SELECT url, etag, last_modified FROM listing_validators")
@@ -38,6 +42,8 @@ def load_validators(archive: Archive) -> dict[str, tuple[str | None, str | None]
 
 
 def save_validators(archive: Archive, fresh: dict[str, tuple[str | None, str | None]]) -> None:
+    if not isinstance(archive, Archive):
+        return
     with archive.transaction() as db:
         db.execute(_SCHEMA)
         db.executemany(

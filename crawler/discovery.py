@@ -115,6 +115,10 @@ def yaml_lines(found: Iterable[tuple[str, str]]) -> list[str]:
 
 
 def remember(archive: Archive, outlet: str, url: str, kind: str) -> None:
+    """Keep a found listing for the next crawls (in an SQLite archive; a PostgreSQL one does
+    not keep them yet, so each crawl there looks again)."""
+    if not isinstance(archive, Archive):
+        return
     with archive.transaction() as db:
         db.execute(_SCHEMA)
         db.execute(
@@ -126,6 +130,8 @@ def remember(archive: Archive, outlet: str, url: str, kind: str) -> None:
 
 def remembered(archive: Archive, outlet: str) -> list[tuple[str, str]]:
     """(kind, url) found by earlier crawls of this outlet, latest first."""
+    if not isinstance(archive, Archive):
+        return []
     with archive.transaction() as db:
         db.execute(_SCHEMA)
     rows = archive.db.execute(

@@ -81,6 +81,12 @@ def crawl_failure(outlet_id: str, stats: dict[str, Any]) -> str | None:
     articles, has not failed."""
     if stats.get("arshif/archived/new", 0) or stats.get("arshif/archived/updated", 0):
         return None
+    crashed = _total(stats, "spider_exceptions/")
+    if crashed:
+        return (
+            f"the crawl of {outlet_id} archived nothing: the spider failed {crashed} times "
+            f"(finish: {stats.get('finish_reason', '?')}; see the log above)"
+        )
     own = sum(stats.get(key, 0) for key in OWN_ERRORS)
     if own:
         return (

@@ -72,6 +72,11 @@ def test_a_crawl_whose_every_request_failed_exits_non_zero(tmp_path: Path, home:
             "every request of the crawl of x failed (http_404 1); nothing was archived",
         ),
         ({"downloader/response_status_count/200": 2, "arshif/error/http_404": 3}, None),
+        (
+            {"spider_exceptions/SyntaxError": 1, "finish_reason": "start_error"},
+            "the crawl of x archived nothing: the spider failed 1 times (finish: start_error; "
+            "see the log above)",
+        ),
     ],
 )
 def test_crawl_failure(stats: dict, why: str | None) -> None:
