@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from arshif.arabic import analyze, terms_of, tokens
 from arshif.record import Article
+from arshif.variants import token_keys
 from indexer.archive import Archive
 from indexer.archive_pg import PgArchive
 from indexer.filters import Filters
@@ -43,6 +44,7 @@ class Columns(NamedTuple):
     text: str  # stems of the body
     title_words: str  # normalised words
     text_words: str
+    variants: str  # spelling-variant keys of the foreign names in title and body
 
 
 def columns(
@@ -60,8 +62,18 @@ def columns(
     title_words = tokens(title or "")
     stems = analyze(title or "") if title_terms is None else title_terms
     return Columns(
-        " ".join(stems), " ".join(terms_of(words)), " ".join(title_words), " ".join(words)
+        " ".join(stems),
+        " ".join(terms_of(words)),
+        " ".join(title_words),
+        " ".join(words),
+        variant_text(title_words + words),
     )
+
+
+def variant_text(words: list[str]) -> str:
+    """The variant keys of a text's words (each word's, and that of the word without an
+    attached preposition), for the field that finds a name in its other spellings."""
+    return " ".join(key for word in words for key in token_keys(word))
 
 
 def representatives(

@@ -55,14 +55,16 @@ from indexer.snippets import snippet
 
 logger = logging.getLogger(__name__)
 
-FOLDER = "search-index-v1"  # a new schema gets a new folder, rebuilt from the archive
+FOLDER = "search-index-v2"  # a new schema gets a new folder, rebuilt from the archive
 OLD_FTS_TABLE = "articles_fts"  # the SQLite FTS5 index of Arshif before tantivy
 # Weighted fields a word is looked for in (stems, words): `title:` keeps the first only.
-# Another field (spelling variants of names, lower weight) is one more entry here.
 TEXT_FIELDS: tuple[tuple[str, str, float], ...] = (
     ("title", "title_words", 10.0),
     ("text", "text_words", 1.0),
 )
+# A foreign name's other spellings (`variants`, keys of arshif.variants) count for less than
+# the spelling typed, so articles that write it rank first.
+VARIANT_WEIGHT = 0.3
 UNDATED_LAST = 2**62  # the `oldest` sort key of an undated article
 FACET_SIZE = 1000
 DAY_HISTOGRAM = {"field": "day", "interval": 1, "min_doc_count": 1}
@@ -83,6 +85,7 @@ def schema() -> tantivy.Schema:
     for stems, words, _ in TEXT_FIELDS:
         b.add_text_field(stems, tokenizer_name="whitespace", index_option="freq")
         b.add_text_field(words, tokenizer_name="whitespace", index_option="position")
+    b.add_text_field("variants", tokenizer_name="whitespace", index_option="freq")
     for name in ("outlet", "topics", "language", "month"):
         b.add_text_field(name, tokenizer_name="raw", fast=True)
     for name in ("day", "newest", "oldest", "dup_rep"):
@@ -124,8 +127,8 @@ def document(pk: int, article: Article, cols: Columns, representative: bool) -> 
     doc.add_text("id", article.id)
     doc.add_integer("pk", pk)
     for name, value in zip(
-        ("title", "text", "title_words", "text_words"),
-        (cols.title, cols.text, cols.title_words, cols.text_words),
+        ("title", "text", "title_words", "text_words", "variants"),
+        (cols.title, cols.text, cols.title_words, cols.text_words, cols.variants),
         strict=True,
     ):
         doc.add_text(name, value)
@@ -169,7 +172,10 @@ def _fields(field: str | None) -> tuple[tuple[str, str, float], ...]:
 def translate(node: Node) -> Query:
     """The tantivy query of a parsed query's tree."""
     if isinstance(node, Term):
-        return _any([Query.boost_query(_term(s, node.term), w) for s, _, w in _fields(node.field)])
+        fields = [Query.boost_query(_term(s, node.term), w) for s, _, w in _fields(node.field)]
+        if node.variant and node.field is None:
+            fields.append(Query.boost_query(_term("variants", node.variant), VARIANT_WEIGHT))
+        return _any(fields)
     if isinstance(node, Phrase):
         return _any(
             [Query.boost_query(_phrase(f, node.words), w) for _, f, w in _fields(node.field)]

@@ -8,7 +8,8 @@ fields: `archive_seq` (the archive row number, so exports keep archive order),
 outlet's local date exactly as the embedded backend does), `dup_rep` (the archive's own
 `--dedup` rule, evaluated by the archive when a cluster member is indexed, so `--dedup`
 keeps the same articles on both backends) and `collapse_key` (`dup_cluster`, or the id
-outside any cluster: searches collapse on it, one hit per cluster).
+outside any cluster: searches collapse on it, one hit per cluster) and `name_variants` (the
+spelling-variant keys of foreign names, made by `arshif.variants` as for the embedded index).
 
 Indices are versioned (`arshif-articles-v1`, `-v2`, ...) behind an alias; an index template
 holds the strict mapping and the Arabic analysis. A rebuild fills the next version and
@@ -31,11 +32,12 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import TransportError
 from elasticsearch import ApiError, AuthenticationException, Elasticsearch, helpers
 
+from arshif.arabic import tokens
 from arshif.credentials import SecretError, read_secret, redact_url
 from arshif.record import Article
 from indexer.archive import ARTICLE_COLUMNS, Archive, row_to_article
 from indexer.archive_pg import PgArchive
-from indexer.documents import body, representatives
+from indexer.documents import body, representatives, variant_text
 from indexer.filters import Filters
 from indexer.query import And, Match, Node, Not, Or, Parsed, Phrase, Prefix, Term
 from indexer.search import (
@@ -188,8 +190,11 @@ MAPPINGS: dict[str, Any] = {
         "published_day": KEYWORD,
         "collapse_key": KEYWORD,
         "dup_rep": {"type": "boolean"},
+        # Spelling-variant keys of foreign names (arshif.variants), made by Arshif itself.
+        "name_variants": {"type": "text", "analyzer": "whitespace"},
     },
 }
+VARIANT_BOOST = 0.3  # a name's other spellings rank below the one typed, as embedded
 ANALYSIS: dict[str, Any] = {
     "char_filter": {"arshif_normalize": {"type": "mapping", "mappings": NORMALIZE}},
     "filter": {
@@ -220,6 +225,8 @@ def document(article: Article, seq: int, representative: bool) -> dict[str, Any]
     doc["archive_seq"] = seq
     doc["published_day"] = (article.published or "")[:10] or None
     doc["collapse_key"] = article.dup_cluster or article.id
+    words = tokens(article.title or "") + tokens(body(article.lead, article.text))
+    doc["name_variants"] = variant_text(words)
     return doc
 
 
@@ -259,7 +266,7 @@ def translate(node: Node) -> dict[str, Any]:
     server analyses them with its copy of the chain); phrases and prefixes on the unstemmed
     `.exact` sub-fields, as the embedded backend does."""
     if isinstance(node, Term):
-        return {
+        words = {
             "multi_match": {
                 "query": node.word,
                 "type": "cross_fields",
@@ -267,6 +274,10 @@ def translate(node: Node) -> dict[str, Any]:
                 "fields": _fields(node.field, exact=False),
             }
         }
+        if not node.variant or node.field is not None:
+            return words
+        variant = {"term": {"name_variants": {"value": node.variant, "boost": VARIANT_BOOST}}}
+        return {"bool": {"should": [words, variant], "minimum_should_match": 1}}
     if isinstance(node, Phrase):
         return {
             "multi_match": {

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Union
 
 from arshif.arabic import STOP_WORDS, analyze, normalize, stem, tokens
+from arshif.variants import variant_key
 
 OPERATORS = ("AND", "OR", "NOT")
 FIELDS = ("title", "outlet", "topic")
@@ -54,6 +55,7 @@ class Term:
     word: str
     term: str
     field: str | None = None
+    variant: str | None = None  # the spelling-variant key of a foreign name (arshif.variants)
 
 
 @dataclass(frozen=True)
@@ -291,7 +293,9 @@ def _word(parser: _Parser, token: _Token, field: str | None) -> Node | None:
             raise parser.fail(f"a prefix needs at least {MIN_PREFIX} letters before *", token)
         return Prefix(prefix, field)
     terms = [t for t in analyze(word) if any(ch.isalnum() for ch in t)]
-    return _combine(And, [Term(word, t, field) for t in dict.fromkeys(terms)])
+    words = tokens(word)
+    variant = variant_key(words[0]) if len(words) == 1 and len(terms) == 1 else None
+    return _combine(And, [Term(word, t, field, variant) for t in dict.fromkeys(terms)])
 
 
 def _combine(kind: type[And] | type[Or], items: list[Node | None]) -> Node | None:

@@ -427,3 +427,17 @@ def test_sort_by_date_over_the_api(client: TestClient) -> None:
     assert len(dated) >= 4 and dated == sorted(dated, reverse=True)
     assert [d for d in oldest if d] == sorted(dated)
     assert set(map(str, newest)) == set(map(str, dates("relevance")))
+
+
+def test_each_spelling_of_shanghai_finds_every_article_writing_any(
+    client: TestClient, articles: list[dict]
+) -> None:
+    """The sample outlet (the demo's) writes the name three ways; any one finds them all."""
+    spellings = ("شنغهاي", "شنجهاي", "شانغهاي")
+    writing = {
+        a["id"] for a in articles if any(s in f"{a['title']} {a['text']}" for s in spellings)
+    }
+    assert len(writing) >= 3
+    for spelling in spellings:
+        hits = client.get("/api/search", params={"q": spelling, "limit": 100}).json()["hits"]
+        assert writing <= {h["id"] for h in hits}, spelling
