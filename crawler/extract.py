@@ -83,12 +83,14 @@ _BYLINE_TEXT = (
     + "]"
 )
 _BYLINE_WORDS = 8  # «كتب: محمد عبد الله - القاهرة» and no more
-_NAME_SPLIT = re.compile(r"\s*(?:[,،;|/]|\sو\s|\sand\s)\s*")
+# Each separator starts where a run of spaces starts ((?<!\s)): tried at every space of a long
+# run, it would cost the square of the run's length (a 30,000-space keywords meta: 13 s).
+_NAME_SPLIT = re.compile(r"(?<!\s)\s*(?:[,،;|/]|\sو\s|\sand\s)\s*")
 _NOT_A_NAME = re.compile(r"[\d()@]|://|\b(?:developed|designed|powered)\s+by\b", re.IGNORECASE)
 # «حسام أبو العلا - القاهرة»: what follows a spaced dash in a byline is a place.
-_DATELINE = re.compile(r"\s+[-–—]\s+")
-_TITLE_SPLIT = re.compile(r"\s+[-|–—:]+\s+")
-_TAG_SPLIT = re.compile(r"\s*[,،;]\s*")
+_DATELINE = re.compile(r"(?<!\s)\s+[-–—]\s+")
+_TITLE_SPLIT = re.compile(r"(?<!\s)\s+[-|–—:]+\s+")
+_TAG_SPLIT = re.compile(r"(?<!\s)\s*[,،;]\s*")
 
 
 class ExtractionError(Exception):
