@@ -45,7 +45,7 @@ from arshif.record import Article
 from arshif.web import attention, insights, queries
 from arshif.web.chart import csv_rows
 from arshif.web.dates import PRESETS, parse_day, preset_range
-from arshif.web.i18n import LABELS, PLURALS, ui_date, ui_digits
+from arshif.web.i18n import LABELS, PLURALS, query_reason, ui_date, ui_digits
 from arshif.web.present import Names, lead_repeated, metadata_rows, plural
 from arshif.web.saved import delete as delete_saved
 from arshif.web.saved import save as save_search
@@ -124,6 +124,8 @@ class BadInput(ValueError):
             return str(self)
         t = LABELS[ui]
         values = {k: ui_digits(v, ui) if isinstance(v, int) else v for k, v in self.values.items()}
+        if "reason" in values:
+            values["reason"] = query_reason(values["reason"], ui)
         text = t[f"err_{self.key}"].format(**values, since_label=t["since"], until_label=t["until"])
         return (t["field_error"].format(field=t[self.field]) if self.field else "") + text
 
@@ -133,7 +135,7 @@ def _query_error(text: str, exc: ValueError, field: str = "query") -> BadInput:
     position = getattr(exc, "position", None)
     if position is None:
         return BadInput(str(exc), "query_empty", field, value=text)
-    reason = getattr(exc, "reason", None) or str(exc)
+    reason = getattr(exc, "message", None) or str(exc)
     return BadInput(str(exc), "query_syntax", field, position, column=position + 1, reason=reason)
 
 

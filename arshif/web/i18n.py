@@ -3,6 +3,8 @@ Only the interface is translated; articles are shown as archived."""
 
 from __future__ import annotations
 
+import re
+
 LABELS: dict[str, dict[str, str]] = {
     "ar": {
         "title": "أرشيف — البحث في الأرشيف",
@@ -290,3 +292,40 @@ def ui_date(value: object, ui: str) -> str:
     Arabic-Indic digits a `-` would let the bidi algorithm show them year last."""
     text = ui_digits(value, ui)
     return text.replace("-", "/") if ui == "ar" else text
+
+
+# The query parser's reasons (indexer/query.py) in Arabic: pattern, then the Arabic sentence;
+# a reason not listed stays as the parser wrote it.
+_QUERY_REASONS_AR = (
+    (r"this quote is never closed", "علامة التنصيص هذه لا تُغلق"),
+    (r"this \) has no \( before it", "لا يسبق هذا القوسَ «)» قوسٌ «(»"),
+    (r"this \( is never closed", "هذا القوس «(» لا يُغلق"),
+    (r"empty parentheses", "قوسان فارغان"),
+    (r"(OR|AND) needs a word, phrase or group on each side",
+     "يحتاج {0} إلى كلمة أو عبارة أو مجموعة على كل جانب"),
+    (r"(\S+) needs a word, phrase or group (after|before) it",
+     "يحتاج {0} إلى كلمة أو عبارة أو مجموعة {1}"),
+    (r"the query is empty", "البحث فارغ"),
+    (r"nothing to exclude after (\S+): only stop words or punctuation",
+     "لا شيء يُستبعد بعد {0}: كلمات شائعة أو علامات ترقيم فقط"),
+    (r"(\w+): cannot be used inside (\w+):", "لا يُستعمل {0}: داخل {1}:"),
+    (r"(\w+): needs a value right after it", "يحتاج {0}: إلى قيمة بعده مباشرة"),
+    (r"(\w+): takes one \w+ id", "يأخذ {0}: معرّفا واحدا"),
+    (r"(\S+) cannot start a term here", "لا يبدأ {0} كلمة هنا"),
+    (r"a prefix is letters or digits followed by \*", "البادئة حروف أو أرقام يليها *"),
+    (r"a prefix needs at least (\d+) letters before \*",
+     "تحتاج البادئة إلى {0} أحرف على الأقل قبل *"),
+    (r"the query has no searchable words.*", "لا كلمات يُبحث بها (علامات ترقيم أو كلمات شائعة فقط)"),
+)  # fmt: skip
+_SIDES_AR = {"after": "بعده", "before": "قبله"}
+
+
+def query_reason(reason: str, ui: str) -> str:
+    """Why the parser refused a query, in the interface language."""
+    if ui != "ar":
+        return reason
+    for pattern, arabic in _QUERY_REASONS_AR:
+        found = re.fullmatch(pattern, reason)
+        if found:
+            return arabic.format(*(_SIDES_AR.get(g, g) for g in found.groups()))
+    return reason

@@ -398,14 +398,14 @@ def test_one_copy_reads_in_the_singular(client: TestClient) -> None:
 
 def test_a_parser_that_says_where_is_quoted_at_that_place() -> None:
     from arshif.web.app import _query_error
+    from indexer.query import QueryError, parse
 
-    class Located(ValueError):
-        position, reason = 6, "a closing parenthesis is missing"
-
-    error = _query_error("بوتين (شي", Located("unbalanced"))
+    with pytest.raises(QueryError) as caught:
+        parse("بوتين (شي")
+    error = _query_error("بوتين (شي", caught.value)
     assert error.position == 6 and error.values["column"] == 7 and error.field == "query"
     assert "الحرف ٧" in error.message("ar") and "character 7" in error.message("en")
-    assert "a closing parenthesis is missing" in error.message("en")
+    assert "this ( is never closed" in error.message("en")
 
 
 def test_malformed_query_is_a_400_pointing_at_the_error(client: TestClient) -> None:
@@ -441,3 +441,17 @@ def test_each_spelling_of_shanghai_finds_every_article_writing_any(
     for spelling in spellings:
         hits = client.get("/api/search", params={"q": spelling, "limit": 100}).json()["hits"]
         assert writing <= {h["id"] for h in hits}, spelling
+
+
+def test_every_query_error_reads_in_arabic_on_the_arabic_page(client: TestClient) -> None:
+    from arshif.web.i18n import query_reason
+    from indexer.query import QueryError, parse
+    from tests.test_query_language import MALFORMED
+
+    for query, _, _ in MALFORMED:
+        with pytest.raises(QueryError) as caught:
+            parse(query)
+        arabic = query_reason(caught.value.message, "ar")
+        assert arabic != caught.value.message and any("\u0621" <= ch <= "\u064a" for ch in arabic)
+    page = client.get("/", params={"q": "بوتين (شي"}).text
+    assert "الحرف ٧: هذا القوس «(» لا يُغلق" in page and "never closed" not in page
