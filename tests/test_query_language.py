@@ -14,10 +14,10 @@ import pytest
 from arshif.record import Article
 from indexer.archive import Archive
 from indexer.embedded import EmbeddedIndex
-from indexer.es import ElasticIndex, ESConfig
 from indexer.filters import Filters
 from indexer.search import QueryError, SearchIndex, SearchQuery, parse_query
-from tests.test_es import Noida, drop, noida  # noqa: F401 - the noida fixture
+from tests.backends import index_on
+from tests.test_es import noida  # noqa: F401 - the noida fixture
 
 STORIES = {
     "putin-xi": ("بوتين يلتقي شي في سمرقند",
@@ -114,19 +114,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
 
 @pytest.fixture(scope="module", params=["embedded", "elasticsearch"])
 def backend(request: pytest.FixtureRequest, archive: Archive) -> Iterator[SearchIndex]:
-    if request.param == "embedded":
-        index = EmbeddedIndex(archive)
-        index.drain(archive)
-        yield index
-        return
-    server: Noida = request.getfixturevalue("noida")
-    es = ElasticIndex(ESConfig(urls=(server.url,), replicas=0, alias="ql", retries=1))
-    es.rebuild(archive)
-    try:
-        yield es
-    finally:
-        drop(es)
-        es.client.close()
+    yield from index_on(request, archive, "ql")
 
 
 def ids(backend: SearchIndex, text: str, **kwargs: object) -> list[str]:

@@ -15,9 +15,9 @@ from arshif.arabic import STOP_WORDS, tokens
 from arshif.record import Article
 from indexer.archive import Archive
 from indexer.embedded import EmbeddedIndex
-from indexer.es import ElasticIndex, ESConfig
 from indexer.search import SearchIndex, SearchQuery
-from tests.test_es import Noida, drop, noida  # noqa: F401 - the noida fixture
+from tests.backends import index_on
+from tests.test_es import noida  # noqa: F401 - the noida fixture
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "topics_dev.jsonl"
 TEXTS = {
@@ -49,19 +49,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
 
 @pytest.fixture(scope="module", params=["embedded", "elasticsearch"])
 def backend(request: pytest.FixtureRequest, archive: Archive) -> Iterator[SearchIndex]:
-    if request.param == "embedded":
-        index = EmbeddedIndex(archive)
-        index.drain(archive)
-        yield index
-        return
-    server: Noida = request.getfixturevalue("noida")
-    es = ElasticIndex(ESConfig(urls=(server.url,), replicas=0, alias="variants", retries=1))
-    es.rebuild(archive)
-    try:
-        yield es
-    finally:
-        drop(es)
-        es.client.close()
+    yield from index_on(request, archive, "variants")
 
 
 def ids(backend: SearchIndex, text: str) -> list[str]:
