@@ -47,9 +47,6 @@ from arshif.web.chart import csv_rows
 from arshif.web.dates import PRESETS, parse_day, preset_range
 from arshif.web.i18n import LABELS, PLURALS, query_reason, ui_date, ui_digits
 from arshif.web.present import Names, lead_repeated, metadata_rows, plural
-from arshif.web.saved import delete as delete_saved
-from arshif.web.saved import save as save_search
-from arshif.web.saved import saved as saved_searches
 from crawler.outlets import load_outlets
 from importer.sources import read_referenced
 from indexer.archive import Archive
@@ -58,6 +55,9 @@ from indexer.embedded import EmbeddedIndex
 from indexer.es import ESError
 from indexer.export import export
 from indexer.filters import Filters
+from indexer.saved_searches import delete as delete_saved
+from indexer.saved_searches import save as save_search
+from indexer.saved_searches import saved as saved_searches
 from indexer.search import SORTS, SearchIndex, SearchQuery, SearchResult, parse_query, search
 from indexer.topics import Topics, load_topics
 
