@@ -325,6 +325,29 @@ class Archive(ArchiveStore):
         ).fetchone()
         return row_to_article(row) if row else None
 
+    def distinct(self, column: str) -> set[str]:
+        """The values of an indexed column (`outlet` or `language`), skipping from one to the
+        next in its index: a few lookups per value, where DISTINCT reads every row's entry."""
+        if column not in ("outlet", "language"):
+            raise ValueError(f"no distinct values of {column!r}")
+        rows = self._conn.execute(
+            f"WITH RECURSIVE v(x) AS (SELECT min({column}) FROM articles UNION ALL "
+            f"SELECT (SELECT min({column}) FROM articles WHERE {column} > x) FROM v "
+            "WHERE x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL"
+        )
+        return {row[0] for row in rows}
+
+    def members(self, column: str, value: str) -> list[tuple[str, str, str, str | None]]:
+        """(id, title, outlet, published) of the articles of one duplicate cluster
+        (`dup_cluster`) or story (`story_id`), oldest first, undated last."""
+        if column not in ("dup_cluster", "story_id"):
+            raise ValueError(f"no members by {column!r}")
+        return self._conn.execute(
+            f"SELECT id, coalesce(title, ''), outlet, published FROM articles WHERE {column} = ? "
+            "ORDER BY coalesce(published, '~'), pk",
+            (value,),
+        ).fetchall()
+
     def has_article(self, article_id: str) -> bool:
         """For the crawler: an article with this id (from the canonical URL) is archived."""
         query = "SELECT 1 FROM articles WHERE id = ?"

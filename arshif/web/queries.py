@@ -19,18 +19,7 @@ from indexer.archive import Archive
 
 def known_values(archive: Archive) -> dict[str, set[str]]:
     """Outlets and languages present in the archive: what a filter may name."""
-    return {"outlet": _distinct(archive, "outlet"), "language": _distinct(archive, "language")}
-
-
-def _distinct(archive: Archive, column: str) -> set[str]:
-    """Distinct values of an indexed column by skipping from one to the next in its index:
-    a few lookups per value, where DISTINCT reads every row's entry (each request asks)."""
-    rows = archive.db.execute(
-        f"WITH RECURSIVE v(x) AS (SELECT min({column}) FROM articles UNION ALL "
-        f"SELECT (SELECT min({column}) FROM articles WHERE {column} > x) FROM v "
-        "WHERE x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL"
-    )
-    return {row[0] for row in rows}
+    return {"outlet": archive.distinct("outlet"), "language": archive.distinct("language")}
 
 
 @dataclass(frozen=True)
@@ -44,12 +33,7 @@ class Related:
 def _related(archive: Archive, column: str, value: str | None, exclude: set[str]) -> list[Related]:
     if not value:
         return []
-    rows = archive.db.execute(
-        f"SELECT id, coalesce(title, ''), outlet, published FROM articles WHERE {column} = ? "
-        "ORDER BY coalesce(published, '~'), pk",
-        (value,),
-    )
-    return [Related(*row) for row in rows if row[0] not in exclude]
+    return [Related(*row) for row in archive.members(column, value) if row[0] not in exclude]
 
 
 def near_duplicates(archive: Archive, article_id: str, cluster: str | None) -> list[Related]:
@@ -68,10 +52,8 @@ def cluster_sizes(archive: Archive, ids: list[str]) -> dict[str, list[Related]]:
     """For each hit id, the other members of its duplicate cluster."""
     out: dict[str, list[Related]] = {}
     for article_id in ids:
-        row = archive.db.execute(
-            "SELECT dup_cluster FROM articles WHERE id = ?", (article_id,)
-        ).fetchone()
-        out[article_id] = near_duplicates(archive, article_id, row[0] if row else None)
+        article = archive.get(article_id)
+        out[article_id] = near_duplicates(archive, article_id, article and article.dup_cluster)
     return out
 
 
