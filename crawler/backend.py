@@ -21,7 +21,8 @@ def search_backend(settings: BaseSettings) -> str | None:
     )
     if backend not in BACKENDS:
         raise NotConfigured(f"unknown ARSHIF_BACKEND {backend!r}")
-    if backend == "sqlite" and has_secret("ARSHIF_DATABASE_URL"):
+    backend = "embedded" if backend == "sqlite" else backend
+    if backend == "embedded" and has_secret("ARSHIF_DATABASE_URL"):
         return None  # the embedded index lives beside an SQLite archive; PostgreSQL's outbox
         # waits for `arshif index` into Elasticsearch
-    return "embedded" if backend == "sqlite" else backend
+    return backend

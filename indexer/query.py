@@ -44,6 +44,10 @@ class QueryError(ValueError):
         return {"detail": str(self), "message": self.message, "position": self.position}
 
 
+class EmptyQuery(QueryError):
+    """A query with nothing to search for: empty, or only punctuation and stop words."""
+
+
 # ---------------------------------------------------------------- the tree
 
 
@@ -231,8 +235,9 @@ class _Parser:
                 continue
             items.append(self.unary())
         if not items:
-            what = "OR needs a word, phrase or group before it" if start else "the query is empty"
-            raise self.fail(what, start)
+            if start:
+                raise self.fail("OR needs a word, phrase or group before it", start)
+            raise EmptyQuery("the query is empty", self.text, 0)
         return _combine(And, items)
 
     def unary(self) -> Node | None:
@@ -321,7 +326,7 @@ def parse(text: str) -> Parsed:
     or when nothing searchable is left (only punctuation or stop words)."""
     node = _Parser(text).parse()
     if node is None:
-        raise QueryError(
+        raise EmptyQuery(
             "the query has no searchable words (only punctuation or stop words)", text, 0
         )
     return Parsed(text, node)

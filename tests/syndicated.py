@@ -3,6 +3,7 @@ article is published by each of them (syndicated copies across outlets)."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -23,7 +24,14 @@ def syndicated_outlets(folder: Path, count: int) -> Iterator[tuple[Path, dict[st
     with ExitStack() as stack:
         servers = {f"sample{n}": stack.enter_context(SampleServer()) for n in range(1, count + 1)}
         outlets = [
-            {**sample, "id": oid, "name": f"sample {oid}", "base_url": server.base_url}
+            # A copy each: shared lists would be written as YAML aliases, which outlet
+            # files refuse.
+            {
+                **copy.deepcopy(sample),
+                "id": oid,
+                "name": f"sample {oid}",
+                "base_url": server.base_url,
+            }
             for oid, server in servers.items()
         ]
         path = folder / "outlets.yaml"

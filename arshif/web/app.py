@@ -55,6 +55,7 @@ from indexer.embedded import EmbeddedIndex
 from indexer.es import ESError
 from indexer.export import export
 from indexer.filters import Filters
+from indexer.query import EmptyQuery
 from indexer.saved_searches import delete as delete_saved
 from indexer.saved_searches import save as save_search
 from indexer.saved_searches import saved as saved_searches
@@ -133,7 +134,7 @@ class BadInput(ValueError):
 def _query_error(text: str, exc: ValueError, field: str = "query") -> BadInput:
     """A query the parser refused; a parser that says where (`position`) is quoted so."""
     position = getattr(exc, "position", None)
-    if position is None:
+    if position is None or isinstance(exc, EmptyQuery):
         return BadInput(str(exc), "query_empty", field, value=text)
     reason = getattr(exc, "message", None) or str(exc)
     return BadInput(str(exc), "query_syntax", field, position, column=position + 1, reason=reason)
