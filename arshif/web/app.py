@@ -319,6 +319,13 @@ class App:
     def coverage(self, archive: Archive, req: WebQuery) -> dict[str, dict[str, int]]:
         return self.index(archive).coverage(req.text, req.filters)
 
+    def series(self, archive: Archive, req: WebQuery, texts: list[str | None]) -> Any:
+        """The attention chart's series of each query in `texts`, with `req`'s filters."""
+        return attention.series(
+            lambda text: self.coverage(archive, replace(req, text=text)),
+            texts, req.filters.since, req.filters.until,
+        )  # fmt: skip
+
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -501,11 +508,8 @@ def create_app(
                 result = state.run(archive, req)
                 facets = state.facets(archive, req)
                 compared = _compare_queries(compare)
-                texts = [x for x in (req.text, *compared) if x] if compared else [req.text]
-                data = attention.series(
-                    lambda text: state.coverage(archive, replace(req, text=text)),
-                    texts, req.filters.since, req.filters.until,
-                )  # fmt: skip
+                texts = _chart_texts(req.text, compared)
+                data = state.series(archive, req, texts)
                 dups = (
                     queries.cluster_sizes(archive, [h.id for h in result.hits])
                     if result is not None and req.filters.dedup
@@ -754,12 +758,7 @@ def create_app(
         period is the share's denominator. CSV (with a BOM, for Excel) with format=csv."""
         with state.archive() as archive:
             req = state.validate(archive, q=q, **filters, page=1, limit=1)
-            extra = _compare_queries(compare)
-            texts = [x for x in (req.text, *extra) if x] if extra else [req.text]
-            data = attention.series(
-                lambda text: state.coverage(archive, replace(req, text=text)),
-                texts, req.filters.since, req.filters.until,
-            )  # fmt: skip
+            data = state.series(archive, req, _chart_texts(req.text, _compare_queries(compare)))
         if format == "csv":
             buffer = io.StringIO()
             csv.writer(buffer).writerows(csv_rows(data, share=True) if data else [])
@@ -871,6 +870,11 @@ def _back(params: Any) -> list[tuple[str, str]]:
     items = [(k, v) for k, v in params.multi_items() if k != "token"]
     back = [("back", _encode(items))] if items else []
     return back + ([("ui", "en")] if params.get("ui") == "en" else [])
+
+
+def _chart_texts(text: str | None, compared: list[str]) -> list[str | None]:
+    """The chart's queries: the search's alone, or it (when given) and each compared one."""
+    return [x for x in (text, *compared) if x] if compared else [text]
 
 
 def _compare_queries(values: list[str]) -> list[str]:
