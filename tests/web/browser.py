@@ -84,6 +84,11 @@ def navigate(driver: WebDriver, element: WebElement) -> None:
     page = driver.find_element("tag name", "html")
     element.click()
     WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+    # The next page may still be loading (a redirect, its scripts): wait until it is done,
+    # or an element found now can belong to a document about to be replaced.
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
 
 
 def axe_source() -> str | None:
