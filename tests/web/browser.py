@@ -11,17 +11,17 @@ import tarfile
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -81,14 +81,24 @@ def viewport(driver: WebDriver, width: int, height: int) -> None:
 
 def navigate(driver: WebDriver, element: WebElement) -> None:
     """Click a link or button and wait until the next page has replaced this one."""
-    page = driver.find_element("tag name", "html")
-    element.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
-    # The next page may still be loading (a redirect, its scripts): wait until it is done,
-    # or an element found now can belong to a document about to be replaced.
-    WebDriverWait(driver, 10).until(
-        lambda d: d.execute_script("return document.readyState") == "complete"
-    )
+    after_navigation(driver, element.click)
+
+
+def after_navigation(driver: WebDriver, act: Callable[[], object]) -> None:
+    """Run act (a click, a drag) and wait until a new document has fully loaded.
+
+    The old page is marked with a window property that only a new document lacks: asking
+    whether an element of the old page went stale can itself fail mid-swap ("node does not
+    belong to the document"), a marker cannot."""
+    driver.execute_script("window.__arshifOldPage = true")
+    act()
+
+    def loaded(d: WebDriver) -> bool:
+        return bool(
+            d.execute_script("return !window.__arshifOldPage && document.readyState === 'complete'")
+        )
+
+    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(loaded)
 
 
 def axe_source() -> str | None:

@@ -9,12 +9,12 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from tests.web.browser import (
     CHROMIUM,
     DRIVER,
+    after_navigation,
     axe_source,
     axe_violations,
     navigate,
@@ -127,11 +127,8 @@ def test_chart_bars_narrow_the_dates_by_click_and_drag(browser: WebDriver, base_
 
     browser.get(base_url + "/?q=قمة&since=2022-09-01&until=2022-09-30")
     columns = browser.find_elements(By.CSS_SELECTOR, "#chart .wide a.col .hit-area")
-    page = browser.find_element(By.TAG_NAME, "html")
-    ActionChains(browser).click_and_hold(columns[20]).move_to_element(
-        columns[10]
-    ).release().perform()
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(page))
+    drag = ActionChains(browser).click_and_hold(columns[20]).move_to_element(columns[10])
+    after_navigation(browser, drag.release().perform)
     assert "since=2022-09-11" in browser.current_url and "until=2022-09-21" in browser.current_url
 
 
