@@ -232,7 +232,7 @@ def _extract_options(args: argparse.Namespace, url: str) -> Any:
     selectors), with --drop and --timezone on top."""
     from dataclasses import replace
 
-    from crawler.extract import ExtractOptions
+    from analysis.extract import ExtractOptions
     from crawler.outlets import load_outlets, outlet_of, valid_timezone
 
     outlets = load_outlets(args.outlets)
@@ -250,7 +250,7 @@ def _extract_options(args: argparse.Namespace, url: str) -> Any:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from crawler.extract import ExtractionError, extract_article
+    from analysis.extract import ExtractionError, extract_article
 
     if args.file == "-":
         body = sys.stdin.buffer.read()
@@ -1293,7 +1293,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from crawler.extract import ExtractionError
+    from analysis.extract import ExtractionError
     from crawler.outlets import OutletConfigError
     from indexer.archive import ArchiveError
 

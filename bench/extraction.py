@@ -31,9 +31,9 @@ from lxml import html as lxml_html
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `python bench/extraction.py` from anywhere
 
+from analysis.encoding import decode_html  # noqa: E402
+from analysis.extract import ExtractionError, extract_article  # noqa: E402
 from bench.results import write_section  # noqa: E402
-from crawler.encoding import decode_html  # noqa: E402
-from crawler.extract import ExtractionError, extract_article  # noqa: E402
 from crawler.sample_server import load_manifest, sample_site_dir  # noqa: E402
 
 REALPAGES = ROOT.parent / "shared" / "realpages"

@@ -33,8 +33,8 @@ import trafilatura
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from analysis.extract import extract_article  # noqa: E402
 from bench.results import write_section  # noqa: E402
-from crawler.extract import extract_article  # noqa: E402
 from crawler.sample_server import SampleServer, load_manifest, sample_site_dir  # noqa: E402
 
 

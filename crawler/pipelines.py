@@ -25,14 +25,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
+from analysis.extract import ExtractOptions
+from analysis.items import PageItem
+from analysis.page_work import PageResult, PageWork, process_page, warm_up
 from arshif.config import warc_dir
 from arshif.dedup import DedupParams
 from arshif.storage import storage_message
 from crawler.archive_session import ArchiveSession
 from crawler.backend import search_backend
-from crawler.extract import ExtractOptions
-from crawler.items import PageItem
-from crawler.page_work import PageResult, PageWork, process_page, warm_up
 from crawler.warc import WarcStore
 from crawler.warc_objects import WarcBucket, recover
 from crawler.workers import worker_context, worker_count
@@ -107,7 +107,7 @@ def _reason_key(reason: str) -> str:
 
 
 class ExtractPipeline:
-    """Runs each page's work (crawler/page_work.py: extraction, record, topics, dedup
+    """Runs each page's work (analysis/page_work.py: extraction, record, topics, dedup
     fingerprint) in a pool of worker processes (ARSHIF_EXTRACT_WORKERS, 0 = cores)."""
 
     def __init__(self, crawler: Crawler, workers: int) -> None:

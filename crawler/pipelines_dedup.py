@@ -3,7 +3,7 @@
 Runs after RecordPipeline (250) built `item.article` and before ArchivePipeline (300) writes
 it, so the archive row, index document and export row carry `dup_cluster`, `dup_of` and
 `story_id`. The fingerprint was made with the page's work in a worker process
-(crawler/page_work.py); here only the index is asked. The index lives in the archive
+(analysis/page_work.py); here only the index is asked. The index lives in the archive
 database, so a copy found in a later crawl (or by another process) joins the cluster of the
 first one.
 """
@@ -15,8 +15,8 @@ from typing import Self
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from analysis.items import PageItem
 from crawler.archive_session import ArchiveSession
-from crawler.items import PageItem
 from crawler.pipelines import guard_storage
 from indexer.dedup_pg import dedup_index_for
 from indexer.dedup_store import DedupIndex

@@ -2,7 +2,7 @@
 
 With the embedded backend the crawl process is the index's one writer while it runs: each
 archived article is added to the tantivy writer with the analysed fields its worker process
-made (crawler/page_work.py), and every ARSHIF_INDEX_COMMIT_ITEMS articles or
+made (analysis/page_work.py), and every ARSHIF_INDEX_COMMIT_ITEMS articles or
 ARSHIF_INDEX_COMMIT_SECONDS the archive's group is committed first, then the index, then
 the outbox acknowledges what the index commit holds. So the index never holds an article
 the archive lost, and a crash before the acknowledgement only re-indexes (by id: no
@@ -24,8 +24,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet.task import LoopingCall
 
+from analysis.items import PageItem
 from crawler.backend import search_backend
-from crawler.items import PageItem
 from crawler.pipelines import _ArchiveStage, guard_storage
 from indexer.embedded import EmbeddedIndex, IndexBusy, Writer
 

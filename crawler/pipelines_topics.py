@@ -12,7 +12,7 @@ from typing import Self
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawler.items import PageItem
+from analysis.items import PageItem
 from indexer.topics import Topics, load_topics
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from w3lib.encoding import http_content_type_encoding
 
+from analysis.extract import ExtractionError, ExtractOptions
+from analysis.items import PageItem
+from analysis.page_work import page_record
 from arshif.config import warc_dir
-from crawler.extract import ExtractionError, ExtractOptions
-from crawler.items import PageItem
 from crawler.outlets import Outlet
-from crawler.page_work import page_record
 from crawler.warc import WarcResponse, iter_responses
 from crawler.warc_objects import WarcBucket
 from importer.sources import referenced_pages

@@ -8,7 +8,7 @@ spawned worker used to spend about a second of CPU on that by itself.
 
 import gc
 
-from crawler.page_work import warm_up  # trafilatura, lxml and the stages
+from analysis.page_work import warm_up  # trafilatura, lxml and the stages
 
 warm_up()
 gc.freeze()  # what is loaded here stays: collections in the workers need not walk it

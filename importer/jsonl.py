@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from analysis.language import detect_language
 from arshif.fingerprints import content_hash
 from arshif.record import FIELDS, FLOAT_FIELDS, INT_FIELDS, LIST_FIELDS, Article
 from arshif.urls import article_id, canonical_url
-from crawler.language import detect_language
 from importer.hosts import OutletHosts, url_host
 from importer.load import Loader
 from importer.state import SourceState, count

@@ -2,7 +2,7 @@
 Crawl's CC-NEWS, Heritrix, wget, browsertrix) archived as a crawl archives them.
 
 Response records whose host belongs to a catalogue outlet (or any host, `any_host`) go
-through the crawl's own page work (crawler/page_work.py: extraction, dates, language,
+through the crawl's own page work (analysis/page_work.py: extraction, dates, language,
 dedup fingerprint) and, when the page is Arabic, into the archive with its topics and dedup
 fields. The record stays where it is, named by its source and offset (both `/article/ID/raw`
 and `reextract` read it there), or is copied into Arshif's WARC store (`copy`, and always
@@ -28,11 +28,11 @@ from typing import Any
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 from w3lib.encoding import http_content_type_encoding
 
+from analysis.extract import ExtractOptions
+from analysis.items import PageItem
+from analysis.page_work import PageResult, PageWork, process_page
 from arshif.dedup import DedupParams
-from crawler.extract import ExtractOptions
-from crawler.items import PageItem
 from crawler.outlets import Outlet
-from crawler.page_work import PageResult, PageWork, process_page
 from crawler.warc import WarcStore
 from importer.hosts import OutletHosts, url_host
 from importer.load import Loader

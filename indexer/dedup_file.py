@@ -54,7 +54,7 @@ def _when(record: dict[str, Any]) -> str | None:
         return record["published"]
     url = record.get("url")
     if isinstance(url, str):
-        from crawler.dates import url_date  # the crawl's own rules for dates in URLs
+        from analysis.dates import url_date  # the crawl's own rules for dates in URLs
 
         stamp = url_date(url)
         if stamp is not None:

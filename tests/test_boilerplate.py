@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from lxml import html
 
-from crawler.boilerplate import clean_text, is_boilerplate, prune
+from analysis.boilerplate import clean_text, is_boilerplate, prune
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Arshif's body text settled against bare trafilatura's answer (`crawler.crosscheck`)."""
+"""Arshif's body text settled against bare trafilatura's answer (`analysis.crosscheck`)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from crawler import extract as extract_module
-from crawler.crosscheck import Evidence, settle
-from crawler.extract import extract_article
+from analysis import extract as extract_module
+from analysis.crosscheck import Evidence, settle
+from analysis.extract import extract_article
 from tests.test_extract import _record_modes
 
 ARTICLE = [

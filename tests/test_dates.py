@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import html
 
-from crawler.dates import find_dates, parse_date, text_dates
+from analysis.dates import find_dates, parse_date, text_dates
 
 NOW = datetime(2025, 1, 1, 12, 0)
 

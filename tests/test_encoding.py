@@ -6,7 +6,7 @@ import codecs
 
 import pytest
 
-from crawler.encoding import decode_html
+from analysis.encoding import decode_html
 
 ARABIC = (
     "التقى الرئيس الروسي فلاديمير بوتين نظيره الصيني على هامش قمة منظمة شنغهاي للتعاون "

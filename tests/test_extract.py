@@ -20,10 +20,10 @@ from types import SimpleNamespace
 import pytest
 from trafilatura.settings import Extractor
 
+from analysis import extract as extract_module
+from analysis.extract import ExtractionError, ExtractOptions, extract_article
 from arshif.arabic import tokens
 from arshif.record import FIELDS
-from crawler import extract as extract_module
-from crawler.extract import ExtractionError, ExtractOptions, extract_article
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -479,8 +479,14 @@ def test_runs_in_a_spawned_worker_process() -> None:
     assert ARTICLE[0] in record["text"]
 
 
-def test_does_not_import_scrapy() -> None:
-    code = "import sys, crawler.extract; print(any(m.split('.')[0] in ('scrapy', 'twisted') for m in sys.modules))"
+def test_page_analysis_does_not_import_scrapy() -> None:
+    """Import, the crawl and reextract share the analysis package; it must stay free of Scrapy."""
+    modules = sorted(p.stem for p in (ROOT / "analysis").glob("*.py") if p.stem != "__init__")
+    assert "page_work" in modules and "extract" in modules
+    code = (
+        f"import sys; from analysis import {', '.join(modules)}; "
+        "print(any(m.split('.')[0] in ('scrapy', 'twisted') for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extract import ExtractionError, extract_article
+from analysis.extract import ExtractionError, extract_article
 from crawler.feeds import MAX_SITEMAP_BYTES, FeedError, feed_links, iter_sitemap, sitemap_entries
 from tests.conftest import ROOT, reliability_fact
 
@@ -273,7 +273,7 @@ def test_leading_comments_do_not_hang_extraction(kind: str) -> None:
     comments (24 took 85 s). In a child process, so that a regression fails here
     instead of hanging the test run."""
     code = (
-        "import sys; from crawler.extract import ExtractionError, extract_article\n"
+        "import sys; from analysis.extract import ExtractionError, extract_article\n"
         "try: extract_article(sys.stdin.buffer.read(), 'https://n.example/a/1.html')\n"
         "except ExtractionError as exc: print(exc.reason)\n"
     )
@@ -301,7 +301,7 @@ def test_long_runs_of_spaces_in_metadata_do_not_stall_extraction(kind: str) -> N
     spaces (30,000 in a keywords meta: 13 s). In a child process with a bound, so that a
     regression fails here instead of stalling the test run."""
     code = (
-        "import sys; from crawler.extract import ExtractionError, extract_article\n"
+        "import sys; from analysis.extract import ExtractionError, extract_article\n"
         "try: extract_article(sys.stdin.buffer.read(), 'https://n.example/a/1.html')\n"
         "except ExtractionError as exc: print(exc.reason)\n"
     )

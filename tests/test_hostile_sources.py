@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from analysis.records import build_article
 from arshif.config import archive_path, warc_dir
 from arshif.urls import article_id, canonical_url
 from crawler.check import check_outlet
 from crawler.outlets import load_outlets
-from crawler.records import build_article
 from crawler.settings import USER_AGENT
 from indexer.archive import Archive
 from tests.conftest import ROOT, reliability_fact

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from crawler.language import detect_language
+from analysis.language import detect_language
 
 ARABIC = "التقى الرئيس الروسي نظيره الصيني على هامش قمة منظمة شنغهاي للتعاون في سمرقند."
 ENGLISH = "The Russian president met his Chinese counterpart on the sidelines of the summit."
@@ -30,7 +30,7 @@ def test_deterministic_across_processes() -> None:
     """A short mixed text is where an unseeded langdetect wavers; fresh processes too must
     agree, as re-extraction runs in other processes than the crawl did."""
     mixed = "قمة SCO summit في Samarkand اليوم"
-    code = f"from crawler.language import detect_language; print(detect_language({mixed!r}))"
+    code = f"from analysis.language import detect_language; print(detect_language({mixed!r}))"
     runs = {
         subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from analysis.extract import ExtractionError, ExtractOptions, extract_article
 from arshif.config import archive_path
-from crawler.extract import ExtractionError, ExtractOptions, extract_article
 from indexer.archive import Archive
 from tests.conftest import FAST, run_arshif
 
@@ -150,7 +150,7 @@ def test_future_and_pre_founding_dates_are_rejected_and_logged(
     future = ld(
         {"@type": "NewsArticle", "headline": "x", "datePublished": "2099-01-01T10:00:00+02:00"}
     )
-    with caplog.at_level(logging.INFO, logger="crawler.dates"):
+    with caplog.at_level(logging.INFO, logger="analysis.dates"):
         record = extract_article(
             page(article_body(), head=future), "https://n.example/story/2024/5/13/x"
         )
@@ -159,7 +159,7 @@ def test_future_and_pre_founding_dates_are_rejected_and_logged(
 
     old = ld({"@type": "NewsArticle", "headline": "x", "datePublished": "2001-03-04"})
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="crawler.dates"):
+    with caplog.at_level(logging.INFO, logger="analysis.dates"):
         record = extract_article(
             page(article_body(), head=old),
             "https://n.example/a/1",

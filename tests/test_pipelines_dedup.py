@@ -8,10 +8,10 @@ import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
+from analysis.items import PageItem
 from arshif.config import archive_path
 from arshif.record import Article
 from bench.dedup_eval import originals
-from crawler.items import PageItem
 from crawler.pipelines_dedup import DedupPipeline
 from indexer.archive import Archive
 from indexer.dedup_store import DedupIndex

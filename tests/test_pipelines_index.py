@@ -9,10 +9,10 @@ import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
+from analysis.extract import ExtractOptions
+from analysis.items import PageItem
+from analysis.page_work import PageWork, process_page
 from bench.dedup_eval import originals
-from crawler.extract import ExtractOptions
-from crawler.items import PageItem
-from crawler.page_work import PageWork, process_page
 from crawler.pipelines import ArchivePipeline
 from crawler.pipelines_index import SearchIndexPipeline
 from crawler.sample_server import load_manifest, sample_site_dir

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analysis.dates import date_spans, find_dates, parse_date, text_dates, url_date
 from arshif.arabic import analyze, normalize, stem, tokens
 from arshif.record import Article
 from arshif.urls import article_id, canonical_url
-from crawler.dates import date_spans, find_dates, parse_date, text_dates, url_date
 from indexer.archive import Archive
 from indexer.embedded import EmbeddedIndex
 from indexer.search import QueryError, SearchQuery, parse_query, search

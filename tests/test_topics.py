@@ -9,8 +9,8 @@ import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
+from analysis.items import PageItem
 from arshif.record import Article
-from crawler.items import PageItem
 from crawler.pipelines_topics import TopicsPipeline
 from indexer.topics import TopicError, Topics, load_topics, strip_related, topic_from_dict
 

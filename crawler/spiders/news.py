@@ -18,11 +18,11 @@ from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 from w3lib.url import canonicalize_url
 
+from analysis.items import PageItem
 from crawler.address_guard import GuardedResolver, configured_endpoints
 from crawler.date_range import DateRange
 from crawler.failures import failure_kind
 from crawler.feeds import FeedError, feed_entries, iter_sitemap_entries
-from crawler.items import PageItem
 from crawler.outlets import Outlet, OutletConfigError, load_outlets
 from crawler.spiders.discovering import DiscoveringSpider
 

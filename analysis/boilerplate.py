@@ -16,8 +16,8 @@ from functools import lru_cache
 
 from lxml.html import HtmlElement
 
+from analysis.dates import date_spans
 from arshif.arabic import normalize, tokens
-from crawler.dates import date_spans
 
 # --- elements -------------------------------------------------------------------------
 

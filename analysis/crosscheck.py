@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from analysis.boilerplate import is_boilerplate, is_disclaimer
 from arshif.arabic import normalize, tokens
-from crawler.boilerplate import is_boilerplate, is_disclaimer
 
 # Agreement: Arshif keeps at least this share of trafilatura's content words, and at most
 # this share of its own content words are not trafilatura's.

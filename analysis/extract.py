@@ -25,13 +25,13 @@ from trafilatura import bare_extraction
 from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
+from analysis.boilerplate import clean_text, is_list_tail, prune
+from analysis.crosscheck import Evidence, settle
+from analysis.dates import article_json_ld, find_dates, json_ld, meta_values
+from analysis.encoding import decode_html
+from analysis.language import detect_language
+from analysis.pagetype import GALLERY, LISTING, VIDEO, page_type, teasers
 from arshif.arabic import STOP_WORDS, normalize, tokens
-from crawler.boilerplate import clean_text, is_list_tail, prune
-from crawler.crosscheck import Evidence, settle
-from crawler.dates import article_json_ld, find_dates, json_ld, meta_values
-from crawler.encoding import decode_html
-from crawler.language import detect_language
-from crawler.pagetype import GALLERY, LISTING, VIDEO, page_type, teasers
 
 # Built once: trafilatura reads its configuration when an Extractor is made. `fast` skips
 # trafilatura's fallback extractors (readability, jusText), a fifth of a page's time; the

@@ -17,12 +17,12 @@ from functools import lru_cache
 
 from langdetect.detector_factory import init_factory
 
+from analysis.extract import ExtractionError, ExtractOptions, extract_article
+from analysis.items import PageItem
+from analysis.records import build_article
 from arshif.arabic import analyze, terms_of, tokens
 from arshif.dedup import DedupParams, Prepared, prepare_words
 from arshif.record import Article
-from crawler.extract import ExtractionError, ExtractOptions, extract_article
-from crawler.items import PageItem
-from crawler.records import build_article
 from indexer.documents import Columns, columns
 from indexer.topics import Topics, load_topics
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from arshif.record import Article
 
 if TYPE_CHECKING:
-    from crawler.page_work import PageResult
+    from analysis.page_work import PageResult
 
 
 @dataclass
