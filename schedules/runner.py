@@ -409,6 +409,12 @@ class Runner:
             )
 
     def _on_event(self, event: JobExecutionEvent) -> None:
+        schedule = self.schedules.get(event.job_id)
+        if event.code == EVENT_JOB_MAX_INSTANCES and schedule and schedule.poll_bounds():
+            # Adaptive intervals: checks come every min_interval, and an outlet not listed
+            # now stays due for the next one, so a check during a long run loses nothing.
+            logger.info("%s: the previous run is still going; next check later", event.job_id)
+            return
         if event.code == EVENT_JOB_MAX_INSTANCES:
             status, detail = "skipped", "not started: the previous run is still going"
         else:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobExecutionEvent
 from rich.console import Console
 
 from arshif.config import archive_path
@@ -315,3 +316,20 @@ def test_queued_runs_skip_outlets_not_due(
     second = runner.run_once("news")
     assert second["status"] == "queued" and _queued_outlets(queue) == ["busy"]
     assert "quiet not due until 2026-03-01 09:00 UTC" in second["detail"]
+
+
+def test_a_check_during_a_long_run_is_not_recorded_as_skipped(
+    home: Path, tmp_path: Path, two_outlets
+) -> None:
+    """Checks come every min_interval and an outlet not listed stays due, so a check that
+    finds the last run still going is only logged; a plain schedule's skipped run is kept."""
+    outlets = two_outlets[0]
+    schedules = _schedules(tmp_path, outlets)
+    plain = replace(schedules["news"], name="plain", interval=600.0)
+    runner = Runner(home, {**schedules, "plain": plain}, outlets)
+    for name in ("news", "plain"):
+        runner._on_event(JobExecutionEvent(EVENT_JOB_MAX_INSTANCES, name, "default", T0))
+    with Archive(archive_path(home)) as archive:
+        assert [(r["schedule"], r["status"]) for r in history.recent(archive)] == [
+            ("plain", "skipped")
+        ]
