@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -95,6 +95,16 @@ class Schedule:
         None when the schedule runs no more often than `min_interval` (nothing to adapt)."""
         upper = self.period()
         return (self.min_interval, upper) if self.min_interval < upper else None
+
+    def is_own_run(self, now: datetime) -> bool:
+        """Whether a run at `now` is one of a cron schedule's own runs (not a check between
+        them): those list every outlet, so quiet outlets keep the cron's time of day. An
+        interval schedule has no time of day to keep: all its runs are checks."""
+        if self.cron is None:
+            return False
+        early = timedelta(seconds=(self.jitter or 0) + self.min_interval / 2)
+        own = self._own_trigger(None).get_next_fire_time(None, now - early)
+        return own is not None and own <= now
 
     def when(self) -> str:
         """A readable summary of the trigger; also the job's fingerprint in the job store,

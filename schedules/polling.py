@@ -4,8 +4,9 @@ As Media Cloud's crawler provider does for feeds, each outlet of a schedule has 
 listing interval: halved after a crawl that brought new articles, doubled after one that
 brought none (unchanged listings answered 304 bring none), and kept between the schedule's
 `min_interval` and its own period. The schedule then fires every `min_interval` as well as
-on its own trigger, and each run crawls only the outlets whose interval has elapsed since
-their last listing; the others are skipped and counted, not failed.
+on its own trigger; each of these checks crawls only the outlets whose interval has elapsed
+since their last listing (the others are skipped and counted, not failed), while a cron
+schedule's own runs crawl every outlet, at the time of day it names.
 
 The state lives in the archive (`listing_polls`, one row per schedule and outlet, behind
 `ArchiveStore.poll_states` / `save_poll_state`), so it survives restarts and is shared by a
@@ -136,8 +137,8 @@ def settle(
     """Apply the outcome of each outlet's pending crawl, once it has ended. `ended`: the
     crawls ran here and are over, so a crawl with no finished row never ran to its end.
     A queued crawl not ended after a whole period is given up on (a worker lost it)."""
-    lower, upper = schedule.poll_bounds() or (0.0, 0.0)
     current = states(archive, schedule, outlets)
+    lower, upper = schedule.poll_bounds() or (0.0, 0.0)  # not None: `states` checked it
     outcomes: dict[int, dict[str, tuple[str, int]]] = {}
     for outlet, state in current.items():
         run = state.pending_run
@@ -158,14 +159,16 @@ def plan(
     archive: ArchiveStore, schedule: Schedule, outlets: list[str], now: datetime
 ) -> tuple[list[str], dict[str, str]]:
     """Which outlets this run crawls, and why each other one is skipped (counted in its
-    state). Settles the outcomes of queued crawls first."""
+    state): at a check, those due; at a cron schedule's own run, all. Settles the outcomes
+    of queued crawls first."""
     current = settle(archive, schedule, outlets, now, ended=False)
+    every = schedule.is_own_run(now)
     due: list[str] = []
     skipped: dict[str, str] = {}
     for outlet, state in current.items():
         if state.pending_run is not None:
-            skipped[outlet] = f"its crawl queued by run {state.pending_run} has not ended"
-        elif state.is_due(now, schedule.jitter):
+            skipped[outlet] = f"its crawl started by run {state.pending_run} has not ended"
+        elif every or state.is_due(now, schedule.jitter):
             due.append(outlet)
             continue
         else:
@@ -197,6 +200,7 @@ def launched(
 
 def skip_note(skipped: dict[str, str]) -> str:
     """One line for the run's history and log."""
-    return f"{len(skipped)} outlets not due, skipped: " + "; ".join(
+    count = f"{len(skipped)} outlet{'s' if len(skipped) > 1 else ''}"
+    return f"{count} not due, skipped: " + "; ".join(
         f"{outlet} {why}" for outlet, why in sorted(skipped.items())
     )

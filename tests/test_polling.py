@@ -165,7 +165,7 @@ def test_queued_crawls_settle_when_they_end(store: ArchiveStore, tmp_path: Path)
 
     due, skipped = polling.plan(store, schedule, outlets, T0 + timedelta(minutes=30))
     assert due == ["busy"], "30 min after a crawl with news, its interval (30 min) is up"
-    assert "queued by run 1 has not ended" in skipped["quiet"]
+    assert "started by run 1 has not ended" in skipped["quiet"]
     polling.launched(store, schedule, due, 2, T0 + timedelta(minutes=30))
     _crawl_run(store, "quiet", 1, 0, "finished")  # the same crawl, now ended
     _crawl_run(store, "busy", 2, 1, "finished")
@@ -183,6 +183,22 @@ def test_queued_crawls_settle_when_they_end(store: ArchiveStore, tmp_path: Path)
     due, _ = polling.plan(store, schedule, outlets, T0 + timedelta(minutes=106))
     assert due == ["busy", "quiet"]
     assert polling.states(store, schedule, ["busy"])["busy"].interval == MIN, "unchanged"
+
+
+def test_a_cron_schedules_own_runs_list_every_outlet(store: ArchiveStore, tmp_path: Path) -> None:
+    """Checks between runs list only due outlets; the cron's own runs list all, so a quiet
+    outlet keeps the schedule's time of day instead of drifting to the checks'."""
+    folder = _schedule_file(tmp_path / "s", "  - {name: hourly, cron: '0 * * * *', outlets: all}\n")
+    schedule = load_schedules(folder)["hourly"]
+    at = {m: T0 + timedelta(minutes=m) for m in (45, 50, 60, 63, 70)}
+    assert [schedule.is_own_run(at[m]) for m in (45, 50, 60, 63, 70)] == [
+        False, False, True, True, False
+    ]  # fmt: skip
+    assert polling.plan(store, schedule, ["quiet"], at[45]) == (["quiet"], {})
+    polling.launched(store, schedule, ["quiet"], 1, at[45])
+    _crawl_run(store, "quiet", 1, 0, "finished")
+    assert polling.plan(store, schedule, ["quiet"], at[50])[0] == []
+    assert polling.plan(store, schedule, ["quiet"], at[60])[0] == ["quiet"]
 
 
 # ---------------------------------------------------------------- real scheduled runs
