@@ -27,6 +27,7 @@ from schedules.config import Schedule, fmt_duration
 SHRINK = 0.5  # after a crawl with new articles
 GROW = 2.0  # after a crawl with none
 RATE_WEIGHT = 0.5  # the latest crawl's share in the smoothed rate of new articles
+NOT_STARTED = "not started"  # a crawl with no crawl_runs row: it never opened
 
 
 def next_interval(interval: float, new_articles: int, lower: float, upper: float) -> float:
@@ -70,8 +71,11 @@ class PollState:
 
     def after_crawl(self, status: str, new_articles: int, lower: float, upper: float) -> PollState:
         """The state once the pending crawl ended. Only a finished crawl says how busy the
-        outlet is; one stopped or failed leaves the interval as it was."""
+        outlet is; one stopped or failed leaves the interval as it was, and one that never
+        started did not list the outlet, so it is due again at once."""
         done = replace(self, pending_run=None)
+        if status == NOT_STARTED:
+            return replace(done, last_listing=self.previous_listing)
         if status != "finished":
             return done
         rate = self.new_per_hour
@@ -146,9 +150,9 @@ def settle(
             continue
         if run not in outcomes:
             outcomes[run] = archive.crawl_outcomes(run)
-        status, new = outcomes[run].get(outlet, ("not started", 0))
+        status, new = outcomes[run].get(outlet, (NOT_STARTED, 0))
         stale = state.last_listing is None or now - state.last_listing > timedelta(seconds=upper)
-        if status in ("running", "not started") and not (ended or stale):
+        if status in ("running", NOT_STARTED) and not (ended or stale):
             continue
         current[outlet] = state.after_crawl(status, new, lower, upper)
         archive.save_poll_state(schedule.name, outlet, current[outlet].to_row())

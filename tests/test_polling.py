@@ -66,6 +66,9 @@ def test_only_a_finished_crawl_moves_the_interval_and_the_rate() -> None:
     )
     stopped = state.after_crawl("shutdown", 7, MIN, HOUR)
     assert (stopped.interval, stopped.pending_run, stopped.new_per_hour) == (1800, None, None)
+    assert stopped.last_listing == state.last_listing, "its listings were fetched"
+    never = state.after_crawl(polling.NOT_STARTED, 0, MIN, HOUR)
+    assert never.last_listing == T0 and never.interval == 1800, "listed last at T0"
     busy = state.after_crawl("finished", 6, MIN, HOUR)
     assert (busy.interval, busy.new_per_hour, busy.last_new) == (900, 3.0, 6)
     later = busy.last_listing + timedelta(hours=1)
