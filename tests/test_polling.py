@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -24,6 +25,7 @@ from indexer.archive_base import ArchiveStore
 from schedules import commands, history, polling
 from schedules.config import ScheduleConfigError, load_schedules
 from schedules.runner import Runner
+from tests.conftest import run_arshif
 from tests.test_archive_contract import opener  # noqa: F401 (fixture: both backends)
 from tests.test_schedules import FAST, add_article
 
@@ -301,6 +303,15 @@ def test_busy_outlet_is_listed_often_and_quiet_one_rarely(
     cells = [c.strip() for c in lines["quiet"].split("│")[1:-1]]
     assert cells == ["news", "quiet", "1h", "2026-03-01 08:30:00", "2026-03-01 09:30:00",
                      "0.0", "0", "2"]  # fmt: skip
+    # The same through the command line.
+    monkeypatch.setenv("COLUMNS", "250")
+    shown = run_arshif(
+        home, "schedule", "list", "--schedules", str(tmp_path / "schedules"), "--outlets",
+        str(outlets),
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert "Listing intervals" in shown.stdout
+    assert re.search(r"│ news +│ busy +│ 15m +│ 2026-03-01 09:00:00 ", shown.stdout), shown.stdout
 
 
 def _queued_outlets(queue: Queue) -> list[str]:
