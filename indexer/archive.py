@@ -19,7 +19,7 @@ from typing import Any
 
 from arshif.record import FIELDS, LIST_FIELDS, Article
 from arshif.storage import READ_ONLY, storage_problem
-from indexer.archive_base import ArchiveStore
+from indexer.archive_base import POLL_COLUMNS, ArchiveStore
 from indexer.filters import Filters
 
 APPLICATION_ID = 0x41525348  # "ARSH": marks the file as an Arshif archive
@@ -105,6 +105,23 @@ _RUN_COLUMNS = (
     "errors",
     "info",
 )
+
+
+_POLLS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS listing_polls (
+    schedule         TEXT NOT NULL,
+    outlet           TEXT NOT NULL,
+    interval_seconds REAL NOT NULL,
+    last_listing     TEXT,
+    previous_listing TEXT,
+    pending_run      INTEGER,
+    new_per_hour     REAL,
+    last_new         INTEGER,
+    skipped          INTEGER NOT NULL DEFAULT 0,
+    updated_at       TEXT NOT NULL,
+    PRIMARY KEY (schedule, outlet)
+) STRICT, WITHOUT ROWID
+"""
 
 
 class ArchiveError(Exception):
@@ -514,3 +531,36 @@ class Archive(ArchiveStore):
             run["errors"] = json.loads(run["errors"])
             run["info"] = json.loads(run["info"])
         return runs
+
+    # ------------------------------------------------------------------ listing intervals
+
+    def poll_states(self, schedule: str) -> dict[str, dict[str, Any]]:
+        exists = self._conn.execute(
+            "SELECT 1 FROM sqlite_schema WHERE name = 'listing_polls'"
+        ).fetchone()
+        if not exists:  # nothing saved yet (and a read-only archive stays unwritten)
+            return {}
+        rows = self._conn.execute(
+            f"SELECT outlet, {', '.join(POLL_COLUMNS)} FROM listing_polls WHERE schedule = ?",
+            (schedule,),
+        ).fetchall()
+        return {row[0]: dict(zip(POLL_COLUMNS, row[1:], strict=True)) for row in rows}
+
+    def save_poll_state(self, schedule: str, outlet: str, state: dict[str, Any]) -> None:
+        values = [state[name] for name in POLL_COLUMNS]
+        with self.transaction() as conn:
+            conn.execute(_POLLS_SCHEMA)
+            conn.execute(
+                f"INSERT OR REPLACE INTO listing_polls (schedule, outlet, "
+                f"{', '.join(POLL_COLUMNS)}, updated_at) "
+                f"VALUES (?, ?, {', '.join('?' * len(POLL_COLUMNS))}, ?)",
+                [schedule, outlet, *values, now()],
+            )
+
+    def crawl_outcomes(self, schedule_run: int) -> dict[str, tuple[str, int]]:
+        rows = self._conn.execute(
+            "SELECT outlet, status, new_articles FROM crawl_runs "
+            "WHERE json_extract(info, '$.schedule_run') = ? ORDER BY id",
+            (schedule_run,),
+        ).fetchall()
+        return {outlet: (status, new) for outlet, status, new in rows}

@@ -17,6 +17,11 @@ from typing import Any
 from arshif.record import Article
 from indexer.filters import Filters
 
+POLL_COLUMNS = (
+    "interval_seconds", "last_listing", "previous_listing", "pending_run", "new_per_hour",
+    "last_new", "skipped",
+)  # fmt: skip
+
 
 class ArchiveStore(ABC):
     """The system of record: articles, the URLs seen, the indexing outbox, crawl runs."""
@@ -107,6 +112,22 @@ class ArchiveStore(ABC):
     @abstractmethod
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         """The latest crawl runs, newest first, `errors` and `info` decoded."""
+
+    # Adaptive listing intervals (schedules/polling.py): table `listing_polls`, one row per
+    # schedule and outlet, with the columns of POLL_COLUMNS; made on first write.
+
+    @abstractmethod
+    def poll_states(self, schedule: str) -> dict[str, dict[str, Any]]:
+        """Each outlet's listing state under one schedule, by outlet (POLL_COLUMNS)."""
+
+    @abstractmethod
+    def save_poll_state(self, schedule: str, outlet: str, state: dict[str, Any]) -> None:
+        """Insert or replace one outlet's listing state (POLL_COLUMNS)."""
+
+    @abstractmethod
+    def crawl_outcomes(self, schedule_run: int) -> dict[str, tuple[str, int]]:
+        """The crawls of one schedule run (tagged `schedule_run` in their info), by outlet:
+        the latest one's status and new articles."""
 
     def __enter__(self) -> ArchiveStore:
         return self

@@ -27,7 +27,7 @@ from psycopg_pool import ConnectionPool
 from arshif.credentials import redact_url
 from arshif.record import FIELDS, LIST_FIELDS, Article
 from indexer.archive import ArchiveError, now, row_to_article
-from indexer.archive_base import ArchiveStore
+from indexer.archive_base import POLL_COLUMNS, ArchiveStore
 from indexer.filters import Filters
 
 # One entry per schema version (the list index + 1); shipped entries are never edited.
@@ -94,6 +94,29 @@ MIGRATIONS: tuple[str, ...] = (
         info         JSONB NOT NULL DEFAULT '{}'
     )
     """,
+)
+
+# Made on first write, outside MIGRATIONS: an additive table for the scheduler's state.
+_POLLS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS listing_polls (
+    schedule         TEXT NOT NULL,
+    outlet           TEXT NOT NULL,
+    interval_seconds DOUBLE PRECISION NOT NULL,
+    last_listing     TEXT,
+    previous_listing TEXT,
+    pending_run      BIGINT,
+    new_per_hour     DOUBLE PRECISION,
+    last_new         BIGINT,
+    skipped          BIGINT NOT NULL DEFAULT 0,
+    updated_at       TEXT NOT NULL,
+    PRIMARY KEY (schedule, outlet)
+)
+"""
+_SAVE_POLL = (
+    f"INSERT INTO listing_polls (schedule, outlet, {', '.join(POLL_COLUMNS)}, updated_at) "
+    f"VALUES (%s, %s, {', '.join(['%s'] * len(POLL_COLUMNS))}, %s) "
+    "ON CONFLICT (schedule, outlet) DO UPDATE SET "
+    + ", ".join(f"{name} = EXCLUDED.{name}" for name in (*POLL_COLUMNS, "updated_at"))
 )
 
 _SCHEMA_TABLE = "CREATE TABLE IF NOT EXISTS arshif_schema (version INTEGER NOT NULL)"
@@ -404,3 +427,29 @@ class PgArchive(ArchiveStore):
         )
         names = [c.name for c in cursor.description or ()]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    # ------------------------------------------------------------------ listing intervals
+
+    def poll_states(self, schedule: str) -> dict[str, dict[str, Any]]:
+        exists = self._conn.execute("SELECT to_regclass('listing_polls')").fetchone()[0]
+        if exists is None:
+            return {}
+        rows = self._conn.execute(
+            f"SELECT outlet, {', '.join(POLL_COLUMNS)} FROM listing_polls WHERE schedule = %s",
+            (schedule,),
+        ).fetchall()
+        return {row[0]: dict(zip(POLL_COLUMNS, row[1:], strict=True)) for row in rows}
+
+    def save_poll_state(self, schedule: str, outlet: str, state: dict[str, Any]) -> None:
+        values = [state[name] for name in POLL_COLUMNS]
+        with self.advisory_lock("listing_polls"), self.transaction() as conn:
+            conn.execute(_POLLS_SCHEMA)  # two writers making it at once would collide
+            conn.execute(_SAVE_POLL, [schedule, outlet, *values, now()])
+
+    def crawl_outcomes(self, schedule_run: int) -> dict[str, tuple[str, int]]:
+        rows = self._conn.execute(
+            "SELECT outlet, status, new_articles FROM crawl_runs "
+            "WHERE info->>'schedule_run' = %s ORDER BY id",
+            (str(schedule_run),),
+        ).fetchall()
+        return {outlet: (status, new) for outlet, status, new in rows}

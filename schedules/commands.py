@@ -12,11 +12,13 @@ from rich.console import Console
 from rich.table import Table
 
 from arshif.config import archive_path
+from arshif.credentials import has_secret
 from indexer.archive import Archive
+from indexer.archive_base import open_archive
 from indexer.health import source_health
 from indexer.stats import render_health
-from schedules import history
-from schedules.config import Schedule
+from schedules import history, polling
+from schedules.config import Schedule, fmt_duration
 from schedules.runner import Runner, stored_next_runs
 
 
@@ -38,11 +40,12 @@ def run(home: Path, schedules: dict[str, Schedule], outlets_path: Path | None) -
 def once(
     home: Path, schedules: dict[str, Schedule], name: str, outlets_path: Path | None
 ) -> dict[str, Any]:
-    """Run one schedule now, in the foreground; returns its history row."""
+    """Run one schedule now, in the foreground, every outlet of it (due or not); returns its
+    history row."""
     _setup_logging()
     runner = Runner(home, schedules, outlets_path)
     runner.install_signal_handlers()
-    return runner.run_once(name)
+    return runner.run_once(name, every_outlet=True)
 
 
 def _short(stamp: str | None) -> str:
@@ -60,11 +63,16 @@ def _result(run: dict[str, Any] | None) -> str:
 
 
 def show_list(
-    home: Path, schedules: dict[str, Schedule], outlets_path: Path | None, console: Console
+    home: Path,
+    schedules: dict[str, Schedule],
+    outlets_path: Path | None,
+    console: Console,
+    now: datetime | None = None,
 ) -> None:
-    """Each schedule's trigger, outlets, next run and last result; then flagged outlets."""
+    """Each schedule's trigger, outlets, next run and last result; then each outlet's
+    adaptive listing interval; then flagged outlets."""
     stored = stored_next_runs(home)
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     path = archive_path(home)
     last: dict[str, dict[str, Any]] = {}
     health: dict[str, list[str]] = {}
@@ -96,7 +104,50 @@ def show_list(
             f"{len(flagged)} flagged: {', '.join(flagged)}" if flagged else "ok",
         )
     console.print(table)
+    show_intervals(home, schedules, outlets, console, now)
     render_health(health, console)
+
+
+def show_intervals(
+    home: Path,
+    schedules: dict[str, Schedule],
+    outlets: dict[str, list[str]],
+    console: Console,
+    now: datetime,
+) -> None:
+    """Per schedule with adaptive intervals, each outlet's interval, last listing, next due
+    time and recent rate of new articles (schedules/polling.py)."""
+    adaptive = {name: s for name, s in schedules.items() if s.poll_bounds()}
+    if not adaptive or not (archive_path(home).exists() or has_secret("ARSHIF_DATABASE_URL")):
+        return
+    table = Table(title="Listing intervals (adaptive)", title_justify="left")
+    for column in ("schedule", "outlet", "interval", "last listing (UTC)", "next due (UTC)"):
+        table.add_column(column)
+    for column in ("new/h", "last new", "skipped"):
+        table.add_column(column, justify="right")
+    with open_archive(home) as archive:
+        for name, schedule in adaptive.items():
+            for outlet, state in polling.states(archive, schedule, outlets[name]).items():
+                table.add_row(
+                    name,
+                    outlet,
+                    fmt_duration(state.interval),
+                    _short(state.last_listing.isoformat()) if state.last_listing else "never",
+                    _next_due(state, now),
+                    "–" if state.new_per_hour is None else f"{state.new_per_hour:.1f}",
+                    "–" if state.last_new is None else str(state.last_new),
+                    str(state.skipped),
+                )
+    console.print(table)
+
+
+def _next_due(state: polling.PollState, now: datetime) -> str:
+    if state.pending_run is not None:
+        return f"after run {state.pending_run} ends"
+    due = state.next_due()
+    if due is None:
+        return "next run (never listed)"
+    return _short(due.astimezone(UTC).isoformat()) + (" (due)" if due <= now else "")
 
 
 def show_history(home: Path, schedule: str | None, limit: int, console: Console) -> None:

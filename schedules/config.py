@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -27,11 +28,15 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _KNOWN = {
     "name", "cron", "interval", "timezone", "outlets", "jitter", "max_run_time", "grace_time",
-    "base_url", "settings",
+    "base_url", "settings", "min_interval",
 }  # fmt: skip
 # Longer than a year is a typo, and APScheduler's date arithmetic overflows on huge values.
 MAX_DURATION = 366 * 86400.0
 DEFAULT_GRACE = 3600.0  # a run missed by more than this (scheduler down) is skipped
+# Adaptive listing intervals (schedules/polling.py): an outlet's listings are fetched at most
+# this often by default, and never more often than MIN_POLL (politeness towards the outlet).
+DEFAULT_MIN_INTERVAL = 900.0
+MIN_POLL = 300.0
 
 
 class ScheduleConfigError(ValueError):
@@ -53,15 +58,53 @@ class Schedule:
     grace_time: float = DEFAULT_GRACE  # seconds
     base_url: str | None = None
     settings: dict[str, str] = field(default_factory=dict)
+    min_interval: float = DEFAULT_MIN_INTERVAL  # seconds; the adaptive intervals' lower bound
 
     def trigger(self) -> BaseTrigger:
+        """The schedule's own trigger; with adaptive listing intervals, also a check every
+        `min_interval` for the outlets due before the next run."""
         jitter = int(self.jitter) if self.jitter else None
+        if self.poll_bounds() is None:
+            return self._own_trigger(jitter)
+        check = IntervalTrigger(seconds=self.min_interval, timezone=self.timezone)
+        return OrTrigger([self._own_trigger(None), check], jitter=jitter)
+
+    def _own_trigger(self, jitter: int | None) -> BaseTrigger:
         if self.cron is not None:
             names = ("minute", "hour", "day", "month", "day_of_week")
             fields = dict(zip(names, self.cron.split(), strict=True))
             return CronTrigger(**fields, timezone=self.timezone, jitter=jitter)
         assert self.interval is not None
         return IntervalTrigger(seconds=self.interval, timezone=self.timezone, jitter=jitter)
+
+    def period(self) -> float:
+        """Seconds between two runs: the interval, or a cron's shortest gap between runs
+        (over the next few), so a quiet outlet is still listed at every run."""
+        if self.interval is not None:
+            return self.interval
+        trigger = self._own_trigger(None)
+        start = datetime(2026, 1, 1, tzinfo=ZoneInfo(self.timezone))  # any fixed week will do
+        times = [trigger.get_next_fire_time(None, start)]
+        while len(times) < 16 and times[-1] is not None:
+            times.append(trigger.get_next_fire_time(times[-1], times[-1]))
+        gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False) if b]
+        return min(gaps, default=MAX_DURATION)
+
+    def poll_bounds(self) -> tuple[float, float] | None:
+        """The adaptive listing interval's bounds (`min_interval`, the schedule's period), or
+        None when the schedule runs no more often than `min_interval` (nothing to adapt)."""
+        upper = self.period()
+        return (self.min_interval, upper) if self.min_interval < upper else None
+
+    def is_own_run(self, now: datetime) -> bool:
+        """Whether a run at `now` is one of a cron schedule's own runs (not a check between
+        them): those list every outlet, so quiet outlets keep the cron's time of day. An
+        interval schedule has no time of day to keep: all its runs are checks."""
+        if self.cron is None:
+            return False
+        early = timedelta(seconds=(self.jitter or 0) + self.min_interval / 2)
+        own = self._own_trigger(None).get_next_fire_time(None, now - early)
+        return own is not None and own <= now
 
     def when(self) -> str:
         """A readable summary of the trigger; also the job's fingerprint in the job store,
@@ -73,6 +116,9 @@ class Schedule:
             else f"every {fmt_duration(self.interval)}"
         )
         extra = f", jitter {fmt_duration(self.jitter)}" if self.jitter else ""
+        bounds = self.poll_bounds()
+        if bounds:
+            extra += f", listings every {fmt_duration(bounds[0])}–{fmt_duration(bounds[1])}"
         return f"{what} {self.timezone}{extra}, grace {fmt_duration(self.grace_time)}"
 
     def next_fire(self, now: datetime) -> datetime | None:
@@ -199,12 +245,17 @@ def _parse(file: Path, n: int, entry: Any, known_outlets: set[str]) -> Schedule:
         if re.search(r"\d", cron.split()[4]):
             raise fail("cron", "name the weekdays (mon-fri, sun): APScheduler 3 counts 0 as Monday")
         values["cron"] = cron
-    for key in ("interval", "jitter", "max_run_time", "grace_time"):
+    for key in ("interval", "jitter", "max_run_time", "grace_time", "min_interval"):
         if key in entry:
             try:
                 values[key] = parse_duration(entry[key])
             except ValueError as exc:
                 raise fail(key, str(exc)) from exc
+    if values.get("min_interval", MIN_POLL) < MIN_POLL:
+        raise fail(
+            "min_interval", f"at least {fmt_duration(MIN_POLL)}: an outlet's listings are "
+            "not fetched more often than that, out of politeness"
+        )  # fmt: skip
 
     outlets = entry.get("outlets")
     if outlets != "all":

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,8 +38,9 @@ from apscheduler.schedulers.base import STATE_RUNNING
 from arshif.config import archive_path
 from arshif.credentials import has_secret
 from indexer.archive import Archive
+from indexer.archive_base import open_archive
 from indexer.health import source_health
-from schedules import history
+from schedules import history, polling
 from schedules.config import Schedule, fmt_duration
 
 logger = logging.getLogger("arshif.schedule")
@@ -121,24 +122,37 @@ class Runner:
     triggers (`serve`)."""
 
     def __init__(
-        self, home: Path, schedules: dict[str, Schedule], outlets_path: Path | None = None
+        self,
+        home: Path,
+        schedules: dict[str, Schedule],
+        outlets_path: Path | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.home = home
         self.schedules = schedules
         self.outlets_path = outlets_path
+        self.clock = clock  # for adaptive listing intervals (tests pass their own)
         self._children: dict[int, subprocess.Popen[str]] = {}
         self._signalled: set[int] = set()  # crawls already told to stop
         self._launch = threading.Lock()
         self._stop = threading.Event()
         self._missed: dict[str, int] = {}
+        self._not_due: dict[str, dict[str, str]] = {}  # per schedule, for its run's history
         self._runs = 0  # runs going on in this process
 
     # ------------------------------------------------------------ one run
 
-    def run_once(self, name: str) -> dict[str, Any]:
-        """Crawl the schedule's outlets now and drain the outbox; returns the history row."""
+    def run_once(self, name: str, *, every_outlet: bool = False) -> dict[str, Any]:
+        """Crawl the schedule's outlets now and drain the outbox; returns the history row.
+        With adaptive listing intervals, only the outlets due now, unless `every_outlet`."""
         schedule = self.schedules[name]
         outlets = schedule.outlet_ids(self.outlets_path)
+        outlets, not_due = self._due(schedule, outlets, every_outlet)
+        if not outlets:
+            detail = polling.skip_note(not_due)
+            logger.info("%s: nothing to crawl now; %s", name, detail)
+            return {"schedule": name, "status": "idle", "detail": detail, "new_articles": 0}
+        self._not_due[name] = not_due
         if has_secret("ARSHIF_REDIS_URL"):  # workers crawl: the run only queues the jobs
             return self._enqueue(schedule, outlets)
         with ExitStack() as stack:
@@ -147,6 +161,7 @@ class Runner:
             try:
                 fds = [stack.enter_context(outlet_lock(self.home, o)) for o in outlets]
             except OutletBusy as exc:
+                self._not_due.pop(name, None)
                 detail = f"not started: {exc}"
                 logger.warning("%s: %s", name, detail)
                 with self._archive() as archive:
@@ -163,13 +178,15 @@ class Runner:
         assert queue is not None
         with self._archive() as archive:
             run_id = history.start(archive, schedule.name, outlets, "")
+        self._launched(schedule, outlets, run_id)
         info = json.dumps({"schedule": schedule.name, "schedule_run": run_id})
         settings = {k: str(v) for k, v in schedule.settings.items()} | {"ARSHIF_RUN_INFO": info}
         for outlet in outlets:
             queue.enqueue_crawl(outlet, base_url=schedule.base_url, settings=settings)
         logger.info("%s: run %d queued %s", schedule.name, run_id, ", ".join(outlets))
+        notes = [f"{len(outlets)} crawl jobs queued", *self._skip_notes(schedule.name)]
         with self._archive() as archive:
-            return history.finish(archive, run_id, "queued", f"{len(outlets)} crawl jobs queued")
+            return history.finish(archive, run_id, "queued", "; ".join(notes))
 
     def _run(self, schedule: Schedule, outlets: list[str], fds: list[int]) -> dict[str, Any]:
         name = schedule.name
@@ -178,6 +195,7 @@ class Runner:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with self._archive() as archive:
             run_id = history.start(archive, name, outlets, str(log_path))
+        self._launched(schedule, outlets, run_id)
         try:
             return self._run_logged(schedule, outlets, fds, run_id, log_path)
         except Exception as exc:  # recorded, then APScheduler logs the traceback
@@ -191,9 +209,13 @@ class Runner:
         name = schedule.name
         missed = self._missed.pop(name, 0)
         notes = [f"caught up {missed} missed runs in one"] if missed > 1 else []
+        notes += self._skip_notes(name)
         with log_path.open("a", encoding="utf-8") as log:
             self._note(log, f"{name}: run {run_id} crawls {', '.join(outlets)} (log {log_path})")
             rc, ended_by = self._crawl(schedule, outlets, fds, run_id, log)
+            if schedule.poll_bounds():
+                with open_archive(self.home) as archive:
+                    polling.settle(archive, schedule, outlets, self.clock(), ended=True)
             with self._archive() as archive:
                 statuses = [
                     row[0]
@@ -387,6 +409,12 @@ class Runner:
             )
 
     def _on_event(self, event: JobExecutionEvent) -> None:
+        schedule = self.schedules.get(event.job_id)
+        if event.code == EVENT_JOB_MAX_INSTANCES and schedule and schedule.poll_bounds():
+            # Adaptive intervals: checks come every min_interval, and an outlet not listed
+            # now stays due for the next one, so a check during a long run loses nothing.
+            logger.info("%s: the previous run is still going; next check later", event.job_id)
+            return
         if event.code == EVENT_JOB_MAX_INSTANCES:
             status, detail = "skipped", "not started: the previous run is still going"
         else:
@@ -413,6 +441,31 @@ class Runner:
     def _count_run(self, delta: int) -> None:
         with self._launch:
             self._runs += delta
+
+    # ------------------------------------------------------------ adaptive intervals
+
+    def _due(
+        self, schedule: Schedule, outlets: list[str], every_outlet: bool
+    ) -> tuple[list[str], dict[str, str]]:
+        """The outlets to crawl now and why the others wait (schedules/polling.py)."""
+        if schedule.poll_bounds() is None:
+            return outlets, {}
+        with open_archive(self.home) as archive:
+            if every_outlet:
+                polling.settle(archive, schedule, outlets, self.clock(), ended=False)
+                return outlets, {}
+            return polling.plan(archive, schedule, outlets, self.clock())
+
+    def _launched(self, schedule: Schedule, outlets: list[str], run_id: int) -> None:
+        if schedule.poll_bounds():
+            with open_archive(self.home) as archive:
+                polling.launched(archive, schedule, outlets, run_id, self.clock())
+
+    def _skip_notes(self, name: str) -> list[str]:
+        not_due = self._not_due.pop(name, {})
+        if not_due:
+            logger.info("%s: %s", name, polling.skip_note(not_due))
+        return [polling.skip_note(not_due)] if not_due else []
 
     # ------------------------------------------------------------ helpers
 
