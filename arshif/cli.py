@@ -43,27 +43,16 @@ def _home(args: argparse.Namespace) -> Path:
 
 @contextmanager
 def _archive(args: argparse.Namespace, must_exist: bool = True) -> Iterator[Any]:
-    from indexer.archive import Archive
+    """The configured archive (indexer/archive_base.py `open_archive`): PostgreSQL when
+    ARSHIF_DATABASE_URL is set, else the data folder's SQLite file."""
+    from indexer.archive_base import open_archive
 
     path = archive_path(_home(args))
-    if must_exist and not path.exists():
+    if must_exist and not has_secret("ARSHIF_DATABASE_URL") and not path.exists():
         raise UserError(
             f"no archive at {path}; run `arshif crawl OUTLET` or `arshif demo` first, "
             "or point --data-dir / ARSHIF_HOME at an existing data folder"
         )
-    with Archive(path) as archive:
-        yield archive
-
-
-@contextmanager
-def _shared_archive(args: argparse.Namespace) -> Iterator[Any]:
-    """The PostgreSQL archive when ARSHIF_DATABASE_URL is set, else the data folder's."""
-    if not has_secret("ARSHIF_DATABASE_URL"):
-        with _archive(args) as archive:
-            yield archive
-        return
-    from indexer.archive_base import open_archive
-
     with open_archive(_home(args)) as archive:
         yield archive
 
@@ -94,6 +83,11 @@ def _search_index(args: argparse.Namespace, archive: Any) -> Iterator[Any]:
     """The chosen search backend over `archive`; Elasticsearch failures become one line."""
     if _backend_name(args) == "embedded":
         from indexer.embedded import EmbeddedIndex
+
+        if has_secret("ARSHIF_DATABASE_URL"):
+            raise UserError(
+                "the archive is in PostgreSQL: search it through Elasticsearch (ARSHIF_ES_URL)"
+            )
 
         yield EmbeddedIndex(archive)
         return
@@ -407,7 +401,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _index_elastic(args: argparse.Namespace) -> int:
-    with _shared_archive(args) as archive, _search_index(args, archive) as index:
+    with _archive(args) as archive, _search_index(args, archive) as index:
         total = archive.count() if args.rebuild else archive.pending_count()
         with _progress("indexing", total, enabled=total > 0) as advance:
             if args.rebuild:
@@ -450,8 +444,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     url = args.to or read_secret("ARSHIF_DATABASE_URL")
     if not url or not url.startswith(("postgresql://", "postgres://")):
         raise UserError("name the target: --to postgresql://USER@HOST/DB (or ARSHIF_DATABASE_URL)")
+    from indexer.archive import Archive
+
+    path = archive_path(_home(args))
+    if not path.exists():
+        raise UserError(f"no archive at {path} to migrate; point --data-dir / ARSHIF_HOME at it")
     with (
-        _archive(args) as source,
+        Archive(path) as source,
         PgArchive(url) as target,
         _progress("migrating", source.count(), not args.no_progress) as advance,
     ):
@@ -782,14 +781,14 @@ def _check_outlets(args: argparse.Namespace, outlets: dict[str, Any]) -> int:
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
-    from indexer.dedup_store import DedupIndex
+    from indexer.dedup_pg import dedup_index_for
 
     with _archive(args) as archive:
         article = archive.get(args.id)
         if article is None:
             raise UserError(f"no article {args.id} in the archive; ids are in search --json")
         try:
-            matches = DedupIndex.for_archive(archive).similar(args.id, limit=args.limit)
+            matches = dedup_index_for(archive).similar(args.id, limit=args.limit)
         except KeyError:
             raise UserError(
                 f"article {args.id} has no fingerprint yet; run `arshif reextract` to add it"

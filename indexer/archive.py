@@ -19,8 +19,8 @@ from typing import Any
 
 from arshif.record import FIELDS, LIST_FIELDS, Article
 from arshif.storage import READ_ONLY, storage_problem
-from indexer.archive_base import ArchiveStore
 from indexer.filters import Filters
+from indexer.state_sqlite import SqliteState
 
 APPLICATION_ID = 0x41525348  # "ARSH": marks the file as an Arshif archive
 SCHEMA_VERSION = 1
@@ -131,7 +131,7 @@ def _article_values(article: Article) -> list[Any]:
     ]
 
 
-class Archive(ArchiveStore):
+class Archive(SqliteState):
     """One Arshif archive database file. Not shared across threads; open one per user."""
 
     def __init__(self, path: Path | str) -> None:
@@ -348,6 +348,38 @@ class Archive(ArchiveStore):
             (value,),
         ).fetchall()
 
+    def summary(self, days: int) -> dict[str, Any]:
+        def counts(sql: str) -> dict[str, int]:
+            return {str(key): n for key, n in self._conn.execute(sql)}
+
+        undated = "SELECT count(*) FROM articles WHERE published IS NULL"
+        return {
+            "undated": self._conn.execute(undated).fetchone()[0],
+            "by_outlet": counts(
+                "SELECT outlet, count(*) AS n FROM articles GROUP BY outlet ORDER BY n DESC, outlet"
+            ),
+            "by_topic": counts(
+                "SELECT t.value AS topic, count(*) AS n FROM articles, "
+                "json_each(articles.topics) t GROUP BY topic ORDER BY n DESC, topic"
+            ),
+            "by_day": counts(
+                "SELECT substr(published, 1, 10) AS day, count(*) FROM articles "
+                f"WHERE published IS NOT NULL GROUP BY day ORDER BY day DESC LIMIT {int(days)}"
+            ),
+            "by_language": counts(
+                "SELECT coalesce(language, 'unknown') AS lang, count(*) AS n FROM articles "
+                "GROUP BY lang ORDER BY n DESC, lang"
+            ),
+            "by_index_state": counts(
+                "SELECT index_state, count(*) FROM articles GROUP BY index_state "
+                "ORDER BY index_state"
+            ),
+            "duplicates_by_outlet": self._conn.execute(
+                "SELECT outlet, count(*) AS n, count(dup_of) AS d FROM articles "
+                "GROUP BY outlet ORDER BY d DESC, outlet"
+            ).fetchall(),
+        }
+
     def has_article(self, article_id: str) -> bool:
         """For the crawler: an article with this id (from the canonical URL) is archived."""
         query = "SELECT 1 FROM articles WHERE id = ?"
@@ -421,6 +453,43 @@ class Archive(ArchiveStore):
                 "json_extract(value, '$[1]') FROM json_each(?))",
                 (now(), backend, json.dumps(list(rows))),
             )
+
+    def outbox_batches(self, pending_only: bool, batch: int) -> Iterator[list[Any]]:
+        """One writer at a time holds an SQLite archive, so the pages need no lock."""
+        state = "AND a.index_state = 'pending'" if pending_only else ""
+        last = 0
+        while True:
+            found = self._conn.execute(
+                f"SELECT a.pk, a.updated_at, {ARTICLE_COLUMNS} FROM articles a "
+                f"WHERE a.pk > ? {state} ORDER BY a.pk LIMIT ?",
+                (last, batch),
+            ).fetchall()
+            if found:
+                yield [(r[0], r[1], row_to_article(r[2:])) for r in found]
+            if len(found) < batch:
+                return
+            last = found[-1][0]
+
+    def representatives(
+        self, ids: set[str], clusters: list[str]
+    ) -> tuple[set[str], dict[str, str]]:
+        members = dict(
+            self._conn.execute(
+                "SELECT id, dup_cluster FROM articles WHERE dup_cluster IN "
+                "(SELECT value FROM json_each(?))",
+                (json.dumps(clusters),),
+            ).fetchall()
+        )
+        where, params = Filters(dedup=True).where("a")
+        reps = {
+            row[0]
+            for row in self._conn.execute(
+                "SELECT a.id FROM articles a WHERE a.id IN (SELECT value FROM json_each(?)) "
+                f"AND {where}",
+                [json.dumps(sorted(ids | set(members))), *params],
+            )
+        }
+        return reps, {i: c for i, c in members.items() if i not in ids}
 
     def pending_rows(self, limit: int) -> list[tuple[int, str, Article]]:
         """The outbox as (rowid, updated_at, article), oldest first: the version an index
@@ -505,9 +574,19 @@ class Archive(ArchiveStore):
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         """The latest crawl runs, newest first, with `errors` and `info` decoded."""
+        return self._runs("1", (), limit)
+
+    def outlet_runs(self, outlet: str, limit: int) -> list[dict[str, Any]]:
+        return self._runs("outlet = ? AND ended_at IS NOT NULL", (outlet,), limit)
+
+    def run_outlets(self) -> list[str]:
+        return [row[0] for row in self._conn.execute("SELECT DISTINCT outlet FROM crawl_runs")]
+
+    def _runs(self, where: str, params: Sequence[Any], limit: int) -> list[dict[str, Any]]:
         rows = self._conn.execute(
-            f"SELECT {', '.join(_RUN_COLUMNS)} FROM crawl_runs ORDER BY id DESC LIMIT ?",
-            (limit,),
+            f"SELECT {', '.join(_RUN_COLUMNS)} FROM crawl_runs WHERE {where} "
+            "ORDER BY id DESC LIMIT ?",
+            (*params, limit),
         ).fetchall()
         runs = [dict(zip(_RUN_COLUMNS, row, strict=True)) for row in rows]
         for run in runs:

@@ -108,6 +108,74 @@ class ArchiveStore(ABC):
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         """The latest crawl runs, newest first, `errors` and `info` decoded."""
 
+    # What the web page, stats, search indexes and imports ask beyond articles: each
+    # backend answers with its own SQL, so no caller reaches into a backend's tables.
+
+    @abstractmethod
+    def distinct(self, column: str) -> set[str]:
+        """The values of `outlet` or `language` present in the archive."""
+
+    @abstractmethod
+    def members(self, column: str, value: str) -> list[tuple[str, str, str, str | None]]:
+        """(id, title, outlet, published) of one `dup_cluster` or `story_id`, oldest first."""
+
+    @abstractmethod
+    def summary(self, days: int) -> dict[str, Any]:
+        """Counts for `arshif stats`: undated, by_outlet, by_topic, by_day (the latest
+        `days` dates), by_language, by_index_state and duplicates_by_outlet."""
+
+    @abstractmethod
+    def outlet_runs(self, outlet: str, limit: int) -> list[dict[str, Any]]:
+        """One outlet's latest finished crawl runs, newest first (as `runs`)."""
+
+    @abstractmethod
+    def run_outlets(self) -> list[str]:
+        """Every outlet with a crawl run."""
+
+    @abstractmethod
+    def outbox_batches(self, pending_only: bool, batch: int) -> Iterator[list[Any]]:
+        """Batches of (pk, updated_at, Article) in archive order, one pass. With
+        `pending_only` a batch is this reader's alone until the next is asked for: on
+        PostgreSQL its rows stay locked (FOR UPDATE SKIP LOCKED), so several indexers
+        draining one outbox take disjoint batches."""
+
+    @abstractmethod
+    def representatives(
+        self, ids: set[str], clusters: list[str]
+    ) -> tuple[set[str], dict[str, str]]:
+        """Which of `ids` and of their clusters' other members `--dedup` keeps, and those
+        other members with their cluster (indexer/documents.py)."""
+
+    @abstractmethod
+    def acknowledge(self, rows: Sequence[tuple[str, str]], backend: str) -> None:
+        """Mark indexed the rows still at the version sent (id, updated_at)."""
+
+    @abstractmethod
+    def saved_searches(self) -> list[tuple[int, str, str, str]]:
+        """(id, name, query, created) of the saved searches, newest first."""
+
+    @abstractmethod
+    def save_search(self, name: str, query: str, created: str) -> int: ...
+
+    @abstractmethod
+    def delete_saved_search(self, saved_id: int) -> None: ...
+
+    @abstractmethod
+    def import_state(self, source: str) -> tuple[Any, ...] | None:
+        """(size, position, done, referenced, counts) saved for an import source."""
+
+    @abstractmethod
+    def save_import_state(self, row: tuple[Any, ...]) -> None:
+        """Write (source, kind, size, position, done, referenced, counts JSON)."""
+
+    @abstractmethod
+    def referenced_sources(self) -> set[str]:
+        """Import sources that archived records point into."""
+
+    @abstractmethod
+    def referenced_records(self, source: str) -> list[tuple[str, int]]:
+        """(outlet, offset) of the articles pointing into one source, in file order."""
+
     def __enter__(self) -> ArchiveStore:
         return self
 

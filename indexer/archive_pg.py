@@ -27,8 +27,9 @@ from psycopg_pool import ConnectionPool
 from arshif.credentials import redact_url
 from arshif.record import FIELDS, LIST_FIELDS, Article
 from indexer.archive import ArchiveError, now, row_to_article
-from indexer.archive_base import ArchiveStore
 from indexer.filters import Filters
+from indexer.state_pg import TABLES as STATE_TABLES
+from indexer.state_pg import PgState
 
 # One entry per schema version (the list index + 1); shipped entries are never edited.
 MIGRATIONS: tuple[str, ...] = (
@@ -94,6 +95,7 @@ MIGRATIONS: tuple[str, ...] = (
         info         JSONB NOT NULL DEFAULT '{}'
     )
     """,
+    STATE_TABLES,
 )
 
 _SCHEMA_TABLE = "CREATE TABLE IF NOT EXISTS arshif_schema (version INTEGER NOT NULL)"
@@ -161,7 +163,7 @@ def _values(article: Article) -> list[Any]:
     ]
 
 
-class PgArchive(ArchiveStore):
+class PgArchive(PgState):
     """One user's handle on the PostgreSQL archive: one pooled connection, held until
     `close`. Not shared across threads, like the SQLite archive."""
 
@@ -253,6 +255,54 @@ class PgArchive(ArchiveStore):
         ).fetchone()
         return row_to_article(row) if row else None
 
+    def distinct(self, column: str) -> set[str]:
+        if column not in ("outlet", "language"):
+            raise ValueError(f"no distinct values of {column!r}")
+        rows = self._conn.execute(f"SELECT DISTINCT {column} FROM articles")
+        return {row[0] for row in rows if row[0] is not None}
+
+    def members(self, column: str, value: str) -> list[tuple[str, str, str, str | None]]:
+        if column not in ("dup_cluster", "story_id"):
+            raise ValueError(f"no members by {column!r}")
+        return self._conn.execute(
+            f"SELECT id, coalesce(title, ''), outlet, published FROM articles "
+            f"WHERE {column} = %s ORDER BY coalesce(published, '~'), pk",
+            (value,),
+        ).fetchall()
+
+    def summary(self, days: int) -> dict[str, Any]:
+        def counts(sql: str) -> dict[str, int]:
+            return {str(key): n for key, n in self._conn.execute(sql)}
+
+        undated = "SELECT count(*) FROM articles WHERE published IS NULL"
+        return {
+            "undated": self._conn.execute(undated).fetchone()[0],
+            "by_outlet": counts(
+                "SELECT outlet, count(*) AS n FROM articles GROUP BY outlet ORDER BY n DESC, outlet"
+            ),
+            "by_topic": counts(
+                "SELECT t.value AS topic, count(*) AS n FROM articles, "
+                "json_array_elements_text(articles.topics::json) AS t(value) "
+                "GROUP BY topic ORDER BY n DESC, topic"
+            ),
+            "by_day": counts(
+                "SELECT substr(published, 1, 10) AS day, count(*) FROM articles "
+                f"WHERE published IS NOT NULL GROUP BY day ORDER BY day DESC LIMIT {int(days)}"
+            ),
+            "by_language": counts(
+                "SELECT coalesce(language, 'unknown') AS lang, count(*) AS n FROM articles "
+                "GROUP BY lang ORDER BY n DESC, lang"
+            ),
+            "by_index_state": counts(
+                "SELECT index_state, count(*) FROM articles GROUP BY index_state "
+                "ORDER BY index_state"
+            ),
+            "duplicates_by_outlet": self._conn.execute(
+                "SELECT outlet, count(*) AS n, count(dup_of) AS d FROM articles "
+                "GROUP BY outlet ORDER BY d DESC, outlet"
+            ).fetchall(),
+        }
+
     def has_article(self, article_id: str) -> bool:
         query = "SELECT 1 FROM articles WHERE id = %s"
         return self._conn.execute(query, (article_id,)).fetchone() is not None
@@ -312,17 +362,27 @@ class PgArchive(ArchiveStore):
         with self.transaction() as conn:
             conn.execute("UPDATE articles SET index_state = 'pending', indexed_at = NULL")
 
-    # The outbox as indexer/es.py reads it (the SQLite archive's rows there are read with
-    # SQLite's SQL in es.py itself).
-
-    def outbox_page(self, last: int, batch: int, pending_only: bool) -> list[tuple[Any, ...]]:
-        """(pk, updated_at, *article columns) after row `last`, in archive order."""
-        state = "AND a.index_state = 'pending'" if pending_only else ""
-        return self._conn.execute(
-            f"SELECT a.pk, a.updated_at, {_COLUMNS} FROM articles a "
-            f"WHERE a.pk > %s {state} ORDER BY a.pk LIMIT %s",
-            (last, batch),
-        ).fetchall()
+    def outbox_batches(self, pending_only: bool, batch: int) -> Iterator[list[Any]]:
+        """Pending batches are claimed: each is read FOR UPDATE SKIP LOCKED in a
+        transaction that ends when the next batch is asked for (or the reader stops), so
+        another indexer draining at the same time skips these rows and takes the next
+        ones. A full read (a rebuild) locks nothing."""
+        state, lock = ("AND a.index_state = 'pending'", "FOR UPDATE SKIP LOCKED")
+        if not pending_only:
+            state = lock = ""
+        query = (
+            f"SELECT a.pk, a.updated_at, {_COLUMNS} FROM articles a WHERE a.pk > %s {state} "
+            f"ORDER BY a.pk LIMIT %s {lock}"
+        )
+        last = 0
+        while True:
+            with self.transaction() as conn:
+                found = conn.execute(query, (last, batch)).fetchall()
+                if found:
+                    yield [(r[0], r[1], row_to_article(r[2:])) for r in found]
+            if len(found) < batch:
+                return
+            last = found[-1][0]
 
     def representatives(
         self, ids: set[str], clusters: list[str]
@@ -399,8 +459,18 @@ class PgArchive(ArchiveStore):
                 raise ArchiveError(f"no crawl run {run_id} in {self.path}")
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        return self._runs("TRUE", (), limit)
+
+    def outlet_runs(self, outlet: str, limit: int) -> list[dict[str, Any]]:
+        return self._runs("outlet = %s AND ended_at IS NOT NULL", (outlet,), limit)
+
+    def run_outlets(self) -> list[str]:
+        return [row[0] for row in self._conn.execute("SELECT DISTINCT outlet FROM crawl_runs")]
+
+    def _runs(self, where: str, params: Sequence[Any], limit: int) -> list[dict[str, Any]]:
         cursor = self._conn.execute(
-            f"SELECT {_RUN_COLUMNS} FROM crawl_runs ORDER BY id DESC LIMIT %s", (limit,)
+            f"SELECT {_RUN_COLUMNS} FROM crawl_runs WHERE {where} ORDER BY id DESC LIMIT %s",
+            (*params, limit),
         )
         names = [c.name for c in cursor.description or ()]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

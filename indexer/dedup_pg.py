@@ -22,6 +22,7 @@ from arshif.fingerprints import content_hash
 from arshif.record import Article
 from indexer.archive_base import ArchiveStore
 from indexer.archive_pg import PgArchive
+from indexer.dedup_store import Match
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS dedup_params (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -130,6 +131,34 @@ class PgClusters:
                 (cluster, dup_of, digest, article_id),
             )
         return Placement(digest, cluster, dup_of, kind, similarity)
+
+    def similar(self, article_id: str, limit: int = 20) -> list[Match]:
+        """Near-duplicates (same cluster, or sharing an LSH bucket and passing the test),
+        most similar first, as DedupIndex.similar. Raises KeyError for an id not placed."""
+        conn = self.archive.conn
+        row = conn.execute(
+            "SELECT doc, signature, size, dup_cluster FROM dedup_docs WHERE id = %s",
+            (article_id,),
+        ).fetchone()
+        if row is None:
+            raise KeyError(article_id)
+        doc, signature, size, cluster = row
+        matches: dict[str, Match] = {}
+        if signature is not None:
+            fp = Fingerprint.from_bytes(bytes(signature), size)
+            rows = conn.execute(
+                "SELECT doc, id, signature, size, dup_cluster = %s FROM dedup_docs "
+                "WHERE signature IS NOT NULL AND doc != %s AND (dup_cluster = %s OR doc IN "
+                "(SELECT doc FROM dedup_lsh WHERE bucket = ANY(%s))) ORDER BY doc",
+                (cluster, doc, cluster, self.fingerprinter.buckets(fp)),
+            ).fetchall()
+            for _, other_id, other_sig, other_size, same_cluster in rows:
+                other = Fingerprint.from_bytes(bytes(other_sig), other_size)
+                is_dup, similarity = self.fingerprinter.is_near_dup(fp, other)
+                if is_dup or same_cluster:
+                    matches[other_id] = Match(other_id, "near_dup", round(similarity, 3))
+        ranked = sorted(matches.values(), key=lambda m: -m.similarity)
+        return ranked[:limit]
 
     def _exact(self, digest: str | None) -> str | None:
         if digest is None:

@@ -110,3 +110,60 @@ def test_concurrent_writers_of_one_url_make_one_row(opener) -> None:
     with opener() as archive:
         assert archive.count() == 1
         assert archive.url_article("https://news.example/a/1#1") == "id1"
+
+
+def test_summary_values_members_and_outlet_runs(archive: ArchiveStore) -> None:
+    archive.upsert(make(1, topics=["sco-summit"], dup_cluster="id1", story_id="s"))
+    archive.upsert(make(2, outlet="beta", dup_cluster="id1", dup_of="id1", story_id="s"))
+    archive.upsert(make(3, published=None, language=None, dup_cluster="id3", story_id="s"))
+    counts = archive.summary(30)
+    assert counts["undated"] == 1 and counts["by_topic"] == {"sco-summit": 1}
+    assert counts["by_outlet"] == {"alpha": 2, "beta": 1}
+    assert counts["by_day"] == {"2022-09-12": 1, "2022-09-11": 1}
+    assert counts["by_language"] == {"ar": 2, "unknown": 1}
+    assert counts["by_index_state"] == {"pending": 3}
+    assert [tuple(r) for r in counts["duplicates_by_outlet"]] == [("beta", 1, 1), ("alpha", 2, 0)]
+    assert archive.distinct("outlet") == {"alpha", "beta"} and archive.distinct("language") == {
+        "ar"
+    }
+    assert [m[0] for m in archive.members("dup_cluster", "id1")] == ["id1", "id2"]
+    assert [m[0] for m in archive.members("story_id", "s")] == ["id1", "id2", "id3"]
+    assert archive.representatives({"id2"}, ["id1"]) == ({"id1"}, {"id1": "id1"})
+    first = archive.start_run("alpha")
+    archive.finish_run(first, status="finished", pages=3, new_articles=2, skipped=0,
+                       errors={"timeout": 1})  # fmt: skip
+    archive.start_run("alpha")  # still running: not in the history
+    archive.start_run("beta")
+    assert [(r["id"], r["errors"]) for r in archive.outlet_runs("alpha", 5)] == [
+        (first, {"timeout": 1})
+    ]
+    assert sorted(archive.run_outlets()) == ["alpha", "beta"]
+
+
+def test_saved_searches_and_import_positions(archive: ArchiveStore) -> None:
+    assert archive.saved_searches() == [] and archive.import_state("/x.warc") is None
+    one = archive.save_search("قمة", "q=قمة", "2026-01-01T00:00:00+00:00")
+    two = archive.save_search("b", "q=b", "2026-01-02T00:00:00+00:00")
+    assert [s[:3] for s in archive.saved_searches()] == [(two, "b", "q=b"), (one, "قمة", "q=قمة")]
+    archive.delete_saved_search(two)
+    assert [s[0] for s in archive.saved_searches()] == [one]
+    archive.save_import_state(("/x.warc", "warc", 100, 40, False, True, '{"archived": 2}'))
+    archive.save_import_state(("/y.jsonl", "jsonl", None, 0, True, False, "{}"))
+    size, position, done, referenced, counts = archive.import_state("/x.warc")
+    assert (size, position, bool(done), bool(referenced), counts) == (
+        100, 40, False, True, '{"archived": 2}'
+    )  # fmt: skip
+    assert archive.referenced_sources() == {"/x.warc"}
+    archive.upsert(make(1, warc_file="/x.warc", warc_offset=7))
+    archive.upsert(make(2, warc_file="/x.warc", warc_offset=3, outlet="beta"))
+    assert archive.referenced_records("/x.warc") == [("beta", 3), ("alpha", 7)]
+
+
+def test_outbox_batches_cover_the_outbox_once(archive: ArchiveStore) -> None:
+    for n in range(1, 8):
+        archive.upsert(make(n))
+    archive.mark_indexed(["id3"], "elasticsearch")
+    pending = [[a.id for _, _, a in rows] for rows in archive.outbox_batches(True, 3)]
+    assert pending == [["id1", "id2", "id4"], ["id5", "id6", "id7"]]
+    every = [len(rows) for rows in archive.outbox_batches(False, 3)]
+    assert every == [3, 3, 1]

@@ -1,0 +1,98 @@
+"""The SQLite archive's small tables beside the articles: saved searches and import
+positions (and their twins in indexer/state_pg.py). Each table is made on first write, so
+an archive that never used one (and may be read-only) is read without creating it."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from indexer.archive_base import ArchiveStore
+
+SAVED_SEARCHES = """CREATE TABLE IF NOT EXISTS saved_searches (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    query TEXT NOT NULL,
+    created TEXT NOT NULL
+)"""
+IMPORTS = """
+CREATE TABLE IF NOT EXISTS imports (
+    source     TEXT PRIMARY KEY,          -- absolute path or http(s) URL
+    kind       TEXT NOT NULL,             -- jsonl | warc
+    size       INTEGER,                   -- bytes, when known, to notice a changed file
+    position   INTEGER NOT NULL DEFAULT 0, -- byte offset of the first record not yet handled
+    done       INTEGER NOT NULL DEFAULT 0,
+    referenced INTEGER NOT NULL DEFAULT 0, -- archived records point into this source
+    counts     TEXT NOT NULL DEFAULT '{}', -- JSON {what: n}, over every run
+    updated_at TEXT NOT NULL
+) STRICT
+"""
+
+
+class SqliteState(ArchiveStore):
+    """Mixed into indexer/archive.py's Archive (which supplies `_conn` and `transaction`)."""
+
+    _conn: sqlite3.Connection
+
+    def _has_table(self, name: str) -> bool:
+        query = "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?"
+        return self._conn.execute(query, (name,)).fetchone() is not None
+
+    # ------------------------------------------------------------------ saved searches
+
+    def saved_searches(self) -> list[tuple[int, str, str, str]]:
+        if not self._has_table("saved_searches"):
+            return []
+        query = "SELECT id, name, query, created FROM saved_searches ORDER BY id DESC"
+        return self._conn.execute(query).fetchall()
+
+    def save_search(self, name: str, query: str, created: str) -> int:
+        with self.transaction() as db:
+            db.execute(SAVED_SEARCHES)
+            cursor = db.execute(
+                "INSERT INTO saved_searches (name, query, created) VALUES (?, ?, ?)",
+                (name, query, created),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def delete_saved_search(self, saved_id: int) -> None:
+        if self._has_table("saved_searches"):
+            with self.transaction() as db:
+                db.execute("DELETE FROM saved_searches WHERE id = ?", (saved_id,))
+
+    # ------------------------------------------------------------------ import positions
+
+    def import_state(self, source: str) -> tuple[Any, ...] | None:
+        if not self._has_table("imports"):
+            return None
+        return self._conn.execute(
+            "SELECT size, position, done, referenced, counts FROM imports WHERE source = ?",
+            (source,),
+        ).fetchone()
+
+    def save_import_state(self, row: tuple[Any, ...]) -> None:
+        from indexer.archive import now
+
+        with self.transaction() as db:
+            db.execute(IMPORTS)
+            db.execute(
+                "INSERT INTO imports (source, kind, size, position, done, referenced, counts, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET "
+                "kind = excluded.kind, size = excluded.size, position = excluded.position, "
+                "done = excluded.done, referenced = excluded.referenced, "
+                "counts = excluded.counts, updated_at = excluded.updated_at",
+                (*row, now()),
+            )
+
+    def referenced_sources(self) -> set[str]:
+        if not self._has_table("imports"):
+            return set()
+        rows = self._conn.execute("SELECT source FROM imports WHERE referenced = 1")
+        return {row[0] for row in rows}
+
+    def referenced_records(self, source: str) -> list[tuple[str, int]]:
+        return self._conn.execute(
+            "SELECT outlet, warc_offset FROM articles WHERE warc_file = ? "
+            "AND warc_offset IS NOT NULL ORDER BY warc_offset",
+            (source,),
+        ).fetchall()
