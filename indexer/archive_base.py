@@ -176,11 +176,49 @@ class ArchiveStore(ABC):
     def referenced_records(self, source: str) -> list[tuple[str, int]]:
         """(outlet, offset) of the articles pointing into one source, in file order."""
 
+    # Scheduled runs (schedules/history.py): one row per run of a schedule.
+
+    @abstractmethod
+    def start_schedule_run(self, schedule: str, outlets: list[str], log_file: str | None,
+                           pid: int, status: str = "running") -> int:  # fmt: skip
+        """A new run; with another status than 'running' it ends as it starts (skipped)."""
+
+    @abstractmethod
+    def end_schedule_run(self, run_id: int, status: str, totals: dict[str, Any]) -> None:
+        """End a run with its pages, new_articles, duplicates, errors and detail."""
+
+    @abstractmethod
+    def schedule_runs(
+        self, limit: int, schedule: str | None = None, run_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The latest runs, newest first, with `outlets` and `errors` decoded."""
+
+    @abstractmethod
+    def running_schedule_runs(self) -> list[tuple[int, int | None]]:
+        """(id, scheduler pid) of the runs still marked running."""
+
+    @abstractmethod
+    def last_schedule_runs(self) -> list[int]:
+        """Each schedule's latest run that was not skipped or missed."""
+
+    @abstractmethod
+    def schedule_crawl_runs(self, run_id: int) -> list[dict[str, Any]]:
+        """The crawl runs tagged with a schedule run (`info.schedule_run`), as `runs`."""
+
     def __enter__(self) -> ArchiveStore:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def has_archive(home: Path) -> bool:
+    """Whether `open_archive` finds an archive rather than starting one: PostgreSQL is
+    configured, or the data folder holds the SQLite file."""
+    from arshif.config import archive_path
+    from arshif.credentials import has_secret
+
+    return has_secret("ARSHIF_DATABASE_URL") or archive_path(home).exists()
 
 
 def open_archive(home: Path) -> ArchiveStore:

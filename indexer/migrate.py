@@ -84,18 +84,18 @@ def _adopt_clusters(target: PgArchive) -> None:
     index = PgClusters(target)
     conn = target.conn
     rows = conn.execute(
-        "SELECT a.id, a.title, a.text, a.dup_cluster, a.dup_of FROM articles a "
+        "SELECT a.id, a.title, a.text, a.dup_cluster, a.dup_of, a.story_id FROM articles a "
         "WHERE NOT EXISTS (SELECT 1 FROM dedup_docs d WHERE d.id = a.id) ORDER BY a.pk"
     ).fetchall()
     with target.advisory_lock(LOCK), conn.cursor() as cur:
-        for article_id, title, text, cluster, dup_of in rows:
+        for article_id, title, text, cluster, dup_of, story in rows:
             prepared = prepare(index.params, title or "", text or "", stories=False)
             fp = prepared.fingerprint
             doc: Any = cur.execute(
-                "INSERT INTO dedup_docs (id, content_hash, signature, size, dup_cluster, dup_of) "
-                "VALUES (%s, %s, %s, %s, %s, %s) RETURNING doc",
+                "INSERT INTO dedup_docs (id, content_hash, signature, size, dup_cluster, dup_of, "
+                "story_id) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING doc",
                 (article_id, prepared.content_hash, fp.to_bytes() if fp else None,
-                 fp.size if fp else 0, cluster or article_id, dup_of),
+                 fp.size if fp else 0, cluster or article_id, dup_of, story),
             ).fetchone()[0]  # fmt: skip
             if fp is not None:
                 cur.executemany(

@@ -4,6 +4,7 @@ archive's migrations (indexer/archive_pg.py), so reads never need to create them
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import psycopg
@@ -30,6 +31,30 @@ CREATE TABLE imports (
 );
 CREATE INDEX articles_warc_file ON articles (warc_file)
 """
+
+# Schema version 3.
+SCHEDULE_TABLE = """
+CREATE TABLE schedule_runs (
+    id           BIGSERIAL PRIMARY KEY,
+    schedule     TEXT NOT NULL,
+    started_at   TEXT NOT NULL,
+    ended_at     TEXT,
+    status       TEXT NOT NULL,
+    outlets      JSONB NOT NULL DEFAULT '[]',
+    pages        BIGINT NOT NULL DEFAULT 0,
+    new_articles BIGINT NOT NULL DEFAULT 0,
+    duplicates   BIGINT NOT NULL DEFAULT 0,
+    errors       JSONB NOT NULL DEFAULT '{}',
+    detail       TEXT NOT NULL DEFAULT '',
+    log_file     TEXT,
+    pid          BIGINT
+);
+CREATE INDEX crawl_runs_schedule_run ON crawl_runs ((info->>'schedule_run'))
+"""
+_SCHEDULE_COLUMNS = (
+    "id, schedule, started_at, ended_at, status, outlets, pages, new_articles, duplicates, "
+    "errors, detail, log_file"
+)
 
 _SAVE_IMPORT = (
     "INSERT INTO imports (source, kind, size, position, done, referenced, counts, updated_at) "
@@ -92,3 +117,60 @@ class PgState(ArchiveStore):
             "AND warc_offset IS NOT NULL ORDER BY warc_offset",
             (source,),
         ).fetchall()
+
+    # ------------------------------------------------------------------ scheduled runs
+
+    def start_schedule_run(self, schedule: str, outlets: list[str], log_file: str | None,
+                           pid: int, status: str = "running") -> int:  # fmt: skip
+        from indexer.archive import now
+
+        stamp = now()
+        with self.transaction() as conn:
+            row = conn.execute(
+                "INSERT INTO schedule_runs (schedule, started_at, ended_at, status, outlets, "
+                "log_file, pid) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                (schedule, stamp, None if status == "running" else stamp, status,
+                 json.dumps(outlets), log_file, pid),
+            ).fetchone()  # fmt: skip
+        return int(row[0])
+
+    def end_schedule_run(self, run_id: int, status: str, totals: dict[str, Any]) -> None:
+        from indexer.archive import now
+
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE schedule_runs SET ended_at = %s, status = %s, pages = %s, "
+                "new_articles = %s, duplicates = %s, errors = %s, detail = %s WHERE id = %s",
+                (now(), status, totals["pages"], totals["new_articles"], totals["duplicates"],
+                 json.dumps(totals["errors"]), totals["detail"], run_id),
+            )  # fmt: skip
+
+    def schedule_runs(
+        self, limit: int, schedule: str | None = None, run_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        where, params = "TRUE", []
+        if schedule is not None:
+            where, params = "schedule = %s", [schedule]
+        if run_id is not None:
+            where, params = "id = %s", [run_id]
+        cursor = self._conn.execute(
+            f"SELECT {_SCHEDULE_COLUMNS} FROM schedule_runs WHERE {where} "
+            "ORDER BY id DESC LIMIT %s",
+            [*params, limit],
+        )
+        names = [c.name for c in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def running_schedule_runs(self) -> list[tuple[int, int | None]]:
+        query = "SELECT id, pid FROM schedule_runs WHERE status = 'running'"
+        return [(row[0], row[1]) for row in self._conn.execute(query)]
+
+    def last_schedule_runs(self) -> list[int]:
+        rows = self._conn.execute(
+            "SELECT max(id) FROM schedule_runs WHERE status NOT IN ('skipped', 'missed') "
+            "GROUP BY schedule"
+        )
+        return [row[0] for row in rows]
+
+    def schedule_crawl_runs(self, run_id: int) -> list[dict[str, Any]]:
+        return self._runs("info->>'schedule_run' = %s", (str(run_id),), None)

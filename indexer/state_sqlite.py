@@ -4,6 +4,7 @@ an archive that never used one (and may be read-only) is read without creating i
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
@@ -27,6 +28,27 @@ CREATE TABLE IF NOT EXISTS imports (
     updated_at TEXT NOT NULL
 ) STRICT
 """
+SCHEDULE_RUNS = """
+CREATE TABLE IF NOT EXISTS schedule_runs (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    schedule     TEXT NOT NULL,
+    started_at   TEXT NOT NULL,
+    ended_at     TEXT,
+    status       TEXT NOT NULL,             -- running, finished, interrupted, timeout, ...
+    outlets      TEXT NOT NULL DEFAULT '[]', -- JSON list
+    pages        INTEGER NOT NULL DEFAULT 0,
+    new_articles INTEGER NOT NULL DEFAULT 0,
+    duplicates   INTEGER NOT NULL DEFAULT 0,
+    errors       TEXT NOT NULL DEFAULT '{}', -- JSON {kind: count}
+    detail       TEXT NOT NULL DEFAULT '',
+    log_file     TEXT,
+    pid          INTEGER                    -- the scheduler process that ran it
+) STRICT
+"""
+SCHEDULE_COLUMNS = (
+    "id", "schedule", "started_at", "ended_at", "status", "outlets", "pages", "new_articles",
+    "duplicates", "errors", "detail", "log_file",
+)  # fmt: skip
 
 
 class SqliteState(ArchiveStore):
@@ -96,3 +118,70 @@ class SqliteState(ArchiveStore):
             "AND warc_offset IS NOT NULL ORDER BY warc_offset",
             (source,),
         ).fetchall()
+
+    # ------------------------------------------------------------------ scheduled runs
+
+    def start_schedule_run(self, schedule: str, outlets: list[str], log_file: str | None,
+                           pid: int, status: str = "running") -> int:  # fmt: skip
+        from indexer.archive import now
+
+        stamp = now()
+        with self.transaction() as db:
+            db.execute(SCHEDULE_RUNS)
+            cursor = db.execute(
+                "INSERT INTO schedule_runs (schedule, started_at, ended_at, status, outlets, "
+                "log_file, pid) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (schedule, stamp, None if status == "running" else stamp, status,
+                 json.dumps(outlets), log_file, pid),
+            )  # fmt: skip
+        return int(cursor.lastrowid or 0)
+
+    def end_schedule_run(self, run_id: int, status: str, totals: dict[str, Any]) -> None:
+        from indexer.archive import now
+
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE schedule_runs SET ended_at = ?, status = ?, pages = ?, new_articles = ?, "
+                "duplicates = ?, errors = ?, detail = ? WHERE id = ?",
+                (now(), status, totals["pages"], totals["new_articles"], totals["duplicates"],
+                 json.dumps(totals["errors"]), totals["detail"], run_id),
+            )  # fmt: skip
+
+    def schedule_runs(
+        self, limit: int, schedule: str | None = None, run_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        if not self._has_table("schedule_runs"):
+            return []
+        where, params = "1 = 1", []
+        if schedule is not None:
+            where, params = "schedule = ?", [schedule]
+        if run_id is not None:
+            where, params = "id = ?", [run_id]
+        rows = self._conn.execute(
+            f"SELECT {', '.join(SCHEDULE_COLUMNS)} FROM schedule_runs WHERE {where} "
+            "ORDER BY id DESC LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+        runs = [dict(zip(SCHEDULE_COLUMNS, row, strict=True)) for row in rows]
+        for run in runs:
+            run["outlets"] = json.loads(run["outlets"])
+            run["errors"] = json.loads(run["errors"])
+        return runs
+
+    def running_schedule_runs(self) -> list[tuple[int, int | None]]:
+        if not self._has_table("schedule_runs"):
+            return []
+        query = "SELECT id, pid FROM schedule_runs WHERE status = 'running'"
+        return self._conn.execute(query).fetchall()
+
+    def last_schedule_runs(self) -> list[int]:
+        if not self._has_table("schedule_runs"):
+            return []
+        rows = self._conn.execute(
+            "SELECT max(id) FROM schedule_runs WHERE status NOT IN ('skipped', 'missed') "
+            "GROUP BY schedule"
+        )
+        return [row[0] for row in rows]
+
+    def schedule_crawl_runs(self, run_id: int) -> list[dict[str, Any]]:
+        return self._runs("json_extract(info, '$.schedule_run') = ?", (run_id,), -1)

@@ -11,8 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from arshif.config import archive_path
-from indexer.archive import Archive
+from indexer.archive_base import has_archive, open_archive
 from indexer.health import source_health
 from indexer.stats import render_health
 from schedules import history
@@ -65,12 +64,11 @@ def show_list(
     """Each schedule's trigger, outlets, next run and last result; then flagged outlets."""
     stored = stored_next_runs(home)
     now = datetime.now(UTC)
-    path = archive_path(home)
     last: dict[str, dict[str, Any]] = {}
     health: dict[str, list[str]] = {}
     outlets = {name: s.outlet_ids(outlets_path) for name, s in schedules.items()}
-    if path.exists():
-        with Archive(path) as archive:
+    if has_archive(home):
+        with open_archive(home) as archive:
             last = history.last_results(archive)
             wanted = sorted({o for ids in outlets.values() for o in ids})
             health = source_health(archive, wanted)
@@ -101,10 +99,9 @@ def show_list(
 
 def show_history(home: Path, schedule: str | None, limit: int, console: Console) -> None:
     """The latest scheduled runs, newest first."""
-    path = archive_path(home)
     runs: list[dict[str, Any]] = []
-    if path.exists():
-        with Archive(path) as archive:
+    if has_archive(home):
+        with open_archive(home) as archive:
             runs = history.recent(archive, limit, schedule)
     if not runs:
         console.print("No scheduled runs recorded yet.")

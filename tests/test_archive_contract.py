@@ -167,3 +167,27 @@ def test_outbox_batches_cover_the_outbox_once(archive: ArchiveStore) -> None:
     assert pending == [["id1", "id2", "id4"], ["id5", "id6", "id7"]]
     every = [len(rows) for rows in archive.outbox_batches(False, 3)]
     assert every == [3, 3, 1]
+
+
+def test_schedule_history(archive: ArchiveStore) -> None:
+    from schedules import history
+
+    assert history.recent(archive) == [] and history.last_results(archive) == {}
+    run = history.start(archive, "hourly", ["alpha", "beta"], "/logs/x.log")
+    for outlet, pages in (("alpha", 3), ("beta", 4)):
+        crawl = archive.start_run(outlet, schedule="hourly", schedule_run=run)
+        archive.finish_run(crawl, status="finished", pages=pages, new_articles=1, skipped=0,
+                           errors={"timeout": 1}, info={"duplicates": 2})  # fmt: skip
+    archive.start_run("alpha", schedule_run=run + 1)  # another run's crawl
+    history.skipped(archive, "hourly", "the last run is still going")
+    row = history.finish(archive, run, "finished", "ok")
+    assert (row["pages"], row["new_articles"], row["duplicates"], row["errors"]) == (
+        7, 2, 4, {"timeout": 2}
+    )  # fmt: skip
+    assert row["outlets"] == ["alpha", "beta"] and row["ended_at"] and row["detail"] == "ok"
+    assert [r["status"] for r in history.recent(archive)] == ["skipped", "finished"]
+    assert history.last_results(archive)["hourly"]["id"] == run
+    lost = history.start(archive, "daily", ["alpha"], "")
+    assert archive.running_schedule_runs()[0][0] == lost
+    assert history.mark_lost(archive) == 0  # this process is its scheduler: alive
+    assert [r["status"] for r in archive.schedule_crawl_runs(run)] == ["finished", "finished"]

@@ -95,6 +95,14 @@ def pg(
             index.client.close()
 
 
+def groups(by_id: dict[str, str | None]) -> set[frozenset[str]]:
+    """The grouping itself (story ids name whichever member a crawl placed first)."""
+    found: dict[str | None, set[str]] = {}
+    for article_id, group in by_id.items():
+        found.setdefault(group, set()).add(article_id)
+    return {frozenset(g) for g in found.values()}
+
+
 def _json(out: subprocess.CompletedProcess[str]) -> object:
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout)
@@ -135,10 +143,16 @@ def test_similar_and_reextract_on_postgresql(pg: Pg, sqlite_home: Path) -> None:
     with PgArchive(pg.url) as archive:
         copy = next(a for a in archive.iter_articles() if a.dup_of)
         before = {a.id: (a.dup_cluster, a.title) for a in archive.iter_articles()}
+        before_story = {a.id: a.story_id for a in archive.iter_articles()}
     found = _json(pg.run("similar", copy.id, "--json"))
     assert [m["id"] for m in found if m["relation"] == "near_dup"] == [copy.dup_of]
     on_sqlite = _json(run_arshif(sqlite_home, "similar", copy.id, "--json"))
     assert {m["id"] for m in on_sqlite if m["relation"] == "near_dup"} == {copy.dup_of}
+    mates = {m["id"] for m in found if m["relation"] == "story"}
+    assert mates and mates == {m["id"] for m in on_sqlite if m["relation"] == "story"}
+    with Archive(archive_path(sqlite_home)) as archive:
+        stories = {a.id: a.story_id for a in archive.iter_articles()}
+    assert groups(before_story) == groups(stories), "the same stories as on SQLite"
 
     out = pg.run("reextract")
     assert out.returncode == 0, out.stderr[-3000:]
