@@ -514,8 +514,9 @@ def cmd_reextract(args: argparse.Namespace) -> int:
                 progress=advance,
                 topics=_topics(args),
             )
-        with _search_index(args, archive) as index:
-            index.drain(archive)
+        if _indexed_here(args):
+            with _search_index(args, archive) as index:
+                index.drain(archive)
     failed = sum(report.failed.values())
     console.print(
         f"Re-extracted {report.pages} archived pages: {report.updated} articles updated, "
@@ -602,6 +603,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not sources:
         raise UserError("name what to import: arshif import FILE.jsonl | FILE.warc.gz | URL ...")
     kinds = [_import_kind(source) for source in sources]
+    if args.enqueue:
+        return _enqueue_imports(args, sources)
     hosts = OutletHosts(load_outlets(args.outlets).values())
     topics = _topics(args)
     check_writable(_home(args), "warc")
@@ -612,12 +615,37 @@ def cmd_import(args: argparse.Namespace) -> int:
                 _import_jsonl(args, loader, Path(source), hosts)
             else:
                 _import_warc(args, loader, source, hosts, pool)
-        with _search_index(args, archive) as index:
-            total = archive.pending_count()
-            enabled = total > 0 and not args.no_progress
-            with _progress("indexing", total, enabled=enabled) as advance:
-                index.drain(archive, progress=advance)
+        if _indexed_here(args):
+            with _search_index(args, archive) as index:
+                total = archive.pending_count()
+                enabled = total > 0 and not args.no_progress
+                with _progress("indexing", total, enabled=enabled) as advance:
+                    index.drain(archive, progress=advance)
     return 0
+
+
+def _indexed_here(args: argparse.Namespace) -> bool:
+    """Whether a command that wrote articles indexes them itself: not on PostgreSQL without
+    Elasticsearch, where the outbox waits for `arshif index` (as a crawl's does)."""
+    return not (has_secret("ARSHIF_DATABASE_URL") and _backend_name(args) == "embedded")
+
+
+def _enqueue_imports(args: argparse.Namespace, sources: list[str]) -> int:
+    """`arshif import --enqueue`: one job per source for the workers, with these options
+    (a file must be at the same path on the workers: a shared folder, or give its URL)."""
+    from arshif.cli_scale import enqueue_imports
+    from importer.sources import source_key
+
+    options = [flag for flag, on in (("--stop-on-error", args.stop_on_error), ("--copy", args.copy),
+               ("--any-host", args.any_host)) if on]  # fmt: skip
+    for flag, value in (("--since", args.since), ("--until", args.until),
+                        ("--topics", args.topics), ("--backend", args.backend)):  # fmt: skip
+        if value:
+            options += [flag, value]
+    if args.workers:
+        options += ["--workers", str(args.workers)]
+    with _queue_errors():
+        return enqueue_imports([source_key(s) for s in sources], options, console)
 
 
 def _import_jsonl(args: argparse.Namespace, loader: Any, path: Path, hosts: Any) -> None:
@@ -1230,6 +1258,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--topics", help="topic folder or file (default: $ARSHIF_TOPICS or shipped)")
     p.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--enqueue", action="store_true",
+        help="queue one job per source for `arshif worker`s (ARSHIF_REDIS_URL) instead",
+    )  # fmt: skip
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("outlets", parents=[common, outlets_opt], help="the outlet catalogue")

@@ -141,6 +141,21 @@ class PgClusters:
         article.story_id = result.story_id
         return result
 
+    def keep(self, article: Article, prepared: Prepared | None = None) -> None:
+        """Fingerprint a record that brings its own assignment and keep that assignment
+        (as DedupIndex.keep: a record moved from another archive stays as it came)."""
+        self.add(
+            article.id, article.title or "", article.text or "",
+            article.published or article.fetched_at, prepared,
+        )  # fmt: skip
+        if article.dup_cluster and article.story_id:
+            with self.archive.transaction() as conn:
+                conn.execute(
+                    "UPDATE dedup_docs SET dup_cluster = %s, dup_of = %s, story_id = %s "
+                    "WHERE id = %s",
+                    (article.dup_cluster, article.dup_of, article.story_id, article.id),
+                )
+
     def add(
         self,
         article_id: str,
