@@ -205,6 +205,23 @@ class ArchiveStore(ABC):
     def schedule_crawl_runs(self, run_id: int) -> list[dict[str, Any]]:
         """The crawl runs tagged with a schedule run (`info.schedule_run`), as `runs`."""
 
+    # What crawls keep between runs (crawler/conditional.py, crawler/discovery.py).
+
+    @abstractmethod
+    def listing_validators(self) -> dict[str, tuple[str | None, str | None]]:
+        """url -> (ETag, Last-Modified) saved by the last finished crawls."""
+
+    @abstractmethod
+    def save_listing_validators(self, fresh: dict[str, tuple[str | None, str | None]]) -> None: ...
+
+    @abstractmethod
+    def remember_listing(self, outlet: str, url: str, kind: str) -> None:
+        """Keep a feed or sitemap found for an outlet (`kind`: feed | sitemap)."""
+
+    @abstractmethod
+    def remembered_listings(self, outlet: str) -> list[tuple[str, str]]:
+        """(kind, url) found for an outlet by earlier crawls, latest first."""
+
     def __enter__(self) -> ArchiveStore:
         return self
 

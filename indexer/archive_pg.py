@@ -28,8 +28,8 @@ from arshif.credentials import redact_url
 from arshif.record import FIELDS, LIST_FIELDS, Article
 from indexer.archive import ArchiveError, now, row_to_article
 from indexer.filters import Filters
-from indexer.state_pg import SCHEDULE_TABLE, PgState
 from indexer.state_pg import TABLES as STATE_TABLES
+from indexer.state_pg import PgState
 
 # One entry per schema version (the list index + 1); shipped entries are never edited.
 MIGRATIONS: tuple[str, ...] = (
@@ -96,7 +96,6 @@ MIGRATIONS: tuple[str, ...] = (
     )
     """,
     STATE_TABLES,
-    SCHEDULE_TABLE,
 )
 
 _SCHEMA_TABLE = "CREATE TABLE IF NOT EXISTS arshif_schema (version INTEGER NOT NULL)"

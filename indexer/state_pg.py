@@ -1,5 +1,6 @@
 """The PostgreSQL archive's small tables beside the articles, twins of
-indexer/state_sqlite.py: saved searches and import positions. They are made by the
+indexer/state_sqlite.py: saved searches, import positions, scheduled runs, listing
+validators (conditional GET) and discovered listings. They are made by the
 archive's migrations (indexer/archive_pg.py), so reads never need to create them."""
 
 from __future__ import annotations
@@ -29,11 +30,7 @@ CREATE TABLE imports (
     counts     TEXT NOT NULL DEFAULT '{}',
     updated_at TEXT NOT NULL
 );
-CREATE INDEX articles_warc_file ON articles (warc_file)
-"""
-
-# Schema version 3.
-SCHEDULE_TABLE = """
+CREATE INDEX articles_warc_file ON articles (warc_file);
 CREATE TABLE schedule_runs (
     id           BIGSERIAL PRIMARY KEY,
     schedule     TEXT NOT NULL,
@@ -49,8 +46,22 @@ CREATE TABLE schedule_runs (
     log_file     TEXT,
     pid          BIGINT
 );
-CREATE INDEX crawl_runs_schedule_run ON crawl_runs ((info->>'schedule_run'))
+CREATE INDEX crawl_runs_schedule_run ON crawl_runs ((info->>'schedule_run'));
+CREATE TABLE listing_validators (
+    url           TEXT PRIMARY KEY,
+    etag          TEXT,
+    last_modified TEXT,
+    saved_at      TEXT NOT NULL
+);
+CREATE TABLE discovered_listings (
+    outlet   TEXT NOT NULL,
+    url      TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    found_at TEXT NOT NULL,
+    PRIMARY KEY (outlet, url)
+)
 """
+
 _SCHEDULE_COLUMNS = (
     "id, schedule, started_at, ended_at, status, outlets, pages, new_articles, duplicates, "
     "errors, detail, log_file"
@@ -174,3 +185,39 @@ class PgState(ArchiveStore):
 
     def schedule_crawl_runs(self, run_id: int) -> list[dict[str, Any]]:
         return self._runs("info->>'schedule_run' = %s", (str(run_id),), None)
+
+    # ------------------------------------------------------------------ crawl state
+
+    def listing_validators(self) -> dict[str, tuple[str | None, str | None]]:
+        rows = self._conn.execute("SELECT url, etag, last_modified FROM listing_validators")
+        return {url: (etag, modified) for url, etag, modified in rows}
+
+    def save_listing_validators(self, fresh: dict[str, tuple[str | None, str | None]]) -> None:
+        from indexer.archive import now
+
+        stamp = now()
+        with self.transaction() as conn, conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO listing_validators VALUES (%s, %s, %s, %s) ON CONFLICT (url) "
+                "DO UPDATE SET etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified, "
+                "saved_at = EXCLUDED.saved_at",
+                [(url, etag, modified, stamp) for url, (etag, modified) in fresh.items()],
+            )
+
+    def remember_listing(self, outlet: str, url: str, kind: str) -> None:
+        from indexer.archive import now
+
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO discovered_listings VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (outlet, url) DO UPDATE SET kind = EXCLUDED.kind, "
+                "found_at = EXCLUDED.found_at",
+                (outlet, url, kind, now()),
+            )
+
+    def remembered_listings(self, outlet: str) -> list[tuple[str, str]]:
+        rows = self._conn.execute(
+            "SELECT kind, url FROM discovered_listings WHERE outlet = %s ORDER BY found_at DESC",
+            (outlet,),
+        )
+        return [(kind, url) for kind, url in rows]

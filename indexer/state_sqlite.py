@@ -1,5 +1,6 @@
-"""The SQLite archive's small tables beside the articles: saved searches and import
-positions (and their twins in indexer/state_pg.py). Each table is made on first write, so
+"""The SQLite archive's small tables beside the articles: saved searches, import positions,
+scheduled runs, listing validators and discovered listings (and their twins in
+indexer/state_pg.py). Each table is made on first write, so
 an archive that never used one (and may be read-only) is read without creating it."""
 
 from __future__ import annotations
@@ -44,6 +45,23 @@ CREATE TABLE IF NOT EXISTS schedule_runs (
     log_file     TEXT,
     pid          INTEGER                    -- the scheduler process that ran it
 ) STRICT
+"""
+LISTING_VALIDATORS = """
+CREATE TABLE IF NOT EXISTS listing_validators (
+    url           TEXT PRIMARY KEY,
+    etag          TEXT,
+    last_modified TEXT,
+    saved_at      TEXT NOT NULL
+) STRICT, WITHOUT ROWID
+"""
+DISCOVERED_LISTINGS = """
+CREATE TABLE IF NOT EXISTS discovered_listings (
+    outlet   TEXT NOT NULL,
+    url      TEXT NOT NULL,
+    kind     TEXT NOT NULL,   -- feed | sitemap
+    found_at TEXT NOT NULL,
+    PRIMARY KEY (outlet, url)
+) STRICT, WITHOUT ROWID
 """
 SCHEDULE_COLUMNS = (
     "id", "schedule", "started_at", "ended_at", "status", "outlets", "pages", "new_articles",
@@ -185,3 +203,44 @@ class SqliteState(ArchiveStore):
 
     def schedule_crawl_runs(self, run_id: int) -> list[dict[str, Any]]:
         return self._runs("json_extract(info, '$.schedule_run') = ?", (run_id,), -1)
+
+    # ------------------------------------------------------------------ crawl state
+
+    def listing_validators(self) -> dict[str, tuple[str | None, str | None]]:
+        if not self._has_table("listing_validators"):
+            return {}
+        rows = self._conn.execute("SELECT url, etag, last_modified FROM listing_validators")
+        return {url: (etag, modified) for url, etag, modified in rows}
+
+    def save_listing_validators(self, fresh: dict[str, tuple[str | None, str | None]]) -> None:
+        from indexer.archive import now
+
+        stamp = now()
+        with self.transaction() as db:
+            db.execute(LISTING_VALIDATORS)
+            db.executemany(
+                "INSERT INTO listing_validators VALUES (?, ?, ?, ?) ON CONFLICT (url) DO UPDATE "
+                "SET etag = excluded.etag, last_modified = excluded.last_modified, "
+                "saved_at = excluded.saved_at",
+                [(url, etag, modified, stamp) for url, (etag, modified) in fresh.items()],
+            )
+
+    def remember_listing(self, outlet: str, url: str, kind: str) -> None:
+        from indexer.archive import now
+
+        with self.transaction() as db:
+            db.execute(DISCOVERED_LISTINGS)
+            db.execute(
+                "INSERT INTO discovered_listings VALUES (?, ?, ?, ?) ON CONFLICT (outlet, url) "
+                "DO UPDATE SET kind = excluded.kind, found_at = excluded.found_at",
+                (outlet, url, kind, now()),
+            )
+
+    def remembered_listings(self, outlet: str) -> list[tuple[str, str]]:
+        if not self._has_table("discovered_listings"):
+            return []
+        rows = self._conn.execute(
+            "SELECT kind, url FROM discovered_listings WHERE outlet = ? ORDER BY found_at DESC",
+            (outlet,),
+        )
+        return [(kind, url) for kind, url in rows]

@@ -191,3 +191,20 @@ def test_schedule_history(archive: ArchiveStore) -> None:
     assert archive.running_schedule_runs()[0][0] == lost
     assert history.mark_lost(archive) == 0  # this process is its scheduler: alive
     assert [r["status"] for r in archive.schedule_crawl_runs(run)] == ["finished", "finished"]
+
+
+def test_listing_validators_and_discovered_listings(archive: ArchiveStore) -> None:
+    assert archive.listing_validators() == {} and archive.remembered_listings("alpha") == []
+    archive.save_listing_validators({"https://a/rss": ('"v1"', None), "https://a/map": (None, "x")})
+    archive.save_listing_validators({"https://a/rss": ('"v2"', "y")})
+    assert archive.listing_validators() == {
+        "https://a/rss": ('"v2"', "y"),
+        "https://a/map": (None, "x"),
+    }
+    archive.remember_listing("alpha", "https://a/rss", "feed")
+    archive.remember_listing("beta", "https://b/map", "sitemap")
+    archive.remember_listing("alpha", "https://a/map", "sitemap")
+    assert archive.remembered_listings("alpha") == [
+        ("sitemap", "https://a/map"),
+        ("feed", "https://a/rss"),
+    ]
