@@ -74,14 +74,14 @@ class SqliteState(ArchiveStore):
 
     _conn: sqlite3.Connection
 
-    def _has_table(self, name: str) -> bool:
+    def has_table(self, name: str) -> bool:
         query = "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?"
         return self._conn.execute(query, (name,)).fetchone() is not None
 
     # ------------------------------------------------------------------ saved searches
 
     def saved_searches(self) -> list[tuple[int, str, str, str]]:
-        if not self._has_table("saved_searches"):
+        if not self.has_table("saved_searches"):
             return []
         query = "SELECT id, name, query, created FROM saved_searches ORDER BY id DESC"
         return self._conn.execute(query).fetchall()
@@ -96,14 +96,14 @@ class SqliteState(ArchiveStore):
         return int(cursor.lastrowid or 0)
 
     def delete_saved_search(self, saved_id: int) -> None:
-        if self._has_table("saved_searches"):
+        if self.has_table("saved_searches"):
             with self.transaction() as db:
                 db.execute("DELETE FROM saved_searches WHERE id = ?", (saved_id,))
 
     # ------------------------------------------------------------------ import positions
 
     def import_state(self, source: str) -> tuple[Any, ...] | None:
-        if not self._has_table("imports"):
+        if not self.has_table("imports"):
             return None
         return self._conn.execute(
             "SELECT size, position, done, referenced, counts FROM imports WHERE source = ?",
@@ -125,7 +125,7 @@ class SqliteState(ArchiveStore):
             )
 
     def referenced_sources(self) -> set[str]:
-        if not self._has_table("imports"):
+        if not self.has_table("imports"):
             return set()
         rows = self._conn.execute("SELECT source FROM imports WHERE referenced = 1")
         return {row[0] for row in rows}
@@ -168,7 +168,7 @@ class SqliteState(ArchiveStore):
     def schedule_runs(
         self, limit: int, schedule: str | None = None, run_id: int | None = None
     ) -> list[dict[str, Any]]:
-        if not self._has_table("schedule_runs"):
+        if not self.has_table("schedule_runs"):
             return []
         where, params = "1 = 1", []
         if schedule is not None:
@@ -187,13 +187,13 @@ class SqliteState(ArchiveStore):
         return runs
 
     def running_schedule_runs(self) -> list[tuple[int, int | None]]:
-        if not self._has_table("schedule_runs"):
+        if not self.has_table("schedule_runs"):
             return []
         query = "SELECT id, pid FROM schedule_runs WHERE status = 'running'"
         return self._conn.execute(query).fetchall()
 
     def last_schedule_runs(self) -> list[int]:
-        if not self._has_table("schedule_runs"):
+        if not self.has_table("schedule_runs"):
             return []
         rows = self._conn.execute(
             "SELECT max(id) FROM schedule_runs WHERE status NOT IN ('skipped', 'missed') "
@@ -207,7 +207,7 @@ class SqliteState(ArchiveStore):
     # ------------------------------------------------------------------ crawl state
 
     def listing_validators(self) -> dict[str, tuple[str | None, str | None]]:
-        if not self._has_table("listing_validators"):
+        if not self.has_table("listing_validators"):
             return {}
         rows = self._conn.execute("SELECT url, etag, last_modified FROM listing_validators")
         return {url: (etag, modified) for url, etag, modified in rows}
@@ -237,7 +237,7 @@ class SqliteState(ArchiveStore):
             )
 
     def remembered_listings(self, outlet: str) -> list[tuple[str, str]]:
-        if not self._has_table("discovered_listings"):
+        if not self.has_table("discovered_listings"):
             return []
         rows = self._conn.execute(
             "SELECT kind, url FROM discovered_listings WHERE outlet = ? ORDER BY found_at DESC",

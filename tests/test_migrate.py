@@ -5,15 +5,33 @@ from __future__ import annotations
 
 from arshif.config import archive_path
 from indexer.archive import Archive
+from indexer.archive_base import ArchiveStore
 from indexer.archive_pg import PgArchive
 from indexer.dedup_pg import PgClusters
+from schedules import history
 from tests.conftest import FAST, run_arshif
+
+
+def _state(archive: ArchiveStore) -> tuple:
+    """What the tables beside the articles hold, as the interface reads it."""
+    runs = [{k: v for k, v in r.items() if k != "pid"} for r in archive.schedule_runs(10)]
+    size, position, done, referenced, counts = archive.import_state("/x.warc")
+    return (
+        archive.saved_searches(), (size, position, bool(done), bool(referenced), counts),
+        runs, archive.listing_validators(), archive.remembered_listings("sample"),
+    )  # fmt: skip
 
 
 def test_migrate_moves_everything_and_checks_it(home, server, postgres_url) -> None:
     result = run_arshif(home, "crawl", "sample", "--base-url", server.base_url, *FAST)
     assert result.returncode == 0, result.stderr[-2000:]
     with Archive(archive_path(home)) as source:
+        source.save_search("قمة", "q=قمة", "2026-01-01T00:00:00+00:00")
+        source.save_import_state(("/x.warc", "warc", 10, 4, True, True, '{"new": 2}'))
+        run = history.start(source, "hourly", ["sample"], "")
+        history.finish(source, run, "finished")
+        source.remember_listing("sample", f"{server.base_url}/rss.xml", "feed")
+        state = _state(source)
         articles = list(source.iter_articles())
         urls = source.db.execute("SELECT url, article_id, status FROM urls ORDER BY url").fetchall()
         runs = source.runs()
@@ -27,6 +45,8 @@ def test_migrate_moves_everything_and_checks_it(home, server, postgres_url) -> N
             'SELECT url, article_id, status FROM urls ORDER BY url COLLATE "C"'
         ).fetchall() == sorted(urls, key=lambda r: r[0].encode())
         assert target.runs() == runs
+        assert _state(target) == state
+        assert history.start(target, "hourly", [], "") == run + 1
         assert target.start_run("next") == runs[0]["id"] + 1
         # The dedup index came along: a copy of a migrated article joins its cluster.
         original = next(a for a in articles if a.dup_cluster and len(a.text or "") > 500)
