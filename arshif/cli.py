@@ -1012,13 +1012,12 @@ def cmd_topics(args: argparse.Namespace) -> int:
 def _topics_list(args: argparse.Namespace, topics: Any) -> int:
     from rich.table import Table
 
-    from indexer.archive import Archive
+    from indexer.archive_base import has_archive
     from indexer.topic_ops import topic_counts
 
-    path = archive_path(_home(args))
     counts: dict[str, int] = {}
-    if path.exists():
-        with Archive(path) as archive:
+    if has_archive(_home(args)):
+        with _archive(args) as archive:
             counts = topic_counts(archive)
     table = Table("id", "English", "العربية", "rules", "articles", "file")
     for t in topics.topics.values():
@@ -1039,8 +1038,9 @@ def _topics_retag(args: argparse.Namespace, topics: Any) -> int:
         total = archive.count()
         with _progress("re-tagging", total, enabled=not args.no_progress) as advance:
             report = retag(archive, topics, only=only, progress=advance)
-        with _search_index(args, archive) as index:
-            index.drain(archive)
+        if _indexed_here(args):
+            with _search_index(args, archive) as index:
+                index.drain(archive)
     changes = ", ".join(
         [f"+{n} {t}" for t, n in sorted(report.added.items())]
         + [f"-{n} {t}" for t, n in sorted(report.removed.items())]

@@ -380,6 +380,22 @@ class Archive(SqliteState):
             ).fetchall(),
         }
 
+    def set_topics(self, updates: Sequence[tuple[str, str]], stamp: str) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE articles SET topics = ?, index_state = 'pending', updated_at = ? "
+                "WHERE id = ?",
+                [(new, stamp, article_id) for article_id, new in updates],
+            )
+
+    def day_outlet_counts(self, filters: Filters) -> list[tuple[str, str, int]]:
+        where, params = filters.where("a")
+        return self._conn.execute(
+            f"SELECT substr(a.published, 1, 10) AS day, a.outlet, count(*) FROM articles a "
+            f"WHERE {where} AND a.published IS NOT NULL GROUP BY day, a.outlet",
+            params,
+        ).fetchall()
+
     def has_article(self, article_id: str) -> bool:
         """For the crawler: an article with this id (from the canonical URL) is archived."""
         query = "SELECT 1 FROM articles WHERE id = ?"

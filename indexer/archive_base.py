@@ -176,6 +176,14 @@ class ArchiveStore(ABC):
     def referenced_records(self, source: str) -> list[tuple[str, int]]:
         """(outlet, offset) of the articles pointing into one source, in file order."""
 
+    @abstractmethod
+    def set_topics(self, updates: Sequence[tuple[str, str]], stamp: str) -> None:
+        """Write (id, topics JSON) and send those articles back to the outbox (a re-tag)."""
+
+    @abstractmethod
+    def day_outlet_counts(self, filters: Filters) -> list[tuple[str, str, int]]:
+        """(day, outlet, articles) of the dated articles the filters keep."""
+
     # Scheduled runs (schedules/history.py): one row per run of a schedule.
 
     @abstractmethod

@@ -303,6 +303,22 @@ class PgArchive(PgState):
             ).fetchall(),
         }
 
+    def set_topics(self, updates: Sequence[tuple[str, str]], stamp: str) -> None:
+        with self.transaction() as conn, conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE articles SET topics = %s, index_state = 'pending', updated_at = %s "
+                "WHERE id = %s",
+                [(new, stamp, article_id) for article_id, new in updates],
+            )
+
+    def day_outlet_counts(self, filters: Filters) -> list[tuple[str, str, int]]:
+        where, params = filters.where("a")
+        return self._conn.execute(
+            f"SELECT substr(a.published, 1, 10) AS day, a.outlet, count(*) FROM articles a "
+            f"WHERE {pg_where(where)} AND a.published IS NOT NULL GROUP BY day, a.outlet",
+            params,
+        ).fetchall()
+
     def has_article(self, article_id: str) -> bool:
         query = "SELECT 1 FROM articles WHERE id = %s"
         return self._conn.execute(query, (article_id,)).fetchone() is not None

@@ -208,3 +208,27 @@ def test_listing_validators_and_discovered_listings(archive: ArchiveStore) -> No
         ("sitemap", "https://a/map"),
         ("feed", "https://a/rss"),
     ]
+
+
+def test_retag_and_topic_coverage(archive: ArchiveStore) -> None:
+    from indexer.filters import Filters
+    from indexer.topic_ops import coverage, topic_counts
+
+    archive.upsert(make(1, topics=["a"]))
+    archive.upsert(make(2, outlet="beta", topics=["a"], published="2022-09-11T23:00:00+00:00"))
+    archive.upsert(make(3, topics=["b"]))
+    archive.upsert(make(4, topics=["a"], published=None))
+    archive.mark_all_indexed("elasticsearch")
+    archive.set_topics([("id3", '["a", "b"]')], "2030-01-01T00:00:00+00:00")
+    assert [a.id for a in archive.pending(10)] == ["id3"] and archive.get("id3").topics == [
+        "a",
+        "b",
+    ]
+    assert topic_counts(archive) == {"a": 4, "b": 1}
+    assert sorted(archive.day_outlet_counts(Filters(topics=("a",)))) == [
+        ("2022-09-11", "alpha", 1), ("2022-09-11", "beta", 1), ("2022-09-13", "alpha", 1)
+    ]  # fmt: skip
+    assert coverage(archive, "a") == {
+        "2022-09-11": {"alpha": 1, "beta": 1},
+        "2022-09-13": {"alpha": 1},
+    }

@@ -213,3 +213,15 @@ def test_serve_answers_from_postgresql(pg: Pg) -> None:
 def test_embedded_index_is_refused_on_postgresql(pg: Pg) -> None:
     out = pg.run("search", QUERY, "--backend", "embedded")
     assert out.returncode == 2 and "Elasticsearch" in out.stderr
+
+
+def test_topic_commands_on_postgresql(pg: Pg, sqlite_home: Path) -> None:
+    listed = pg.run("topics", "list")
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    on_sqlite = run_arshif(sqlite_home, "topics", "list")
+    assert " ".join(listed.stdout.split()) == " ".join(on_sqlite.stdout.split())
+    coverage = ("stats", "--topic", "sco-summit", "--json")
+    assert _json(pg.run(*coverage)) == _json(run_arshif(sqlite_home, *coverage))
+    retag = pg.run("topics", "retag", "--no-progress")
+    assert retag.returncode == 0, retag.stderr[-3000:]
+    assert "0 changed" in retag.stdout  # the rules the crawl tagged with
