@@ -67,6 +67,10 @@ def test_a_killed_import_job_resumes_on_another_worker(
     assert f"queued the import of {source}" in " ".join(queued.stdout.split())
     queue = Queue(redis_url)
     assert queue.status()["queued"] == 1
+    shown = run_arshif(home, "stats")  # the archive's tables and the queue, on PostgreSQL
+    assert shown.returncode == 0, shown.stderr
+    text = " ".join(shown.stdout.split())
+    assert "workers │ none" in text and "jobs waiting │ 1" in text, text
     first = workers()
     deadline = time.monotonic() + 180
     while position(postgres_url, source) == 0:
