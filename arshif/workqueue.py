@@ -112,31 +112,20 @@ class Queue:
             # killed crawl's message waiting for hours on a quiet queue).
             maintenance_chance=MAINTENANCE_SCALE // 10,
         )
-        self.crawl = dramatiq.actor(
-            self._crawl_job,
-            actor_name="crawl_outlet",
-            queue_name=QUEUE,
-            broker=self.broker,
-            retry_when=_retry_when,
-            min_backoff=1000,
-            max_backoff=30000,
-            time_limit=int(_seconds(env, "ARSHIF_JOB_TIME_LIMIT", TIME_LIMIT_SECONDS) * 1000),
-        )
-        self.imports = dramatiq.actor(
-            self._import_job,
-            actor_name="import_source",
-            queue_name=QUEUE,
-            broker=self.broker,
-            retry_when=_retry_when,
-            min_backoff=1000,
-            max_backoff=30000,
-            time_limit=int(_seconds(env, "ARSHIF_JOB_TIME_LIMIT", TIME_LIMIT_SECONDS) * 1000),
-        )
+        limit = int(_seconds(env, "ARSHIF_JOB_TIME_LIMIT", TIME_LIMIT_SECONDS) * 1000)
+        self.crawl = self._actor(self._crawl_job, "crawl_outlet", limit)
+        self.imports = self._actor(self._import_job, "import_source", limit)
         self.home: Path | None = None
         self.outlets_path: Path | None = None
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = threading.Event()
         self._children: set[subprocess.Popen[bytes]] = set()
+
+    def _actor(self, fn: Any, name: str, time_limit: int) -> Any:
+        return dramatiq.actor(
+            fn, actor_name=name, queue_name=QUEUE, broker=self.broker, retry_when=_retry_when,
+            min_backoff=1000, max_backoff=30000, time_limit=time_limit,
+        )  # fmt: skip
 
     # ---------------------------------------------------------------- sending
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from arshif.record import FIELDS, LIST_FIELDS, Article
 from arshif.storage import READ_ONLY, storage_problem
+from indexer.archive_base import summarize
 from indexer.filters import Filters
 from indexer.state_sqlite import SqliteState
 
@@ -349,36 +350,11 @@ class Archive(SqliteState):
         ).fetchall()
 
     def summary(self, days: int) -> dict[str, Any]:
-        def counts(sql: str) -> dict[str, int]:
-            return {str(key): n for key, n in self._conn.execute(sql)}
-
-        undated = "SELECT count(*) FROM articles WHERE published IS NULL"
-        return {
-            "undated": self._conn.execute(undated).fetchone()[0],
-            "by_outlet": counts(
-                "SELECT outlet, count(*) AS n FROM articles GROUP BY outlet ORDER BY n DESC, outlet"
-            ),
-            "by_topic": counts(
-                "SELECT t.value AS topic, count(*) AS n FROM articles, "
-                "json_each(articles.topics) t GROUP BY topic ORDER BY n DESC, topic"
-            ),
-            "by_day": counts(
-                "SELECT substr(published, 1, 10) AS day, count(*) FROM articles "
-                f"WHERE published IS NOT NULL GROUP BY day ORDER BY day DESC LIMIT {int(days)}"
-            ),
-            "by_language": counts(
-                "SELECT coalesce(language, 'unknown') AS lang, count(*) AS n FROM articles "
-                "GROUP BY lang ORDER BY n DESC, lang"
-            ),
-            "by_index_state": counts(
-                "SELECT index_state, count(*) FROM articles GROUP BY index_state "
-                "ORDER BY index_state"
-            ),
-            "duplicates_by_outlet": self._conn.execute(
-                "SELECT outlet, count(*) AS n, count(dup_of) AS d FROM articles "
-                "GROUP BY outlet ORDER BY d DESC, outlet"
-            ).fetchall(),
-        }
+        return summarize(
+            lambda sql: self._conn.execute(sql).fetchall(),
+            "json_each(articles.topics) t",
+            days,
+        )
 
     def set_topics(self, updates: Sequence[tuple[str, str]], stamp: str) -> None:
         with self.transaction() as db:

@@ -9,13 +9,43 @@ runs one suite against both.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from arshif.record import Article
 from indexer.filters import Filters
+
+# `arshif stats`' counts, in SQL both backends read alike; `{topics}` is each one's way of
+# reading a JSON list of topics as rows (`t.value`).
+SUMMARY = {
+    "undated": "SELECT 'undated', count(*) FROM articles WHERE published IS NULL",
+    "by_outlet": "SELECT outlet, count(*) AS n FROM articles GROUP BY outlet ORDER BY n DESC, outlet",
+    "by_topic": "SELECT t.value AS topic, count(*) AS n FROM articles, {topics} "
+    "GROUP BY topic ORDER BY n DESC, topic",
+    "by_day": "SELECT substr(published, 1, 10) AS day, count(*) FROM articles "
+    "WHERE published IS NOT NULL GROUP BY day ORDER BY day DESC LIMIT {days}",
+    "by_language": "SELECT coalesce(language, 'unknown') AS lang, count(*) AS n FROM articles "
+    "GROUP BY lang ORDER BY n DESC, lang",
+    "by_index_state": "SELECT index_state, count(*) FROM articles GROUP BY index_state "
+    "ORDER BY index_state",
+}
+DUPLICATES = (
+    "SELECT outlet, count(*) AS n, count(dup_of) AS d FROM articles "
+    "GROUP BY outlet ORDER BY d DESC, outlet"
+)
+
+
+def summarize(rows: Callable[[str], list[Any]], topics: str, days: int) -> dict[str, Any]:
+    """`ArchiveStore.summary` from a backend's `rows(sql)` and its `{topics}` expression."""
+    found: dict[str, Any] = {
+        name: {str(key): n for key, n in rows(sql.format(topics=topics, days=int(days)))}
+        for name, sql in SUMMARY.items()
+    }
+    found["undated"] = found["undated"]["undated"]
+    found["duplicates_by_outlet"] = rows(DUPLICATES)
+    return found
 
 
 class ArchiveStore(ABC):

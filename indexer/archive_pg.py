@@ -27,6 +27,7 @@ from psycopg_pool import ConnectionPool
 from arshif.credentials import redact_url
 from arshif.record import FIELDS, LIST_FIELDS, Article
 from indexer.archive import ArchiveError, now, row_to_article
+from indexer.archive_base import summarize
 from indexer.filters import Filters
 from indexer.state_pg import TABLES as STATE_TABLES
 from indexer.state_pg import PgState
@@ -271,37 +272,11 @@ class PgArchive(PgState):
         ).fetchall()
 
     def summary(self, days: int) -> dict[str, Any]:
-        def counts(sql: str) -> dict[str, int]:
-            return {str(key): n for key, n in self._conn.execute(sql)}
-
-        undated = "SELECT count(*) FROM articles WHERE published IS NULL"
-        return {
-            "undated": self._conn.execute(undated).fetchone()[0],
-            "by_outlet": counts(
-                "SELECT outlet, count(*) AS n FROM articles GROUP BY outlet ORDER BY n DESC, outlet"
-            ),
-            "by_topic": counts(
-                "SELECT t.value AS topic, count(*) AS n FROM articles, "
-                "json_array_elements_text(articles.topics::json) AS t(value) "
-                "GROUP BY topic ORDER BY n DESC, topic"
-            ),
-            "by_day": counts(
-                "SELECT substr(published, 1, 10) AS day, count(*) FROM articles "
-                f"WHERE published IS NOT NULL GROUP BY day ORDER BY day DESC LIMIT {int(days)}"
-            ),
-            "by_language": counts(
-                "SELECT coalesce(language, 'unknown') AS lang, count(*) AS n FROM articles "
-                "GROUP BY lang ORDER BY n DESC, lang"
-            ),
-            "by_index_state": counts(
-                "SELECT index_state, count(*) FROM articles GROUP BY index_state "
-                "ORDER BY index_state"
-            ),
-            "duplicates_by_outlet": self._conn.execute(
-                "SELECT outlet, count(*) AS n, count(dup_of) AS d FROM articles "
-                "GROUP BY outlet ORDER BY d DESC, outlet"
-            ).fetchall(),
-        }
+        return summarize(
+            lambda sql: self._conn.execute(sql).fetchall(),
+            "json_array_elements_text(articles.topics::json) AS t(value)",
+            days,
+        )
 
     def set_topics(self, updates: Sequence[tuple[str, str]], stamp: str) -> None:
         with self.transaction() as conn, conn.cursor() as cur:

@@ -5,50 +5,26 @@ archived once and none is loaded twice."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from arshif.workqueue import Queue
 from indexer.archive_pg import PgArchive
-from tests.conftest import ROOT, run_arshif
+from tests.conftest import run_arshif
 from tests.test_import_jsonl import real_records, write_jsonl
-from tests.test_workqueue import QUICK, wait_idle
+from tests.test_workqueue import QUICK, wait_idle, workers  # noqa: F401 (the fixture)
 
 
 @pytest.fixture
-def env(home: Path, postgres_url: str, redis_url: str, monkeypatch) -> dict[str, str]:
+def env(home: Path, postgres_url: str, redis_url: str, monkeypatch) -> None:
+    """The archive in PostgreSQL for this process and the workers it starts."""
     for name, value in {"ARSHIF_REDIS_URL": redis_url, "ARSHIF_DATABASE_URL": postgres_url,
                         **QUICK}.items():  # fmt: skip
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("ARSHIF_ES_URL", raising=False)
-    return {**os.environ, "ARSHIF_HOME": str(home), "PYTHONUNBUFFERED": "1"}
-
-
-@pytest.fixture
-def workers(env: dict[str, str], home: Path) -> Iterator:
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start() -> subprocess.Popen[bytes]:
-        log = (home.parent / f"worker-{len(procs)}.log").open("wb")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "arshif.cli", "worker"], env=env, cwd=ROOT, stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        procs.append(proc)
-        return proc
-
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(30)
 
 
 def position(url: str, source: Path) -> int:
@@ -58,7 +34,12 @@ def position(url: str, source: Path) -> int:
 
 
 def test_a_killed_import_job_resumes_on_another_worker(
-    tmp_path, home, env, workers, postgres_url, redis_url
+    tmp_path,
+    home,
+    env,
+    workers,  # noqa: F811
+    postgres_url,
+    redis_url,
 ) -> None:
     records = real_records(copies=6)
     source = write_jsonl(tmp_path / "big.jsonl", records)
