@@ -235,6 +235,53 @@ class PgClusters:
             )
         return Placement(digest, cluster, dup_of, story, kind, similarity)
 
+    def adopt(self, rows: list[tuple[Any, ...]]) -> None:
+        """Index articles that bring their own cluster and story (an archive migrated from
+        SQLite), in archive order: each gets its fingerprint, its story vector (IDF counted
+        as the crawls counted it) and its heaviest terms by day, and each story of several
+        write-ups its centroid, so later articles join migrated clusters and stories.
+        `rows`: (id, title, text, dup_cluster, dup_of, story_id, published or fetched)."""
+        members: dict[str, list[tuple[dict[str, float], dict[str, float]]]] = {}
+        with self.archive.advisory_lock(LOCK), self.archive.conn.cursor() as cur:
+            for article_id, title, text, cluster, dup_of, story, published in rows:
+                prepared = prepare(self.params, title or "", text or "", stories=self.stories)
+                fp = prepared.fingerprint
+                vector: dict[str, float] = {}
+                heads: dict[str, float] = {}
+                if prepared.counts:
+                    vector, heads = self._vector(prepared.counts, prepared.title)
+                day = day_of(published) if self.stories else None
+                cluster = cluster or article_id
+                story = story or cluster
+                doc = cur.execute(
+                    "INSERT INTO dedup_docs (id, content_hash, signature, size, day, vector, "
+                    "title, dup_cluster, dup_of, story_id) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING doc",
+                    (article_id, prepared.content_hash, fp.to_bytes() if fp else None,
+                     fp.size if fp else 0, day, json.dumps(vector, ensure_ascii=False),
+                     json.dumps(heads, ensure_ascii=False), cluster, dup_of, story),
+                ).fetchone()[0]  # fmt: skip
+                if fp is not None:
+                    cur.executemany(
+                        "INSERT INTO dedup_lsh (bucket, doc) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                        [(b, doc) for b in self.fingerprinter.buckets(fp)],
+                    )
+                if vector and not day:
+                    cur.execute(
+                        "INSERT INTO dedup_params VALUES ('undated', 'yes') ON CONFLICT DO NOTHING"
+                    )
+                cur.executemany(
+                    "INSERT INTO dedup_terms (term, day, doc, weight) VALUES (%s, %s, %s, %s)",
+                    [(term, day or "", doc, vector[term]) for term in self._probes(vector)],
+                )
+                if vector and dup_of is None:
+                    members.setdefault(story, []).append((vector, heads))
+            keep = self.params.story_terms
+            for story, parts in members.items():
+                if len(parts) > 1:
+                    vectors, titles = [v for v, _ in parts], [h for _, h in parts]
+                    self._write_story(story, len(parts), _summed(vectors, keep), _summed(titles))
+
     # ------------------------------------------------------------------ stories
 
     def _vector(

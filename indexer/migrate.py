@@ -6,20 +6,18 @@ interrupted migration leaves the target as it was, and running it again is harml
 tables beside the articles (saved searches, import positions, scheduled runs, listing
 validators, discovered listings) move too, when the archive has them. The check at the end
 counts, for each table, the source rows present in the target; any shortfall rolls
-everything back. The near-duplicate index is rebuilt from the articles'
-text, keeping each article's cluster as the SQLite archive decided it.
+everything back. The near-duplicate and story index is rebuilt from the articles' text,
+keeping each article's cluster and story as the SQLite archive decided them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from arshif.dedup import prepare
 from arshif.record import FIELDS
 from indexer.archive import Archive
 from indexer.archive_pg import PgArchive
-from indexer.dedup_pg import LOCK, PgClusters
+from indexer.dedup_pg import PgClusters
 from indexer.state_sqlite import SCHEDULE_COLUMNS
 
 _EXTRA = ("index_state", "indexed_at", "indexed_by", "archived_at", "updated_at")
@@ -98,25 +96,12 @@ def _prefixed(alias: str, key: str) -> str:
 
 
 def _adopt_clusters(target: PgArchive) -> None:
-    """Fill the near-duplicate index from the articles not in it, keeping their clusters."""
-    index = PgClusters(target)
-    conn = target.conn
-    rows = conn.execute(
-        "SELECT a.id, a.title, a.text, a.dup_cluster, a.dup_of, a.story_id FROM articles a "
+    """Fill the near-duplicate and story index from the articles not in it, keeping their
+    clusters and stories (PgClusters.adopt)."""
+    index = PgClusters(target)  # its tables first
+    rows = target.conn.execute(
+        "SELECT a.id, a.title, a.text, a.dup_cluster, a.dup_of, a.story_id, "
+        "coalesce(a.published, a.fetched_at) FROM articles a "
         "WHERE NOT EXISTS (SELECT 1 FROM dedup_docs d WHERE d.id = a.id) ORDER BY a.pk"
     ).fetchall()
-    with target.advisory_lock(LOCK), conn.cursor() as cur:
-        for article_id, title, text, cluster, dup_of, story in rows:
-            prepared = prepare(index.params, title or "", text or "", stories=False)
-            fp = prepared.fingerprint
-            doc: Any = cur.execute(
-                "INSERT INTO dedup_docs (id, content_hash, signature, size, dup_cluster, dup_of, "
-                "story_id) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING doc",
-                (article_id, prepared.content_hash, fp.to_bytes() if fp else None,
-                 fp.size if fp else 0, cluster or article_id, dup_of, story),
-            ).fetchone()[0]  # fmt: skip
-            if fp is not None:
-                cur.executemany(
-                    "INSERT INTO dedup_lsh (bucket, doc) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                    [(b, doc) for b in index.fingerprinter.buckets(fp)],
-                )
+    index.adopt(rows)

@@ -59,3 +59,34 @@ def test_migrate_needs_a_postgresql_target(home, server) -> None:
     assert result.returncode == 0
     done = run_arshif(home, "migrate", "--to", "mysql://x")
     assert done.returncode == 2 and "postgresql://" in done.stderr
+
+
+def test_migrated_stories_are_joined_as_in_sqlite(home, server, postgres_url) -> None:
+    """The story index comes along: an article's story mates on PostgreSQL are those the
+    SQLite index gives, and a new write-up of a migrated story joins it."""
+    from indexer.dedup_store import DedupIndex
+
+    result = run_arshif(home, "crawl", "sample", "--base-url", server.base_url, *FAST)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert run_arshif(home, "migrate", "--to", postgres_url, "--no-progress").returncode == 0
+    with Archive(archive_path(home)) as source, PgArchive(postgres_url) as target:
+        articles = list(source.iter_articles())
+        stories = [a for a in articles if sum(b.story_id == a.story_id for b in articles) > 2]
+        assert stories, "the sample site has a story of several write-ups"
+        sqlite_index, pg_index = DedupIndex.for_archive(source), PgClusters(target)
+        for article in stories:
+            expected = {m.id for m in sqlite_index.similar(article.id) if m.relation == "story"}
+            assert {m.id for m in pg_index.similar(article.id) if m.relation == "story"} == expected
+        # A third of each of three write-ups of one story: a copy of none, close to the story.
+        mates = [a for a in stories if a.story_id == stories[0].story_id][:3]
+        text = "\n".join(_third(a.text, n) for n, a in enumerate(mates))
+        mixed = sqlite_index.add("new", "", text, mates[0].published)
+        placed = pg_index.add("new", "", text, mates[0].published)
+        assert (placed.kind, placed.story_id) == (mixed.kind, mixed.story_id)
+        assert mixed.kind == "new" and mixed.story_id == mates[0].story_id
+
+
+def _third(text: str | None, n: int) -> str:
+    lines = (text or "").splitlines()
+    size = max(1, len(lines) // 3)
+    return "\n".join(lines[n * size : (n + 1) * size])
