@@ -204,30 +204,11 @@ class PgClusters:
                 cluster, similarity = article_id, None
                 joined = self._story(vector, heads, day)
                 story = joined or article_id
-            doc = conn.execute(
-                "INSERT INTO dedup_docs (id, content_hash, signature, size, day, vector, title, "
-                "dup_cluster, dup_of, story_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "RETURNING doc",
-                (article_id, digest, fp.to_bytes() if fp else None, fp.size if fp else 0, day,
-                 json.dumps(vector, ensure_ascii=False), json.dumps(heads, ensure_ascii=False),
-                 cluster, dup_of, story),
-            ).fetchone()[0]  # fmt: skip
+            doc = self._store(
+                article_id, digest, fp, day, (vector, heads), (cluster, dup_of, story)
+            )
             if joined:
                 self._join(joined, doc, vector, heads)
-            with conn.cursor() as cur:
-                if fp is not None:
-                    cur.executemany(
-                        "INSERT INTO dedup_lsh (bucket, doc) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                        [(b, doc) for b in self.fingerprinter.buckets(fp)],
-                    )
-                if vector and not day:
-                    cur.execute(
-                        "INSERT INTO dedup_params VALUES ('undated', 'yes') ON CONFLICT DO NOTHING"
-                    )
-                cur.executemany(
-                    "INSERT INTO dedup_terms (term, day, doc, weight) VALUES (%s, %s, %s, %s)",
-                    [(term, day or "", doc, vector[term]) for term in self._probes(vector)],
-                )
             conn.execute(
                 "UPDATE articles SET dup_cluster = %s, dup_of = %s, content_hash = %s, "
                 "story_id = %s, index_state = 'pending' WHERE id = %s",
@@ -242,7 +223,7 @@ class PgClusters:
         write-ups its centroid, so later articles join migrated clusters and stories.
         `rows`: (id, title, text, dup_cluster, dup_of, story_id, published or fetched)."""
         members: dict[str, list[tuple[dict[str, float], dict[str, float]]]] = {}
-        with self.archive.advisory_lock(LOCK), self.archive.conn.cursor() as cur:
+        with self.archive.advisory_lock(LOCK):
             for article_id, title, text, cluster, dup_of, story, published in rows:
                 prepared = prepare(self.params, title or "", text or "", stories=self.stories)
                 fp = prepared.fingerprint
@@ -253,27 +234,10 @@ class PgClusters:
                 day = day_of(published) if self.stories else None
                 cluster = cluster or article_id
                 story = story or cluster
-                doc = cur.execute(
-                    "INSERT INTO dedup_docs (id, content_hash, signature, size, day, vector, "
-                    "title, dup_cluster, dup_of, story_id) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING doc",
-                    (article_id, prepared.content_hash, fp.to_bytes() if fp else None,
-                     fp.size if fp else 0, day, json.dumps(vector, ensure_ascii=False),
-                     json.dumps(heads, ensure_ascii=False), cluster, dup_of, story),
-                ).fetchone()[0]  # fmt: skip
-                if fp is not None:
-                    cur.executemany(
-                        "INSERT INTO dedup_lsh (bucket, doc) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                        [(b, doc) for b in self.fingerprinter.buckets(fp)],
-                    )
-                if vector and not day:
-                    cur.execute(
-                        "INSERT INTO dedup_params VALUES ('undated', 'yes') ON CONFLICT DO NOTHING"
-                    )
-                cur.executemany(
-                    "INSERT INTO dedup_terms (term, day, doc, weight) VALUES (%s, %s, %s, %s)",
-                    [(term, day or "", doc, vector[term]) for term in self._probes(vector)],
-                )
+                self._store(
+                    article_id, prepared.content_hash, fp, day, (vector, heads),
+                    (cluster, dup_of, story),
+                )  # fmt: skip
                 if vector and dup_of is None:
                     members.setdefault(story, []).append((vector, heads))
             keep = self.params.story_terms
@@ -281,6 +245,43 @@ class PgClusters:
                 if len(parts) > 1:
                     vectors, titles = [v for v, _ in parts], [h for _, h in parts]
                     self._write_story(story, len(parts), _summed(vectors, keep), _summed(titles))
+
+    def _store(
+        self,
+        article_id: str,
+        digest: str | None,
+        fp: Fingerprint | None,
+        day: str | None,
+        story_vector: tuple[dict[str, float], dict[str, float]],
+        placed: tuple[str, str | None, str],
+    ) -> int:
+        """Write one placed document: its row (fingerprint, story vector, cluster, story),
+        its LSH buckets and its heaviest terms by day; returns its doc number."""
+        vector, heads = story_vector
+        cluster, dup_of, story = placed
+        with self.archive.conn.cursor() as cur:
+            doc = cur.execute(
+                "INSERT INTO dedup_docs (id, content_hash, signature, size, day, vector, title, "
+                "dup_cluster, dup_of, story_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "RETURNING doc",
+                (article_id, digest, fp.to_bytes() if fp else None, fp.size if fp else 0, day,
+                 json.dumps(vector, ensure_ascii=False), json.dumps(heads, ensure_ascii=False),
+                 cluster, dup_of, story),
+            ).fetchone()[0]  # fmt: skip
+            if fp is not None:
+                cur.executemany(
+                    "INSERT INTO dedup_lsh (bucket, doc) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                    [(b, doc) for b in self.fingerprinter.buckets(fp)],
+                )
+            if vector and not day:
+                cur.execute(
+                    "INSERT INTO dedup_params VALUES ('undated', 'yes') ON CONFLICT DO NOTHING"
+                )
+            cur.executemany(
+                "INSERT INTO dedup_terms (term, day, doc, weight) VALUES (%s, %s, %s, %s)",
+                [(term, day or "", doc, vector[term]) for term in self._probes(vector)],
+            )
+        return int(doc)
 
     # ------------------------------------------------------------------ stories
 
