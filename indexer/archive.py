@@ -19,7 +19,7 @@ from typing import Any
 
 from arshif.record import FIELDS, LIST_FIELDS, Article
 from arshif.storage import READ_ONLY, storage_problem
-from indexer.archive_base import summarize
+from indexer.archive_base import DAY_OUTLET_COUNTS, SET_TOPICS, summarize
 from indexer.filters import Filters
 from indexer.state_sqlite import SqliteState
 
@@ -358,19 +358,11 @@ class Archive(SqliteState):
 
     def set_topics(self, updates: Sequence[tuple[str, str]], stamp: str) -> None:
         with self.transaction() as db:
-            db.executemany(
-                "UPDATE articles SET topics = ?, index_state = 'pending', updated_at = ? "
-                "WHERE id = ?",
-                [(new, stamp, article_id) for article_id, new in updates],
-            )
+            db.executemany(SET_TOPICS, [(new, stamp, article_id) for article_id, new in updates])
 
     def day_outlet_counts(self, filters: Filters) -> list[tuple[str, str, int]]:
         where, params = filters.where("a")
-        return self._conn.execute(
-            f"SELECT substr(a.published, 1, 10) AS day, a.outlet, count(*) FROM articles a "
-            f"WHERE {where} AND a.published IS NOT NULL GROUP BY day, a.outlet",
-            params,
-        ).fetchall()
+        return self._conn.execute(DAY_OUTLET_COUNTS.format(where=where), params).fetchall()
 
     def has_article(self, article_id: str) -> bool:
         """For the crawler: an article with this id (from the canonical URL) is archived."""

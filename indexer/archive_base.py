@@ -31,6 +31,12 @@ SUMMARY = {
     "by_index_state": "SELECT index_state, count(*) FROM articles GROUP BY index_state "
     "ORDER BY index_state",
 }
+# Written for SQLite (`?`); the PostgreSQL archive reads them through `pg_where`.
+SET_TOPICS = "UPDATE articles SET topics = ?, index_state = 'pending', updated_at = ? WHERE id = ?"
+DAY_OUTLET_COUNTS = (
+    "SELECT substr(a.published, 1, 10) AS day, a.outlet, count(*) FROM articles a "
+    "WHERE {where} AND a.published IS NOT NULL GROUP BY day, a.outlet"
+)
 DUPLICATES = (
     "SELECT outlet, count(*) AS n, count(dup_of) AS d FROM articles "
     "GROUP BY outlet ORDER BY d DESC, outlet"

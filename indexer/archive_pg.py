@@ -27,7 +27,7 @@ from psycopg_pool import ConnectionPool
 from arshif.credentials import redact_url
 from arshif.record import FIELDS, LIST_FIELDS, Article
 from indexer.archive import ArchiveError, now, row_to_article
-from indexer.archive_base import summarize
+from indexer.archive_base import DAY_OUTLET_COUNTS, SET_TOPICS, summarize
 from indexer.filters import Filters
 from indexer.state_pg import TABLES as STATE_TABLES
 from indexer.state_pg import PgState
@@ -281,18 +281,13 @@ class PgArchive(PgState):
     def set_topics(self, updates: Sequence[tuple[str, str]], stamp: str) -> None:
         with self.transaction() as conn, conn.cursor() as cur:
             cur.executemany(
-                "UPDATE articles SET topics = %s, index_state = 'pending', updated_at = %s "
-                "WHERE id = %s",
-                [(new, stamp, article_id) for article_id, new in updates],
+                pg_where(SET_TOPICS), [(new, stamp, article_id) for article_id, new in updates]
             )
 
     def day_outlet_counts(self, filters: Filters) -> list[tuple[str, str, int]]:
         where, params = filters.where("a")
-        return self._conn.execute(
-            f"SELECT substr(a.published, 1, 10) AS day, a.outlet, count(*) FROM articles a "
-            f"WHERE {pg_where(where)} AND a.published IS NOT NULL GROUP BY day, a.outlet",
-            params,
-        ).fetchall()
+        query = pg_where(DAY_OUTLET_COUNTS.format(where=pg_where(where)))
+        return self._conn.execute(query, params).fetchall()
 
     def has_article(self, article_id: str) -> bool:
         query = "SELECT 1 FROM articles WHERE id = %s"

@@ -228,6 +228,7 @@ def test_retag_and_topic_coverage(archive: ArchiveStore) -> None:
     assert sorted(archive.day_outlet_counts(Filters(topics=("a",)))) == [
         ("2022-09-11", "alpha", 1), ("2022-09-11", "beta", 1), ("2022-09-13", "alpha", 1)
     ]  # fmt: skip
+    assert len(archive.day_outlet_counts(Filters())) == 3  # no filter: every dated article
     assert coverage(archive, "a") == {
         "2022-09-11": {"alpha": 1, "beta": 1},
         "2022-09-13": {"alpha": 1},
