@@ -43,27 +43,16 @@ def _home(args: argparse.Namespace) -> Path:
 
 @contextmanager
 def _archive(args: argparse.Namespace, must_exist: bool = True) -> Iterator[Any]:
-    from indexer.archive import Archive
+    """The configured archive (indexer/archive_base.py `open_archive`): PostgreSQL when
+    ARSHIF_DATABASE_URL is set, else the data folder's SQLite file."""
+    from indexer.archive_base import open_archive
 
     path = archive_path(_home(args))
-    if must_exist and not path.exists():
+    if must_exist and not has_secret("ARSHIF_DATABASE_URL") and not path.exists():
         raise UserError(
             f"no archive at {path}; run `arshif crawl OUTLET` or `arshif demo` first, "
             "or point --data-dir / ARSHIF_HOME at an existing data folder"
         )
-    with Archive(path) as archive:
-        yield archive
-
-
-@contextmanager
-def _shared_archive(args: argparse.Namespace) -> Iterator[Any]:
-    """The PostgreSQL archive when ARSHIF_DATABASE_URL is set, else the data folder's."""
-    if not has_secret("ARSHIF_DATABASE_URL"):
-        with _archive(args) as archive:
-            yield archive
-        return
-    from indexer.archive_base import open_archive
-
     with open_archive(_home(args)) as archive:
         yield archive
 
@@ -94,6 +83,11 @@ def _search_index(args: argparse.Namespace, archive: Any) -> Iterator[Any]:
     """The chosen search backend over `archive`; Elasticsearch failures become one line."""
     if _backend_name(args) == "embedded":
         from indexer.embedded import EmbeddedIndex
+
+        if has_secret("ARSHIF_DATABASE_URL"):
+            raise UserError(
+                "the archive is in PostgreSQL: search it through Elasticsearch (ARSHIF_ES_URL)"
+            )
 
         yield EmbeddedIndex(archive)
         return
@@ -407,7 +401,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _index_elastic(args: argparse.Namespace) -> int:
-    with _shared_archive(args) as archive, _search_index(args, archive) as index:
+    with _archive(args) as archive, _search_index(args, archive) as index:
         total = archive.count() if args.rebuild else archive.pending_count()
         with _progress("indexing", total, enabled=total > 0) as advance:
             if args.rebuild:
@@ -450,8 +444,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     url = args.to or read_secret("ARSHIF_DATABASE_URL")
     if not url or not url.startswith(("postgresql://", "postgres://")):
         raise UserError("name the target: --to postgresql://USER@HOST/DB (or ARSHIF_DATABASE_URL)")
+    from indexer.archive import Archive
+
+    path = archive_path(_home(args))
+    if not path.exists():
+        raise UserError(f"no archive at {path} to migrate; point --data-dir / ARSHIF_HOME at it")
     with (
-        _archive(args) as source,
+        Archive(path) as source,
         PgArchive(url) as target,
         _progress("migrating", source.count(), not args.no_progress) as advance,
     ):
@@ -515,8 +514,9 @@ def cmd_reextract(args: argparse.Namespace) -> int:
                 progress=advance,
                 topics=_topics(args),
             )
-        with _search_index(args, archive) as index:
-            index.drain(archive)
+        if _indexed_here(args):
+            with _search_index(args, archive) as index:
+                index.drain(archive)
     failed = sum(report.failed.values())
     console.print(
         f"Re-extracted {report.pages} archived pages: {report.updated} articles updated, "
@@ -603,6 +603,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not sources:
         raise UserError("name what to import: arshif import FILE.jsonl | FILE.warc.gz | URL ...")
     kinds = [_import_kind(source) for source in sources]
+    if args.enqueue:
+        return _enqueue_imports(args, sources)
     hosts = OutletHosts(load_outlets(args.outlets).values())
     topics = _topics(args)
     check_writable(_home(args), "warc")
@@ -613,12 +615,37 @@ def cmd_import(args: argparse.Namespace) -> int:
                 _import_jsonl(args, loader, Path(source), hosts)
             else:
                 _import_warc(args, loader, source, hosts, pool)
-        with _search_index(args, archive) as index:
-            total = archive.pending_count()
-            enabled = total > 0 and not args.no_progress
-            with _progress("indexing", total, enabled=enabled) as advance:
-                index.drain(archive, progress=advance)
+        if _indexed_here(args):
+            with _search_index(args, archive) as index:
+                total = archive.pending_count()
+                enabled = total > 0 and not args.no_progress
+                with _progress("indexing", total, enabled=enabled) as advance:
+                    index.drain(archive, progress=advance)
     return 0
+
+
+def _indexed_here(args: argparse.Namespace) -> bool:
+    """Whether a command that wrote articles indexes them itself: not on PostgreSQL without
+    Elasticsearch, where the outbox waits for `arshif index` (as a crawl's does)."""
+    return not (has_secret("ARSHIF_DATABASE_URL") and _backend_name(args) == "embedded")
+
+
+def _enqueue_imports(args: argparse.Namespace, sources: list[str]) -> int:
+    """`arshif import --enqueue`: one job per source for the workers, with these options
+    (a file must be at the same path on the workers: a shared folder, or give its URL)."""
+    from arshif.cli_scale import enqueue_imports
+    from importer.sources import source_key
+
+    options = [flag for flag, on in (("--stop-on-error", args.stop_on_error), ("--copy", args.copy),
+               ("--any-host", args.any_host)) if on]  # fmt: skip
+    for flag, value in (("--since", args.since), ("--until", args.until),
+                        ("--topics", args.topics), ("--backend", args.backend)):  # fmt: skip
+        if value:
+            options += [flag, value]
+    if args.workers:
+        options += ["--workers", str(args.workers)]
+    with _queue_errors():
+        return enqueue_imports([source_key(s) for s in sources], options, console)
 
 
 def _import_jsonl(args: argparse.Namespace, loader: Any, path: Path, hosts: Any) -> None:
@@ -782,14 +809,14 @@ def _check_outlets(args: argparse.Namespace, outlets: dict[str, Any]) -> int:
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
-    from indexer.dedup_store import DedupIndex
+    from indexer.dedup_pg import dedup_index_for
 
     with _archive(args) as archive:
         article = archive.get(args.id)
         if article is None:
             raise UserError(f"no article {args.id} in the archive; ids are in search --json")
         try:
-            matches = DedupIndex.for_archive(archive).similar(args.id, limit=args.limit)
+            matches = dedup_index_for(archive).similar(args.id, limit=args.limit)
         except KeyError:
             raise UserError(
                 f"article {args.id} has no fingerprint yet; run `arshif reextract` to add it"
@@ -985,13 +1012,12 @@ def cmd_topics(args: argparse.Namespace) -> int:
 def _topics_list(args: argparse.Namespace, topics: Any) -> int:
     from rich.table import Table
 
-    from indexer.archive import Archive
+    from indexer.archive_base import has_archive
     from indexer.topic_ops import topic_counts
 
-    path = archive_path(_home(args))
     counts: dict[str, int] = {}
-    if path.exists():
-        with Archive(path) as archive:
+    if has_archive(_home(args)):
+        with _archive(args) as archive:
             counts = topic_counts(archive)
     table = Table("id", "English", "العربية", "rules", "articles", "file")
     for t in topics.topics.values():
@@ -1012,8 +1038,9 @@ def _topics_retag(args: argparse.Namespace, topics: Any) -> int:
         total = archive.count()
         with _progress("re-tagging", total, enabled=not args.no_progress) as advance:
             report = retag(archive, topics, only=only, progress=advance)
-        with _search_index(args, archive) as index:
-            index.drain(archive)
+        if _indexed_here(args):
+            with _search_index(args, archive) as index:
+                index.drain(archive)
     changes = ", ".join(
         [f"+{n} {t}" for t, n in sorted(report.added.items())]
         + [f"-{n} {t}" for t, n in sorted(report.removed.items())]
@@ -1231,6 +1258,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--topics", help="topic folder or file (default: $ARSHIF_TOPICS or shipped)")
     p.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--enqueue", action="store_true",
+        help="queue one job per source for `arshif worker`s (ARSHIF_REDIS_URL) instead",
+    )  # fmt: skip
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("outlets", parents=[common, outlets_opt], help="the outlet catalogue")

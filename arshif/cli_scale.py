@@ -1,5 +1,6 @@
 """The commands for running on several machines: `arshif worker`, `arshif crawl --enqueue`,
-the queue part of `arshif stats` (arshif/workqueue.py does the work)."""
+`arshif import --enqueue`, the queue part of `arshif stats` (arshif/workqueue.py does the
+work)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,15 @@ def enqueue_crawls(
     return 0
 
 
+def enqueue_imports(sources: list[str], options: list[str], console: Console) -> int:
+    """`arshif import --enqueue`: one job per source, for any worker to take."""
+    queue = _queue()
+    for source in sources:
+        message_id = queue.enqueue_import(source, options)
+        console.print(f"queued the import of [bold]{source}[/] (job {message_id})")
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from arshif.config import warc_dir
     from crawler.warc_objects import WarcBucket, recover
@@ -77,7 +87,10 @@ def render_queue(console: Console) -> dict[str, Any] | None:
     table.add_row("jobs waiting", str(status["queued"]))
     table.add_row("jobs waiting to retry", str(status["retrying"]))
     table.add_row("jobs failed for good", str(status["dead"]))
-    running = [f"{r['outlet']} ({r['worker']}, since {r['started']})" for r in status["running"]]
-    table.add_row("crawls running", "\n".join(running) or "none")
+    running = [
+        f"{r.get('job', r.get('outlet'))} ({r['worker']}, since {r['started']})"
+        for r in status["running"]
+    ]
+    table.add_row("jobs running", "\n".join(running) or "none")
     console.print(table)
     return status

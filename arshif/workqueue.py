@@ -1,5 +1,5 @@
-"""Crawl jobs on a Dramatiq queue in Redis (`ARSHIF_REDIS_URL`), for any number of
-`arshif worker`s on any number of machines.
+"""Crawl and import jobs on a Dramatiq queue in Redis (`ARSHIF_REDIS_URL`), for any number
+of `arshif worker`s on any number of machines.
 
 One job is one outlet crawl: the worker runs `arshif crawl OUTLET` in a child process, as a
 user would, while it holds the outlet's lease in Redis, so one outlet is crawled by one
@@ -13,6 +13,11 @@ its lease has expired by then (ARSHIF_LEASE_SECONDS, renewed every third of it w
 alive). The crawl is idempotent: its state is the shared archive (the URLs already
 archived or skipped are not fetched again), so the redelivered crawl resumes from the
 outlet's feeds and archives only what is missing.
+
+An import job is one source (a JSONL or WARC file, or its URL) run as `arshif import SOURCE`
+under the source's lease. Its position lives in the shared archive (importer/state.py,
+written with the records before it), so a redelivered import resumes where the killed one
+had archived up to, and a finished source imported again adds nothing.
 """
 
 from __future__ import annotations
@@ -61,7 +66,8 @@ class OutletBusy(Exception):
 
 
 class CrawlFailed(Exception):
-    """The crawl child exited with an error (retried a few times, then dead-lettered)."""
+    """The crawl (or import) child exited with an error (retried a few times, then
+    dead-lettered)."""
 
 
 class Interrupted(Exception):
@@ -106,21 +112,20 @@ class Queue:
             # killed crawl's message waiting for hours on a quiet queue).
             maintenance_chance=MAINTENANCE_SCALE // 10,
         )
-        self.crawl = dramatiq.actor(
-            self._crawl_job,
-            actor_name="crawl_outlet",
-            queue_name=QUEUE,
-            broker=self.broker,
-            retry_when=_retry_when,
-            min_backoff=1000,
-            max_backoff=30000,
-            time_limit=int(_seconds(env, "ARSHIF_JOB_TIME_LIMIT", TIME_LIMIT_SECONDS) * 1000),
-        )
+        limit = int(_seconds(env, "ARSHIF_JOB_TIME_LIMIT", TIME_LIMIT_SECONDS) * 1000)
+        self.crawl = self._actor(self._crawl_job, "crawl_outlet", limit)
+        self.imports = self._actor(self._import_job, "import_source", limit)
         self.home: Path | None = None
         self.outlets_path: Path | None = None
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = threading.Event()
         self._children: set[subprocess.Popen[bytes]] = set()
+
+    def _actor(self, fn: Any, name: str, time_limit: int) -> Any:
+        return dramatiq.actor(
+            fn, actor_name=name, queue_name=QUEUE, broker=self.broker, retry_when=_retry_when,
+            min_backoff=1000, max_backoff=30000, time_limit=time_limit,
+        )  # fmt: skip
 
     # ---------------------------------------------------------------- sending
 
@@ -133,6 +138,11 @@ class Queue:
     ) -> str:
         """Queue one outlet crawl; returns the message id."""
         message = self.crawl.send(outlet, base_url, dict(settings or {}))
+        return message.message_id
+
+    def enqueue_import(self, source: str, options: list[str]) -> str:
+        """Queue one import source (`options`: the flags of `arshif import`); the message id."""
+        message = self.imports.send(source, list(options))
         return message.message_id
 
     # ---------------------------------------------------------------- leases
@@ -153,43 +163,54 @@ class Queue:
 
     def _crawl_job(self, outlet: str, base_url: str | None, settings: dict[str, str]) -> None:
         """One outlet crawl, under its lease, in a child process."""
-        if self.home is None:
-            raise RuntimeError("crawl jobs run in `arshif worker`, which sets the data folder")
-        started = datetime.now(UTC).isoformat(timespec="seconds")
-        token = json.dumps({"worker": self.worker_id, "outlet": outlet, "started": started})
-        if not self.acquire(outlet, token):
-            raise OutletBusy(f"outlet {outlet} is being crawled by another worker")
-        lost = threading.Event()
-        renewer = threading.Thread(target=self._keep_lease, args=(outlet, token, lost), daemon=True)
-        renewer.start()
-        try:
-            self._run_crawl(outlet, base_url, settings, lost)
-        finally:
-            lost.set()  # stops the renewer
-            renewer.join()
-            self.release(outlet, token)
-
-    def _keep_lease(self, outlet: str, token: str, done: threading.Event) -> None:
-        while not done.wait(self.lease_seconds / 3):
-            try:
-                if not self.renew(outlet, token):
-                    logger.error("lease on %s lost; stopping its crawl", outlet)
-                    done.set()
-            except redis.RedisError as exc:
-                logger.warning("lease on %s not renewed (%s); trying again", outlet, exc)
-
-    def _run_crawl(
-        self, outlet: str, base_url: str | None, settings: dict[str, str], lost: threading.Event
-    ) -> None:
-        assert self.home is not None
-        cmd = [sys.executable, "-m", "arshif.cli", "crawl", outlet, "--data-dir", str(self.home)]
+        cmd = ["crawl", outlet]
         if self.outlets_path:
             cmd += ["--outlets", str(self.outlets_path)]
         if base_url:
             cmd += ["--base-url", base_url]
         for key, value in settings.items():
             cmd += ["--set", f"{key}={value}"]
-        logger.info("crawling %s", outlet)
+        self._leased(outlet, {"outlet": outlet, "job": f"crawl {outlet}"}, cmd)
+
+    def _import_job(self, source: str, options: list[str]) -> None:
+        """One import source, under its lease, in a child process; it resumes from the
+        position the archive holds for the source."""
+        cmd = ["import", source, *options, "--no-progress"]
+        if self.outlets_path:
+            cmd += ["--outlets", str(self.outlets_path)]
+        self._leased(f"import:{source}", {"job": f"import {source}"}, cmd)
+
+    def _leased(self, key: str, about: dict[str, str], args: list[str]) -> None:
+        """Run `arshif ARGS` in a child while holding the lease `key` (one at a time)."""
+        if self.home is None:
+            raise RuntimeError("jobs run in `arshif worker`, which sets the data folder")
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        token = json.dumps({"worker": self.worker_id, **about, "started": started})
+        if not self.acquire(key, token):
+            raise OutletBusy(f"{about['job']}: another worker holds it")
+        lost = threading.Event()
+        renewer = threading.Thread(target=self._keep_lease, args=(key, token, lost), daemon=True)
+        renewer.start()
+        try:
+            self._run_child(about["job"], args, lost)
+        finally:
+            lost.set()  # stops the renewer
+            renewer.join()
+            self.release(key, token)
+
+    def _keep_lease(self, outlet: str, token: str, done: threading.Event) -> None:
+        while not done.wait(self.lease_seconds / 3):
+            try:
+                if not self.renew(outlet, token):
+                    logger.error("lease on %s lost; stopping its job", outlet)
+                    done.set()
+            except redis.RedisError as exc:
+                logger.warning("lease on %s not renewed (%s); trying again", outlet, exc)
+
+    def _run_child(self, job: str, args: list[str], lost: threading.Event) -> None:
+        assert self.home is not None
+        cmd = [sys.executable, "-m", "arshif.cli", *args, "--data-dir", str(self.home)]
+        logger.info("running %s", job)
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         self._children.add(proc)
         try:
@@ -209,10 +230,10 @@ class Queue:
                 proc.wait()
             self._children.discard(proc)
         if self.stopping.is_set() or lost.is_set():
-            raise Interrupted(f"crawl of {outlet} stopped before its end; requeued")
+            raise Interrupted(f"{job} stopped before its end; requeued")
         if rc != 0:
-            raise CrawlFailed(f"crawl of {outlet} exited with status {rc}")
-        logger.info("crawl of %s done", outlet)
+            raise CrawlFailed(f"{job} exited with status {rc}")
+        logger.info("%s done", job)
 
     # ---------------------------------------------------------------- the worker
 
@@ -257,7 +278,7 @@ class Queue:
             "queued": waiting,
             "retrying": delayed,
             "dead": dead,
-            "running": sorted(running, key=lambda r: r["outlet"]),
+            "running": sorted(running, key=lambda r: r.get("job", r.get("outlet", ""))),
         }
 
     def _values(self, prefix: str) -> list[bytes | None]:

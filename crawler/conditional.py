@@ -17,41 +17,18 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
 from crawler.archive_session import ArchiveSession
-from indexer.archive import Archive, now
+from indexer.archive_base import ArchiveStore
 
 NOT_MODIFIED = "arshif/listing/not_modified"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS listing_validators (
-    url           TEXT PRIMARY KEY,
-    etag          TEXT,
-    last_modified TEXT,
-    saved_at      TEXT NOT NULL
-) STRICT, WITHOUT ROWID
-"""
 
 
-def load_validators(archive: Archive) -> dict[str, tuple[str | None, str | None]]:
-    """The validators of the last finished crawl (kept in an SQLite archive only: on
-    PostgreSQL every listing is fetched in full for now)."""
-    if not isinstance(archive, Archive):
-        return {}
-    with archive.transaction() as db:
-        db.execute(_SCHEMA)
-    rows = archive.db.execute("SELECT url, etag, last_modified FROM listing_validators")
-    return {url: (etag, modified) for url, etag, modified in rows}
+def load_validators(archive: ArchiveStore) -> dict[str, tuple[str | None, str | None]]:
+    """The validators of the last finished crawl (in the archive, either backend)."""
+    return archive.listing_validators()
 
 
-def save_validators(archive: Archive, fresh: dict[str, tuple[str | None, str | None]]) -> None:
-    if not isinstance(archive, Archive):
-        return
-    with archive.transaction() as db:
-        db.execute(_SCHEMA)
-        db.executemany(
-            "INSERT INTO listing_validators VALUES (?, ?, ?, ?) ON CONFLICT (url) DO UPDATE "
-            "SET etag = excluded.etag, last_modified = excluded.last_modified, "
-            "saved_at = excluded.saved_at",
-            [(url, etag, modified, now()) for url, (etag, modified) in fresh.items()],
-        )
+def save_validators(archive: ArchiveStore, fresh: dict[str, tuple[str | None, str | None]]) -> None:
+    archive.save_listing_validators(fresh)
 
 
 class ConditionalListingMiddleware:

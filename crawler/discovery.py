@@ -19,7 +19,7 @@ from lxml import html as lxml_html
 
 from crawler.feeds import FeedError, feed_links, sitemap_entries
 from crawler.outlets import Outlet
-from indexer.archive import Archive, now
+from indexer.archive_base import ArchiveStore
 
 USUAL_PATHS = (
     "/rss", "/feed", "/rss.xml", "/feed.xml", "/atom.xml", "/feeds/rss", "/sitemap.xml",
@@ -28,15 +28,6 @@ USUAL_PATHS = (
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml",
                "application/xml", "text/xml")  # fmt: skip
 _SITEMAP_LINE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS discovered_listings (
-    outlet   TEXT NOT NULL,
-    url      TEXT NOT NULL,
-    kind     TEXT NOT NULL,   -- feed | sitemap
-    found_at TEXT NOT NULL,
-    PRIMARY KEY (outlet, url)
-) STRICT, WITHOUT ROWID
-"""
 
 
 def on_outlet(outlet: Outlet, url: str) -> bool:
@@ -114,28 +105,11 @@ def yaml_lines(found: Iterable[tuple[str, str]]) -> list[str]:
     return lines
 
 
-def remember(archive: Archive, outlet: str, url: str, kind: str) -> None:
-    """Keep a found listing for the next crawls (in an SQLite archive; a PostgreSQL one does
-    not keep them yet, so each crawl there looks again)."""
-    if not isinstance(archive, Archive):
-        return
-    with archive.transaction() as db:
-        db.execute(_SCHEMA)
-        db.execute(
-            "INSERT INTO discovered_listings VALUES (?, ?, ?, ?) ON CONFLICT (outlet, url) "
-            "DO UPDATE SET kind = excluded.kind, found_at = excluded.found_at",
-            (outlet, url, "feed" if kind == "feed" else "sitemap", now()),
-        )
+def remember(archive: ArchiveStore, outlet: str, url: str, kind: str) -> None:
+    """Keep a found listing for the next crawls (in the archive, either backend)."""
+    archive.remember_listing(outlet, url, "feed" if kind == "feed" else "sitemap")
 
 
-def remembered(archive: Archive, outlet: str) -> list[tuple[str, str]]:
+def remembered(archive: ArchiveStore, outlet: str) -> list[tuple[str, str]]:
     """(kind, url) found by earlier crawls of this outlet, latest first."""
-    if not isinstance(archive, Archive):
-        return []
-    with archive.transaction() as db:
-        db.execute(_SCHEMA)
-    rows = archive.db.execute(
-        "SELECT kind, url FROM discovered_listings WHERE outlet = ? ORDER BY found_at DESC",
-        (outlet,),
-    )
-    return [(kind, url) for kind, url in rows]
+    return archive.remembered_listings(outlet)

@@ -22,8 +22,8 @@ from crawler.outlets import Outlet
 from crawler.warc import WarcResponse, iter_responses
 from crawler.warc_objects import WarcBucket
 from importer.sources import referenced_pages
-from indexer.archive import Archive
-from indexer.dedup_store import DedupIndex
+from indexer.archive_base import ArchiveStore
+from indexer.dedup_pg import dedup_index_for
 from indexer.topics import Topics
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class ReextractReport:
 
 
 def reextract(
-    archive: Archive,
+    archive: ArchiveStore,
     home: Path,
     outlets: dict[str, Outlet],
     *,
@@ -50,7 +50,7 @@ def reextract(
     the records imported in place (read where they are); with `topics`, tag the fresh text
     (else the rebuilt record would carry no topics)."""
     report = ReextractReport()
-    dedup = DedupIndex.for_archive(archive)
+    dedup = dedup_index_for(archive)
     for pages in (archived_responses(home), referenced_pages(archive, only_outlet)):
         for page in pages:
             if only_outlet and page.outlet != only_outlet:

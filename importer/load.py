@@ -13,8 +13,8 @@ import time
 from arshif.dedup import Prepared
 from arshif.record import Article
 from importer.state import ImportLog, SourceState, count
-from indexer.archive import Archive
-from indexer.dedup_store import DedupIndex
+from indexer.archive_base import ArchiveStore
+from indexer.dedup_pg import dedup_index_for
 from indexer.topics import Topics
 
 
@@ -23,7 +23,7 @@ class Loader:
 
     def __init__(
         self,
-        archive: Archive,
+        archive: ArchiveStore,
         topics: Topics | None,
         *,
         dedup: bool = True,
@@ -33,7 +33,7 @@ class Loader:
         self.archive = archive
         self.log = ImportLog(archive)
         self.topics = topics
-        self.dedup = DedupIndex.for_archive(archive) if dedup else None
+        self.dedup = dedup_index_for(archive) if dedup else None
         self.group, self.seconds = group, seconds
         self._pending = 0
         self._since = time.monotonic()

@@ -19,7 +19,7 @@ from fastwarc.warc import ArchiveIterator, WarcRecordType
 from arshif import __version__
 from crawler.warc import WarcResponse
 from importer.state import referenced_sources
-from indexer.archive import Archive
+from indexer.archive_base import ArchiveStore
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def read_record(source: str, offset: int) -> RawRecord | None:
     return None
 
 
-def read_referenced(archive: Archive, warc_file: str, offset: int) -> RawRecord | None:
+def read_referenced(archive: ArchiveStore, warc_file: str, offset: int) -> RawRecord | None:
     """The record an imported article points at, where it was imported from; None when
     `warc_file` is not a source this archive imported in place, or the record is gone.
     Only registered sources are opened, so an archive row cannot name any other file."""
@@ -162,15 +162,12 @@ def read_referenced(archive: Archive, warc_file: str, offset: int) -> RawRecord 
         return None
 
 
-def referenced_pages(archive: Archive, only_outlet: str | None = None) -> Iterator[WarcResponse]:
+def referenced_pages(
+    archive: ArchiveStore, only_outlet: str | None = None
+) -> Iterator[WarcResponse]:
     """Every article record imported in place, read where it is, for `reextract`."""
     for source in sorted(referenced_sources(archive)):
-        rows = archive.db.execute(
-            "SELECT outlet, warc_offset FROM articles WHERE warc_file = ? "
-            "AND warc_offset IS NOT NULL ORDER BY warc_offset",
-            (source,),
-        ).fetchall()
-        for outlet, offset in rows:
+        for outlet, offset in archive.referenced_records(source):
             if only_outlet and outlet != only_outlet:
                 continue
             raw = read_referenced(archive, source, offset)

@@ -12,20 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from indexer.archive import Archive, now
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS imports (
-    source     TEXT PRIMARY KEY,          -- absolute path or http(s) URL
-    kind       TEXT NOT NULL,             -- jsonl | warc
-    size       INTEGER,                   -- bytes, when known, to notice a changed file
-    position   INTEGER NOT NULL DEFAULT 0, -- byte offset of the first record not yet handled
-    done       INTEGER NOT NULL DEFAULT 0,
-    referenced INTEGER NOT NULL DEFAULT 0, -- archived records point into this source
-    counts     TEXT NOT NULL DEFAULT '{}', -- JSON {what: n}, over every run
-    updated_at TEXT NOT NULL
-) STRICT
-"""
+from indexer.archive_base import ArchiveStore
 
 
 @dataclass
@@ -48,19 +35,14 @@ class SourceState:
 class ImportLog:
     """The `imports` table of one archive."""
 
-    def __init__(self, archive: Archive) -> None:
+    def __init__(self, archive: ArchiveStore) -> None:
         self.archive = archive
-        with archive.transaction() as db:
-            db.execute(_SCHEMA)
 
     def get(self, source: str, kind: str, size: int | None = None) -> SourceState:
         """The saved state of `source`, or a fresh one. A file whose size changed since it
         was finished is read again from where it stopped (appended records) or, when it
         shrank, from the start (every write is idempotent, so that only costs time)."""
-        row = self.archive.db.execute(
-            "SELECT size, position, done, referenced, counts FROM imports WHERE source = ?",
-            (source,),
-        ).fetchone()
+        row = self.archive.import_state(source)
         if row is None:
             return SourceState(source, kind, size)
         state = SourceState(source, kind, row[0], row[1], bool(row[2]), bool(row[3]))
@@ -74,26 +56,17 @@ class ImportLog:
 
     def save(self, state: SourceState) -> None:
         """Write the state; call inside the transaction that holds the records before it."""
-        with self.archive.transaction() as db:
-            db.execute(
-                "INSERT INTO imports (source, kind, size, position, done, referenced, counts, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET "
-                "kind = excluded.kind, size = excluded.size, position = excluded.position, "
-                "done = excluded.done, referenced = excluded.referenced, "
-                "counts = excluded.counts, updated_at = excluded.updated_at",
-                (state.source, state.kind, state.size, state.position, int(state.done),
-                 int(state.referenced), json.dumps(state.counts), now()),
-            )  # fmt: skip
+        self.archive.save_import_state(
+            (state.source, state.kind, state.size, state.position, state.done,
+             state.referenced, json.dumps(state.counts))
+        )  # fmt: skip
 
 
-def referenced_sources(archive: Archive) -> set[str]:
+def referenced_sources(archive: ArchiveStore) -> set[str]:
     """Sources that archived records point into (read by `/article/ID/raw` and
     `reextract`): only these are ever opened from an archive row. Works on an archive that
     never imported anything (and may be read-only) without creating the table."""
-    db = archive.db
-    if db.execute("SELECT 1 FROM sqlite_schema WHERE name = 'imports'").fetchone() is None:
-        return set()
-    return {row[0] for row in db.execute("SELECT source FROM imports WHERE referenced = 1")}
+    return archive.referenced_sources()
 
 
 def count(counts: dict[str, int], key: str, n: int = 1) -> None:

@@ -19,8 +19,9 @@ from typing import Any
 
 from arshif.record import FIELDS, LIST_FIELDS, Article
 from arshif.storage import READ_ONLY, storage_problem
-from indexer.archive_base import POLL_COLUMNS, ArchiveStore
+from indexer.archive_base import DAY_OUTLET_COUNTS, POLL_COLUMNS, SET_TOPICS, summarize
 from indexer.filters import Filters
+from indexer.state_sqlite import SqliteState
 
 APPLICATION_ID = 0x41525348  # "ARSH": marks the file as an Arshif archive
 SCHEMA_VERSION = 1
@@ -148,7 +149,7 @@ def _article_values(article: Article) -> list[Any]:
     ]
 
 
-class Archive(ArchiveStore):
+class Archive(SqliteState):
     """One Arshif archive database file. Not shared across threads; open one per user."""
 
     def __init__(self, path: Path | str) -> None:
@@ -365,6 +366,21 @@ class Archive(ArchiveStore):
             (value,),
         ).fetchall()
 
+    def summary(self, days: int) -> dict[str, Any]:
+        return summarize(
+            lambda sql: self._conn.execute(sql).fetchall(),
+            "json_each(articles.topics) t",
+            days,
+        )
+
+    def set_topics(self, updates: Sequence[tuple[str, str]], stamp: str) -> None:
+        with self.transaction() as db:
+            db.executemany(SET_TOPICS, [(new, stamp, article_id) for article_id, new in updates])
+
+    def day_outlet_counts(self, filters: Filters) -> list[tuple[str, str, int]]:
+        where, params = filters.where("a")
+        return self._conn.execute(DAY_OUTLET_COUNTS.format(where=where), params).fetchall()
+
     def has_article(self, article_id: str) -> bool:
         """For the crawler: an article with this id (from the canonical URL) is archived."""
         query = "SELECT 1 FROM articles WHERE id = ?"
@@ -438,6 +454,43 @@ class Archive(ArchiveStore):
                 "json_extract(value, '$[1]') FROM json_each(?))",
                 (now(), backend, json.dumps(list(rows))),
             )
+
+    def outbox_batches(self, pending_only: bool, batch: int) -> Iterator[list[Any]]:
+        """One writer at a time holds an SQLite archive, so the pages need no lock."""
+        state = "AND a.index_state = 'pending'" if pending_only else ""
+        last = 0
+        while True:
+            found = self._conn.execute(
+                f"SELECT a.pk, a.updated_at, {ARTICLE_COLUMNS} FROM articles a "
+                f"WHERE a.pk > ? {state} ORDER BY a.pk LIMIT ?",
+                (last, batch),
+            ).fetchall()
+            if found:
+                yield [(r[0], r[1], row_to_article(r[2:])) for r in found]
+            if len(found) < batch:
+                return
+            last = found[-1][0]
+
+    def representatives(
+        self, ids: set[str], clusters: list[str]
+    ) -> tuple[set[str], dict[str, str]]:
+        members = dict(
+            self._conn.execute(
+                "SELECT id, dup_cluster FROM articles WHERE dup_cluster IN "
+                "(SELECT value FROM json_each(?))",
+                (json.dumps(clusters),),
+            ).fetchall()
+        )
+        where, params = Filters(dedup=True).where("a")
+        reps = {
+            row[0]
+            for row in self._conn.execute(
+                "SELECT a.id FROM articles a WHERE a.id IN (SELECT value FROM json_each(?)) "
+                f"AND {where}",
+                [json.dumps(sorted(ids | set(members))), *params],
+            )
+        }
+        return reps, {i: c for i, c in members.items() if i not in ids}
 
     def pending_rows(self, limit: int) -> list[tuple[int, str, Article]]:
         """The outbox as (rowid, updated_at, article), oldest first: the version an index
@@ -522,9 +575,19 @@ class Archive(ArchiveStore):
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         """The latest crawl runs, newest first, with `errors` and `info` decoded."""
+        return self._runs("1", (), limit)
+
+    def outlet_runs(self, outlet: str, limit: int) -> list[dict[str, Any]]:
+        return self._runs("outlet = ? AND ended_at IS NOT NULL", (outlet,), limit)
+
+    def run_outlets(self) -> list[str]:
+        return [row[0] for row in self._conn.execute("SELECT DISTINCT outlet FROM crawl_runs")]
+
+    def _runs(self, where: str, params: Sequence[Any], limit: int) -> list[dict[str, Any]]:
         rows = self._conn.execute(
-            f"SELECT {', '.join(_RUN_COLUMNS)} FROM crawl_runs ORDER BY id DESC LIMIT ?",
-            (limit,),
+            f"SELECT {', '.join(_RUN_COLUMNS)} FROM crawl_runs WHERE {where} "
+            "ORDER BY id DESC LIMIT ?",
+            (*params, limit),
         ).fetchall()
         runs = [dict(zip(_RUN_COLUMNS, row, strict=True)) for row in rows]
         for run in runs:

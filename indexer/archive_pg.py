@@ -27,8 +27,10 @@ from psycopg_pool import ConnectionPool
 from arshif.credentials import redact_url
 from arshif.record import FIELDS, LIST_FIELDS, Article
 from indexer.archive import ArchiveError, now, row_to_article
-from indexer.archive_base import POLL_COLUMNS, ArchiveStore
+from indexer.archive_base import DAY_OUTLET_COUNTS, POLL_COLUMNS, SET_TOPICS, summarize
 from indexer.filters import Filters
+from indexer.state_pg import TABLES as STATE_TABLES
+from indexer.state_pg import PgState
 
 # One entry per schema version (the list index + 1); shipped entries are never edited.
 MIGRATIONS: tuple[str, ...] = (
@@ -94,24 +96,25 @@ MIGRATIONS: tuple[str, ...] = (
         info         JSONB NOT NULL DEFAULT '{}'
     )
     """,
+    STATE_TABLES,
+    # 3: the scheduler's adaptive listing intervals (schedules/polling.py)
+    """
+    CREATE TABLE IF NOT EXISTS listing_polls (
+        schedule         TEXT NOT NULL,
+        outlet           TEXT NOT NULL,
+        interval_seconds DOUBLE PRECISION NOT NULL,
+        last_listing     TEXT,
+        previous_listing TEXT,
+        pending_run      BIGINT,
+        new_per_hour     DOUBLE PRECISION,
+        last_new         BIGINT,
+        skipped          BIGINT NOT NULL DEFAULT 0,
+        updated_at       TEXT NOT NULL,
+        PRIMARY KEY (schedule, outlet)
+    )
+    """,
 )
 
-# Made on first write, outside MIGRATIONS: an additive table for the scheduler's state.
-_POLLS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS listing_polls (
-    schedule         TEXT NOT NULL,
-    outlet           TEXT NOT NULL,
-    interval_seconds DOUBLE PRECISION NOT NULL,
-    last_listing     TEXT,
-    previous_listing TEXT,
-    pending_run      BIGINT,
-    new_per_hour     DOUBLE PRECISION,
-    last_new         BIGINT,
-    skipped          BIGINT NOT NULL DEFAULT 0,
-    updated_at       TEXT NOT NULL,
-    PRIMARY KEY (schedule, outlet)
-)
-"""
 _SAVE_POLL = (
     f"INSERT INTO listing_polls (schedule, outlet, {', '.join(POLL_COLUMNS)}, updated_at) "
     f"VALUES (%s, %s, {', '.join(['%s'] * len(POLL_COLUMNS))}, %s) "
@@ -184,7 +187,7 @@ def _values(article: Article) -> list[Any]:
     ]
 
 
-class PgArchive(ArchiveStore):
+class PgArchive(PgState):
     """One user's handle on the PostgreSQL archive: one pooled connection, held until
     `close`. Not shared across threads, like the SQLite archive."""
 
@@ -276,6 +279,39 @@ class PgArchive(ArchiveStore):
         ).fetchone()
         return row_to_article(row) if row else None
 
+    def distinct(self, column: str) -> set[str]:
+        if column not in ("outlet", "language"):
+            raise ValueError(f"no distinct values of {column!r}")
+        rows = self._conn.execute(f"SELECT DISTINCT {column} FROM articles")
+        return {row[0] for row in rows if row[0] is not None}
+
+    def members(self, column: str, value: str) -> list[tuple[str, str, str, str | None]]:
+        if column not in ("dup_cluster", "story_id"):
+            raise ValueError(f"no members by {column!r}")
+        return self._conn.execute(
+            f"SELECT id, coalesce(title, ''), outlet, published FROM articles "
+            f"WHERE {column} = %s ORDER BY coalesce(published, '~'), pk",
+            (value,),
+        ).fetchall()
+
+    def summary(self, days: int) -> dict[str, Any]:
+        return summarize(
+            lambda sql: self._conn.execute(sql).fetchall(),
+            "json_array_elements_text(articles.topics::json) AS t(value)",
+            days,
+        )
+
+    def set_topics(self, updates: Sequence[tuple[str, str]], stamp: str) -> None:
+        with self.transaction() as conn, conn.cursor() as cur:
+            cur.executemany(
+                pg_where(SET_TOPICS), [(new, stamp, article_id) for article_id, new in updates]
+            )
+
+    def day_outlet_counts(self, filters: Filters) -> list[tuple[str, str, int]]:
+        where, params = filters.where("a")
+        query = pg_where(DAY_OUTLET_COUNTS.format(where=pg_where(where)))
+        return self._conn.execute(query, params).fetchall()
+
     def has_article(self, article_id: str) -> bool:
         query = "SELECT 1 FROM articles WHERE id = %s"
         return self._conn.execute(query, (article_id,)).fetchone() is not None
@@ -335,17 +371,27 @@ class PgArchive(ArchiveStore):
         with self.transaction() as conn:
             conn.execute("UPDATE articles SET index_state = 'pending', indexed_at = NULL")
 
-    # The outbox as indexer/es.py reads it (the SQLite archive's rows there are read with
-    # SQLite's SQL in es.py itself).
-
-    def outbox_page(self, last: int, batch: int, pending_only: bool) -> list[tuple[Any, ...]]:
-        """(pk, updated_at, *article columns) after row `last`, in archive order."""
-        state = "AND a.index_state = 'pending'" if pending_only else ""
-        return self._conn.execute(
-            f"SELECT a.pk, a.updated_at, {_COLUMNS} FROM articles a "
-            f"WHERE a.pk > %s {state} ORDER BY a.pk LIMIT %s",
-            (last, batch),
-        ).fetchall()
+    def outbox_batches(self, pending_only: bool, batch: int) -> Iterator[list[Any]]:
+        """Pending batches are claimed: each is read FOR UPDATE SKIP LOCKED in a
+        transaction that ends when the next batch is asked for (or the reader stops), so
+        another indexer draining at the same time skips these rows and takes the next
+        ones. A full read (a rebuild) locks nothing."""
+        state, lock = ("AND a.index_state = 'pending'", "FOR UPDATE SKIP LOCKED")
+        if not pending_only:
+            state = lock = ""
+        query = (
+            f"SELECT a.pk, a.updated_at, {_COLUMNS} FROM articles a WHERE a.pk > %s {state} "
+            f"ORDER BY a.pk LIMIT %s {lock}"
+        )
+        last = 0
+        while True:
+            with self.transaction() as conn:
+                found = conn.execute(query, (last, batch)).fetchall()
+                if found:
+                    yield [(r[0], r[1], row_to_article(r[2:])) for r in found]
+            if len(found) < batch:
+                return
+            last = found[-1][0]
 
     def representatives(
         self, ids: set[str], clusters: list[str]
@@ -422,8 +468,18 @@ class PgArchive(ArchiveStore):
                 raise ArchiveError(f"no crawl run {run_id} in {self.path}")
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        return self._runs("TRUE", (), limit)
+
+    def outlet_runs(self, outlet: str, limit: int) -> list[dict[str, Any]]:
+        return self._runs("outlet = %s AND ended_at IS NOT NULL", (outlet,), limit)
+
+    def run_outlets(self) -> list[str]:
+        return [row[0] for row in self._conn.execute("SELECT DISTINCT outlet FROM crawl_runs")]
+
+    def _runs(self, where: str, params: Sequence[Any], limit: int | None) -> list[dict[str, Any]]:
         cursor = self._conn.execute(
-            f"SELECT {_RUN_COLUMNS} FROM crawl_runs ORDER BY id DESC LIMIT %s", (limit,)
+            f"SELECT {_RUN_COLUMNS} FROM crawl_runs WHERE {where} ORDER BY id DESC LIMIT %s",
+            (*params, limit),
         )
         names = [c.name for c in cursor.description or ()]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -431,9 +487,6 @@ class PgArchive(ArchiveStore):
     # ------------------------------------------------------------------ listing intervals
 
     def poll_states(self, schedule: str) -> dict[str, dict[str, Any]]:
-        exists = self._conn.execute("SELECT to_regclass('listing_polls')").fetchone()[0]
-        if exists is None:
-            return {}
         rows = self._conn.execute(
             f"SELECT outlet, {', '.join(POLL_COLUMNS)} FROM listing_polls WHERE schedule = %s",
             (schedule,),
@@ -442,8 +495,7 @@ class PgArchive(ArchiveStore):
 
     def save_poll_state(self, schedule: str, outlet: str, state: dict[str, Any]) -> None:
         values = [state[name] for name in POLL_COLUMNS]
-        with self.advisory_lock("listing_polls"), self.transaction() as conn:
-            conn.execute(_POLLS_SCHEMA)  # two writers making it at once would collide
+        with self.transaction() as conn:
             conn.execute(_SAVE_POLL, [schedule, outlet, *values, now()])
 
     def crawl_outcomes(self, schedule_run: int) -> dict[str, tuple[str, int]]:

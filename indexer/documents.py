@@ -8,16 +8,13 @@ unstemmed words (stop words kept) match phrases and prefixes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import NamedTuple
 
 from arshif.arabic import analyze, terms_of, tokens
 from arshif.record import Article
 from arshif.variants import token_keys
-from indexer.archive import Archive
-from indexer.archive_pg import PgArchive
-from indexer.filters import Filters
+from indexer.archive_base import ArchiveStore
 
 
 def body(lead: str | None, text: str | None) -> str:
@@ -77,29 +74,11 @@ def variant_text(words: list[str]) -> str:
 
 
 def representatives(
-    archive: Archive, articles: Sequence[Article]
+    archive: ArchiveStore, articles: Sequence[Article]
 ) -> tuple[set[str], dict[str, str]]:
     """Which of these articles and of their clusters' other members `--dedup` keeps (the
     archive's own rule, `Filters(dedup=True)`), and those other members with their cluster:
     an index keeps a flag per document, and re-flags the siblings when a member arrives."""
     ids = {a.id for a in articles}
     clusters = sorted({a.dup_cluster for a in articles if a.dup_cluster})
-    if isinstance(archive, PgArchive):
-        return archive.representatives(ids, clusters)
-    db = archive.db
-    members = dict(
-        db.execute(
-            "SELECT id, dup_cluster FROM articles WHERE dup_cluster IN "
-            "(SELECT value FROM json_each(?))",
-            (json.dumps(clusters),),
-        ).fetchall()
-    )
-    where, params = Filters(dedup=True).where("a")
-    reps = {
-        row[0]
-        for row in db.execute(
-            f"SELECT a.id FROM articles a WHERE a.id IN (SELECT value FROM json_each(?)) AND {where}",
-            [json.dumps(sorted(ids | set(members))), *params],
-        )
-    }
-    return reps, {i: c for i, c in members.items() if i not in ids}
+    return archive.representatives(ids, clusters)

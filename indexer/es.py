@@ -35,8 +35,7 @@ from elasticsearch import ApiError, AuthenticationException, Elasticsearch, help
 from arshif.arabic import tokens
 from arshif.credentials import SecretError, read_secret, redact_url
 from arshif.record import Article
-from indexer.archive import ARTICLE_COLUMNS, Archive, row_to_article
-from indexer.archive_pg import PgArchive
+from indexer.archive_base import ArchiveStore
 from indexer.documents import body, representatives, variant_text
 from indexer.filters import Filters
 from indexer.query import And, Match, Node, Not, Or, Parsed, Phrase, Prefix, Term
@@ -407,7 +406,7 @@ class ElasticIndex:
     # ------------------------------------------------------------------ writing
 
     def _bulk(
-        self, archive: Archive, index: str, rows: Sequence[tuple[int, str, Article]]
+        self, archive: ArchiveStore, index: str, rows: Sequence[tuple[int, str, Article]]
     ) -> tuple[DrainReport, list[tuple[str, str]]]:
         """Index one batch, each document with its `dup_rep` flag from the archive, and
         re-flag the batch's cluster siblings already in the index. An article is
@@ -460,29 +459,9 @@ class ElasticIndex:
         report.indexed = len(done)
         return report, done
 
-    def _rows(self, archive: Archive, pending_only: bool, batch: int) -> Iterator[list[Any]]:
-        """Batches of (archive rowid, updated_at, Article), in archive order (keyset pages,
-        one pass: an article that fails is not retried within the same drain)."""
-        state = "AND a.index_state = 'pending'" if pending_only else ""
-        last = 0
-        while True:
-            if isinstance(archive, PgArchive):  # the shared outbox of several machines
-                found = archive.outbox_page(last, batch, pending_only)
-            else:
-                found = archive.db.execute(
-                    f"SELECT a.pk, a.updated_at, {ARTICLE_COLUMNS} FROM articles a "
-                    f"WHERE a.pk > ? {state} ORDER BY a.pk LIMIT ?",
-                    (last, batch),
-                ).fetchall()
-            if found:
-                yield [(r[0], r[1], row_to_article(r[2:])) for r in found]
-            if len(found) < batch:
-                return
-            last = found[-1][0]
-
     def _feed(
         self,
-        archive: Archive,
+        archive: ArchiveStore,
         index: str,
         pending_only: bool,
         batch: int,
@@ -493,7 +472,7 @@ class ElasticIndex:
         acknowledged in the archive as it is done, or, given a `done` list, collected there
         for the caller to acknowledge later."""
         total = DrainReport()
-        for rows in self._rows(archive, pending_only, batch):
+        for rows in archive.outbox_batches(pending_only, batch):
             try:
                 report, acked = self._bulk(archive, index, rows)
             except TransportConnectionError as exc:
@@ -517,7 +496,7 @@ class ElasticIndex:
         return total
 
     def drain(
-        self, archive: Archive, batch: int = 500, progress: Callable[[int], None] | None = None
+        self, archive: ArchiveStore, batch: int = 500, progress: Callable[[int], None] | None = None
     ) -> DrainReport:
         """Index every pending article; each is acknowledged in the archive only once
         Elasticsearch has acknowledged it. Failures stay pending, with their reason."""
@@ -527,7 +506,7 @@ class ElasticIndex:
         return report
 
     def rebuild(
-        self, archive: Archive, batch: int = 500, progress: Callable[[int], None] | None = None
+        self, archive: ArchiveStore, batch: int = 500, progress: Callable[[int], None] | None = None
     ) -> tuple[str, DrainReport]:
         """Fill the next index version from the whole archive, then move the alias to it in
         one atomic request and drop the old version; returns the new index's name. The
@@ -568,7 +547,7 @@ class ElasticIndex:
         query = build_query(parse_optional(text), filters or Filters())
         return self._call("counting", self.client.count, index=self.alias, query=query)["count"]
 
-    def catch_up(self, archive: Archive) -> None:
+    def catch_up(self, archive: ArchiveStore) -> None:
         """Drain before reading (Elasticsearch takes any number of writers)."""
         if archive.pending_count():
             self.drain(archive)

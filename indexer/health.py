@@ -9,11 +9,10 @@ Two signs, both read from `crawl_runs` (scheduled and hand-started crawls alike)
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from statistics import median
 
-from indexer.archive import Archive
+from indexer.archive_base import ArchiveStore
 
 HISTORY = 50  # recent finished crawls per outlet that set the baseline
 QUIET_FACTOR = 2.0  # quiet when the silence lasts this many usual gaps
@@ -37,17 +36,12 @@ def _rate(pages: int, errors: dict[str, int]) -> float:
     return min(1.0, count / max(pages, 1))
 
 
-def outlet_health(archive: Archive, outlet: str, now: datetime | None = None) -> list[str]:
+def outlet_health(archive: ArchiveStore, outlet: str, now: datetime | None = None) -> list[str]:
     """The reasons an outlet looks broken (empty when it looks healthy)."""
     now = now or datetime.now(UTC)
-    rows = archive.db.execute(
-        "SELECT started_at, pages, new_articles, errors FROM crawl_runs "
-        "WHERE outlet = ? AND ended_at IS NOT NULL ORDER BY id DESC LIMIT ?",
-        (outlet, HISTORY),
-    ).fetchall()
     runs = [
-        (datetime.fromisoformat(started), pages, new, json.loads(errors))
-        for started, pages, new, errors in reversed(rows)
+        (datetime.fromisoformat(r["started_at"]), r["pages"], r["new_articles"], r["errors"])
+        for r in reversed(archive.outlet_runs(outlet, HISTORY))
     ]
     reasons = []
     productive = [started for started, _, new, _ in runs if new > 0]
@@ -76,10 +70,10 @@ def outlet_health(archive: Archive, outlet: str, now: datetime | None = None) ->
 
 
 def source_health(
-    archive: Archive, outlets: list[str] | None = None, now: datetime | None = None
+    archive: ArchiveStore, outlets: list[str] | None = None, now: datetime | None = None
 ) -> dict[str, list[str]]:
     """Flagged outlets with their reasons; all crawled outlets unless `outlets` is given."""
     if outlets is None:
-        outlets = [row[0] for row in archive.db.execute("SELECT DISTINCT outlet FROM crawl_runs")]
+        outlets = archive.run_outlets()
     flagged = {o: outlet_health(archive, o, now) for o in sorted(outlets)}
     return {o: reasons for o, reasons in flagged.items() if reasons}

@@ -1,4 +1,4 @@
-"""Saved searches, kept in the archive itself (table `saved_searches`), so they travel with
+"""Saved searches, kept in the archive itself (`ArchiveStore.saved_searches`), so they travel with
 the data folder and every `arshif serve` over it shows the same list. A saved search is a
 name and the query string of the page (its permalink)."""
 
@@ -7,15 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from indexer.archive import Archive
+from indexer.archive_base import ArchiveStore
 
 MAX_NAME = 200
-_TABLE = """CREATE TABLE IF NOT EXISTS saved_searches (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    query TEXT NOT NULL,
-    created TEXT NOT NULL
-)"""
 
 
 @dataclass(frozen=True)
@@ -26,35 +20,16 @@ class Saved:
     created: str
 
 
-def _exists(archive: Archive) -> bool:
-    row = archive.db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'saved_searches'"
-    ).fetchone()
-    return row is not None
-
-
-def saved(archive: Archive) -> list[Saved]:
+def saved(archive: ArchiveStore) -> list[Saved]:
     """Every saved search, newest first (none before the first is saved)."""
-    if not _exists(archive):
-        return []
-    rows = archive.db.execute(
-        "SELECT id, name, query, created FROM saved_searches ORDER BY id DESC"
-    )
-    return [Saved(*row) for row in rows]
+    return [Saved(*row) for row in archive.saved_searches()]
 
 
-def save(archive: Archive, name: str, query: str) -> int:
+def save(archive: ArchiveStore, name: str, query: str) -> int:
     """Keep a search under `name`; returns its id."""
-    with archive.transaction() as db:
-        db.execute(_TABLE)
-        cursor = db.execute(
-            "INSERT INTO saved_searches (name, query, created) VALUES (?, ?, ?)",
-            (name[:MAX_NAME], query, datetime.now(UTC).isoformat(timespec="seconds")),
-        )
-    return int(cursor.lastrowid or 0)
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    return archive.save_search(name[:MAX_NAME], query, created)
 
 
-def delete(archive: Archive, saved_id: int) -> None:
-    if _exists(archive):
-        with archive.transaction() as db:
-            db.execute("DELETE FROM saved_searches WHERE id = ?", (saved_id,))
+def delete(archive: ArchiveStore, saved_id: int) -> None:
+    archive.delete_saved_search(saved_id)

@@ -10,64 +10,28 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from indexer.archive import Archive
+from indexer.archive_base import ArchiveStore
 from indexer.health import source_health
 
 DAYS = 30  # the most recent publication dates shown
 RUNS = 10  # the most recent crawl runs shown
 
 
-def _counts(archive: Archive, sql: str) -> dict[str, int]:
-    return {str(key): count for key, count in archive.db.execute(sql)}
-
-
-def stats(archive: Archive) -> dict[str, Any]:
+def stats(archive: ArchiveStore) -> dict[str, Any]:
     """Totals by outlet, topic, publication day (the last DAYS dates present), language and
     index state, plus the latest crawl runs. Missing values count under "unknown"."""
-    by_day = _counts(
-        archive,
-        "SELECT substr(published, 1, 10) AS day, count(*) FROM articles "
-        f"WHERE published IS NOT NULL GROUP BY day ORDER BY day DESC LIMIT {DAYS}",
-    )
+    counts = archive.summary(DAYS)
+    duplicates = counts.pop("duplicates_by_outlet")
     return {
         "total": archive.count(),
-        "undated": archive.db.execute(
-            "SELECT count(*) FROM articles WHERE published IS NULL"
-        ).fetchone()[0],
-        "by_outlet": _counts(
-            archive,
-            "SELECT outlet, count(*) AS n FROM articles GROUP BY outlet ORDER BY n DESC, outlet",
-        ),
-        "by_topic": _counts(
-            archive,
-            "SELECT t.value AS topic, count(*) AS n FROM articles, json_each(articles.topics) t "
-            "GROUP BY topic ORDER BY n DESC, topic",
-        ),
-        "by_day": dict(sorted(by_day.items())),
-        "by_language": _counts(
-            archive,
-            "SELECT coalesce(language, 'unknown') AS lang, count(*) AS n FROM articles "
-            "GROUP BY lang ORDER BY n DESC, lang",
-        ),
-        "by_index_state": _counts(
-            archive,
-            "SELECT index_state, count(*) FROM articles GROUP BY index_state ORDER BY index_state",
-        ),
+        **counts,
+        "by_day": dict(sorted(counts["by_day"].items())),
         "runs": archive.runs(RUNS),
-        "duplicates_by_outlet": _duplicates(archive),
+        "duplicates_by_outlet": {
+            outlet: {"articles": n, "duplicates": d, "rate": round(d / n, 4)}
+            for outlet, n, d in duplicates
+        },
         "health": source_health(archive),
-    }
-
-
-def _duplicates(archive: Archive) -> dict[str, dict[str, Any]]:
-    """Per outlet: articles, how many copy another article (exact or near-duplicate,
-    `dup_of` set) and that share; outlets with most duplicates first."""
-    rows = archive.db.execute(
-        "SELECT outlet, count(*) AS n, count(dup_of) AS d FROM articles "
-        "GROUP BY outlet ORDER BY d DESC, outlet"
-    )
-    return {
-        outlet: {"articles": n, "duplicates": d, "rate": round(d / n, 4)} for outlet, n, d in rows
     }
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from indexer.archive import Archive, now
+from indexer.archive import now
+from indexer.archive_base import ArchiveStore as Archive  # either backend
 from indexer.filters import Filters
 from indexer.topics import Topics
 
@@ -42,12 +43,7 @@ def retag(
     updates: list[tuple[str, str]] = []
 
     def flush() -> None:
-        with archive.transaction() as db:
-            db.executemany(
-                "UPDATE articles SET topics = ?, index_state = 'pending', updated_at = ? "
-                "WHERE id = ?",
-                [(new, stamp, article_id) for article_id, new in updates],
-            )
+        archive.set_topics(updates, stamp)
         updates.clear()
 
     stamp = now()
@@ -74,10 +70,7 @@ def retag(
 
 def topic_counts(archive: Archive) -> dict[str, int]:
     """Archived articles per topic id."""
-    rows = archive.db.execute(
-        "SELECT t.value, count(*) FROM articles, json_each(articles.topics) t GROUP BY t.value"
-    )
-    return {str(topic): n for topic, n in rows}
+    return archive.summary(0)["by_topic"]
 
 
 class RecordError(ValueError):
@@ -127,12 +120,7 @@ def coverage(archive: Archive, topic: str, by: str = "day") -> dict[str, dict[st
     undated articles are left out."""
     if by not in ("day", "week"):
         raise ValueError(f"--by must be day or week, got {by!r}")
-    where, params = Filters(topics=(topic,)).where("a")
-    rows = archive.db.execute(
-        f"SELECT substr(a.published, 1, 10) AS day, a.outlet, count(*) FROM articles a "
-        f"WHERE {where} AND a.published IS NOT NULL GROUP BY day, a.outlet",
-        params,
-    )
+    rows = archive.day_outlet_counts(Filters(topics=(topic,)))
     table: dict[str, dict[str, int]] = defaultdict(dict)
     for day, outlet, n in rows:
         period = _period(day, by)

@@ -11,10 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from arshif.config import archive_path
-from arshif.credentials import has_secret
-from indexer.archive import Archive
-from indexer.archive_base import open_archive
+from indexer.archive_base import has_archive, open_archive
 from indexer.health import source_health
 from indexer.stats import render_health
 from schedules import history, polling
@@ -73,12 +70,11 @@ def show_list(
     adaptive listing interval; then flagged outlets."""
     stored = stored_next_runs(home)
     now = now or datetime.now(UTC)
-    path = archive_path(home)
     last: dict[str, dict[str, Any]] = {}
     health: dict[str, list[str]] = {}
     outlets = {name: s.outlet_ids(outlets_path) for name, s in schedules.items()}
-    if path.exists():
-        with Archive(path) as archive:
+    if has_archive(home):
+        with open_archive(home) as archive:
             last = history.last_results(archive)
             wanted = sorted({o for ids in outlets.values() for o in ids})
             health = source_health(archive, wanted)
@@ -118,7 +114,7 @@ def show_intervals(
     """Per schedule with adaptive intervals, each outlet's interval, last listing, next due
     time and recent rate of new articles (schedules/polling.py)."""
     adaptive = {name: s for name, s in schedules.items() if s.poll_bounds()}
-    if not adaptive or not (archive_path(home).exists() or has_secret("ARSHIF_DATABASE_URL")):
+    if not adaptive or not has_archive(home):
         return
     table = Table(title="Listing intervals (adaptive)", title_justify="left")
     for column in ("schedule", "outlet", "interval", "last listing (UTC)", "next due (UTC)"):
@@ -152,10 +148,9 @@ def _next_due(state: polling.PollState, now: datetime) -> str:
 
 def show_history(home: Path, schedule: str | None, limit: int, console: Console) -> None:
     """The latest scheduled runs, newest first."""
-    path = archive_path(home)
     runs: list[dict[str, Any]] = []
-    if path.exists():
-        with Archive(path) as archive:
+    if has_archive(home):
+        with open_archive(home) as archive:
             runs = history.recent(archive, limit, schedule)
     if not runs:
         console.print("No scheduled runs recorded yet.")

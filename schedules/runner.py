@@ -35,10 +35,8 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 
-from arshif.config import archive_path
 from arshif.credentials import has_secret
-from indexer.archive import Archive
-from indexer.archive_base import open_archive
+from indexer.archive_base import ArchiveStore, open_archive
 from indexer.health import source_health
 from schedules import history, polling
 from schedules.config import Schedule, fmt_duration
@@ -217,14 +215,7 @@ class Runner:
                 with open_archive(self.home) as archive:
                     polling.settle(archive, schedule, outlets, self.clock(), ended=True)
             with self._archive() as archive:
-                statuses = [
-                    row[0]
-                    for row in archive.db.execute(
-                        "SELECT status FROM crawl_runs "
-                        "WHERE json_extract(info, '$.schedule_run') = ?",
-                        (run_id,),
-                    )
-                ]
+                statuses = [run["status"] for run in archive.schedule_crawl_runs(run_id)]
             if ended_by:
                 status = ended_by
             elif rc != 0:
@@ -469,8 +460,8 @@ class Runner:
 
     # ------------------------------------------------------------ helpers
 
-    def _archive(self) -> Archive:
-        return Archive(archive_path(self.home))
+    def _archive(self) -> ArchiveStore:
+        return open_archive(self.home)
 
     def _note(self, log: IO[str], message: str, level: int = logging.INFO) -> None:
         logger.log(level, message)

@@ -96,3 +96,28 @@ def test_clusters_equal_those_of_one_process(postgres_url, docs) -> None:
     shuffled = rng.sample(variants, len(variants))
     got |= together(postgres_url, [shuffled[n::4] for n in range(4)])
     assert partition(got) == partition(expected)
+
+
+def test_stories_equal_those_of_one_sqlite_index(postgres_url, docs) -> None:
+    """Placed in the same order, PostgreSQL groups the same stories as the SQLite index
+    (and `similar` finds the same story mates); an article placed again with new text
+    leaves its old story's centroid."""
+    chosen = docs[:60]
+    variants = [c for doc in chosen[:6] for c in copies(doc, CLOSE[:2], docs)]
+    single = DedupIndex.in_memory()
+    with PgArchive(postgres_url) as archive:
+        index = PgClusters(archive)
+        expected, got = {}, {}
+        for d in [*chosen, *variants]:
+            expected[d.id] = single.add(d.id, d.title, d.text, d.published).story_id
+            got[d.id] = index.add(d.id, d.title, d.text, d.published).story_id
+        assert len(set(got.values())) < len(chosen), "some articles share a story"
+        assert partition(got) == partition(expected)
+        for d in chosen[:10]:
+            mates = {m.id: m.relation for m in index.similar(d.id)}
+            assert mates == {m.id: m.relation for m in single.similar(d.id)}
+        grouped = next(d for d in chosen if list(got.values()).count(got[d.id]) > 1)
+        other = next(d for d in chosen if got[d.id] != got[grouped.id])
+        moved = index.add(grouped.id, other.title, other.text, other.published)
+        again = single.add(grouped.id, other.title, other.text, other.published)
+        assert moved.story_id == again.story_id

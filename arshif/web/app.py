@@ -49,7 +49,8 @@ from arshif.web.i18n import LABELS, PLURALS, query_reason, ui_date, ui_digits
 from arshif.web.present import Names, lead_repeated, metadata_rows, plural
 from crawler.outlets import load_outlets
 from importer.sources import read_referenced
-from indexer.archive import Archive
+from indexer.archive_base import ArchiveStore as Archive  # either backend
+from indexer.archive_base import open_archive
 from indexer.dataset_card import CardCounts, build_card, render_markdown, write_card
 from indexer.embedded import EmbeddedIndex
 from indexer.es import ESError
@@ -210,10 +211,12 @@ class App:
 
     @contextmanager
     def archive(self) -> Iterator[Archive]:
+        """The configured archive (PostgreSQL with ARSHIF_DATABASE_URL, else the SQLite
+        file), opened for one request."""
         path = archive_path(self.home)
-        if not path.exists():
+        if not read_secret("ARSHIF_DATABASE_URL") and not path.exists():
             raise HTTPException(503, f"no archive at {path}; run `arshif crawl` or `arshif demo`")
-        with Archive(path) as archive:
+        with open_archive(self.home) as archive:
             yield archive
 
     def index(self, archive: Archive) -> SearchIndex:

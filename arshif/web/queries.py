@@ -14,10 +14,10 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from crawler.warc_objects import open_record
-from indexer.archive import Archive
+from indexer.archive_base import ArchiveStore
 
 
-def known_values(archive: Archive) -> dict[str, set[str]]:
+def known_values(archive: ArchiveStore) -> dict[str, set[str]]:
     """Outlets and languages present in the archive: what a filter may name."""
     return {"outlet": archive.distinct("outlet"), "language": archive.distinct("language")}
 
@@ -30,25 +30,27 @@ class Related:
     published: str | None
 
 
-def _related(archive: Archive, column: str, value: str | None, exclude: set[str]) -> list[Related]:
+def _related(
+    archive: ArchiveStore, column: str, value: str | None, exclude: set[str]
+) -> list[Related]:
     if not value:
         return []
     return [Related(*row) for row in archive.members(column, value) if row[0] not in exclude]
 
 
-def near_duplicates(archive: Archive, article_id: str, cluster: str | None) -> list[Related]:
+def near_duplicates(archive: ArchiveStore, article_id: str, cluster: str | None) -> list[Related]:
     """The other articles of the same duplicate cluster."""
     return _related(archive, "dup_cluster", cluster, {article_id})
 
 
 def story_mates(
-    archive: Archive, article_id: str, story: str | None, exclude: set[str]
+    archive: ArchiveStore, article_id: str, story: str | None, exclude: set[str]
 ) -> list[Related]:
     """Other articles of the same story that are not already near-duplicates."""
     return _related(archive, "story_id", story, {article_id, *exclude})
 
 
-def cluster_sizes(archive: Archive, ids: list[str]) -> dict[str, list[Related]]:
+def cluster_sizes(archive: ArchiveStore, ids: list[str]) -> dict[str, list[Related]]:
     """For each hit id, the other members of its duplicate cluster."""
     out: dict[str, list[Related]] = {}
     for article_id in ids:
