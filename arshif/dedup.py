@@ -15,6 +15,7 @@ in different runs stay comparable.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -23,7 +24,7 @@ from collections import Counter
 from collections.abc import Container
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -34,6 +35,7 @@ from arshif.fingerprints import words_hash
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 SCHEME = "crc32+affine32"  # shingle hash (zlib.crc32) + datasketch's permutation scheme
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: spreads band values over 64 bits
+K = TypeVar("K")  # a story term, or its `term_key`
 
 
 @dataclass(frozen=True)
@@ -242,11 +244,20 @@ def story_vector(
     return {term: round(w / norm, 5) for term, w in top}, heads
 
 
+@lru_cache(maxsize=262_144)
+def term_key(term: str) -> int:
+    """A signed 64-bit key of a story term, the same in every process (Python's `hash` of a
+    string is not), so story vectors can be stored as arrays of keys and weights."""
+    return int.from_bytes(
+        hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little", signed=True
+    )
+
+
 def title_overlap(
-    title: dict[str, float],
-    terms: Container[str],
-    other_title: dict[str, float],
-    other_terms: Container[str],
+    title: dict[K, float],
+    terms: Container[K],
+    other_title: dict[K, float],
+    other_terms: Container[K],
 ) -> float:
     """Mean over both sides of the title weight (see `story_vector`) found among the other
     side's terms. Write-ups of one event name it in their titles, and each title's words

@@ -37,6 +37,7 @@ from arshif.dedup import (
     fingerprinter,
     prepare,
     story_vector,
+    term_key,
     title_overlap,
 )
 from arshif.fingerprints import content_hash
@@ -56,6 +57,7 @@ CREATE TABLE IF NOT EXISTS dedup_docs (
     day          TEXT,
     vector       TEXT NOT NULL,  -- JSON {term: weight}, unit length
     title        TEXT NOT NULL DEFAULT '{}',  -- JSON {term: weight}: title terms, sum ≤ 1
+    packed       BLOB,  -- vector and title as `Packed.to_bytes` (NULL: read the JSON)
     dup_cluster  TEXT NOT NULL,
     dup_of       TEXT,
     story_id     TEXT NOT NULL
@@ -91,6 +93,8 @@ CANDIDATES = 10  # story candidates compared in full, the heaviest shared terms 
 POSTINGS = 100  # latest window articles each heavy term is looked up in
 MERGE_MIN, MERGE_SHARE = 2000, 10  # new LSH entries merge at 2,000 documents or 1/10th
 VECTOR_CACHE = 1000  # decoded story vectors kept (about 2 KB each)
+DF_FLUSH = 500  # documents whose term counts are written to dedup_df at once
+DF_CACHE = 500_000  # document frequencies kept in memory before the cache starts afresh
 Key = tuple[int, str | None]  # a stored document: (doc, content hash), so a reused doc misses
 
 
@@ -133,7 +137,7 @@ class DedupIndex:
         self._transaction = transaction
         self.stories = stories  # off: near-duplicates only, each cluster its own story
         self._vector_cache: OrderedDict[Key, Packed] = OrderedDict()
-        self._centroid_cache: OrderedDict[str, Packed] = OrderedDict()  # by story id
+        self._centroid_cache: OrderedDict[str, Packed | None] = OrderedDict()  # by story id
         with transaction():
             for statement in _SCHEMA.split(";\n"):
                 db.execute(statement)
@@ -151,6 +155,11 @@ class DedupIndex:
                         f"({stored.to_json()}); use those or start a new database"
                     )
                 params = stored
+            columns = {
+                row[0] for row in db.execute("SELECT name FROM pragma_table_info('dedup_docs')")
+            }
+            if "packed" not in columns:  # made before vectors were stored packed
+                db.execute("ALTER TABLE dedup_docs ADD COLUMN packed BLOB")
         self.params = params
         self.fingerprinter = fingerprinter(params)
         # Whether any article was indexed without a day (then lookups search those too).
@@ -158,6 +167,15 @@ class DedupIndex:
             db.execute("SELECT count(*) FROM dedup_params WHERE key = 'undated'").fetchone()[0]
         )
         self._fresh = 0  # documents this instance added to dedup_lsh_new since a merge
+        # Document frequencies read so far (plus this instance's own counts), and the counts
+        # not yet written to dedup_df: written every DF_FLUSH documents and at the end of a
+        # batch, not one row per term per document.
+        self._df: dict[str, int] = {}
+        self._df_new: Counter[str] = Counter()
+        self._df_docs = 0
+        # Documents so far, for IDF: max(doc) is O(1) where count(*) scans; re-added
+        # articles, and other processes' since this one opened, make it an estimate.
+        self._docs = db.execute("SELECT coalesce(max(doc), 0) FROM dedup_docs").fetchone()[0]
 
     def _upgrade(self, stored: DedupParams) -> DedupParams:
         """Bring an index made before titles and centroids up to date: today's story
@@ -217,9 +235,28 @@ class DedupIndex:
 
     # ------------------------------------------------------------------ writing
 
-    def batch(self) -> AbstractContextManager[sqlite3.Connection]:
+    @contextmanager
+    def batch(self) -> Iterator[sqlite3.Connection]:
         """Group many `add`s in one transaction (bulk loads): one commit, not one each."""
-        return self._transaction()
+        with self._transaction() as db:
+            yield db
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the document frequencies counted since the last flush. Counts not yet
+        written when a process stops are lost: IDF is an estimate, and a few hundred
+        documents do not move it."""
+        if self._df_new:
+            with self._transaction() as db:
+                db.executemany(
+                    "INSERT INTO dedup_df (term, df) VALUES (?, ?) "
+                    "ON CONFLICT (term) DO UPDATE SET df = df + excluded.df",
+                    list(self._df_new.items()),
+                )
+        self._df_new.clear()
+        self._df_docs = 0
+        if len(self._df) > DF_CACHE:
+            self._df.clear()
 
     def add(
         self,
@@ -265,6 +302,7 @@ class DedupIndex:
             title: dict[str, float] = {}
             if self.stories and prepared.counts:
                 vector, title = self._vector(prepared.counts, prepared.title)
+            packed = Packed.of(vector, title) if vector else None
             joined = None
             if dup_of:
                 cluster, story = db.execute(
@@ -272,11 +310,12 @@ class DedupIndex:
                 ).fetchone()
             else:
                 cluster, similarity = article_id, None
-                joined = self._story(vector, title, day)
+                joined = self._story(vector, packed, day)
                 story = joined or article_id
             cursor = db.execute(
                 "INSERT INTO dedup_docs (id, content_hash, signature, size, day, vector, "
-                "title, dup_cluster, dup_of, story_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "title, packed, dup_cluster, dup_of, story_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     article_id,
                     digest,
@@ -285,16 +324,18 @@ class DedupIndex:
                     day,
                     json.dumps(vector, ensure_ascii=False),
                     json.dumps(title, ensure_ascii=False),
+                    packed.to_bytes() if packed else None,
                     cluster,
                     dup_of,
                     story,
                 ),
             )
             doc = cursor.lastrowid
+            self._docs = max(self._docs, doc or 0)
             if joined:
                 self._join(joined, doc, vector, title)
-            if vector:
-                self._remember((doc, digest), Packed.of(vector, title))
+            if packed:
+                self._remember((doc, digest), packed)
             if fp is not None:
                 db.executemany(
                     "INSERT OR IGNORE INTO dedup_lsh_new (bucket, doc) VALUES (?, ?)",
@@ -349,18 +390,25 @@ class DedupIndex:
     ) -> tuple[dict[str, float], dict[str, float]]:
         """The story vector and title weights, with IDF from the documents so far; counts
         this one in."""
-        # max(doc) is O(1) where count(*) scans; re-added articles make it an estimate.
-        docs = self.db.execute("SELECT coalesce(max(doc), 0) FROM dedup_docs").fetchone()[0]
-        # One pass counts the document in and returns each term's frequency before it.
-        df = dict(
-            self.db.execute(
-                "INSERT INTO dedup_df (term, df) SELECT value, 1 FROM json_each(?) WHERE true "
-                "ON CONFLICT (term) DO UPDATE SET df = df + 1 RETURNING term, df - 1",
-                (json.dumps(list(counts), ensure_ascii=False),),
-            ).fetchall()
-        )
+        known = self._df
+        missing = [term for term in counts if term not in known]
+        if missing:
+            known.update(dict.fromkeys(missing, 0))
+            known.update(
+                self.db.execute(
+                    "SELECT term, df FROM dedup_df WHERE term IN (SELECT value FROM json_each(?))",
+                    (json.dumps(missing, ensure_ascii=False),),
+                )
+            )
         p = self.params
-        return story_vector(counts, title, df, docs, p.story_terms, p.story_prior)
+        vector = story_vector(counts, title, known, self._docs, p.story_terms, p.story_prior)
+        for term in counts:  # this document counts from the next one on
+            known[term] += 1
+        self._df_new.update(counts.keys())
+        self._df_docs += 1
+        if self._df_docs >= DF_FLUSH:
+            self.flush()
+        return vector
 
     def _join(
         self, story: str, doc: int, vector: dict[str, float], title: dict[str, float]
@@ -399,6 +447,14 @@ class DedupIndex:
                     json.dumps(title, ensure_ascii=False),
                 ),
             )
+            # Kept as `_centroids` would read it back: this story is likely the next one
+            # compared.
+            heads = {term: w / size for term, w in title.items()}
+            self._centroid_cache[story] = Packed.of(_unit(centroid), heads)
+            self._centroid_cache.move_to_end(story)
+            while len(self._centroid_cache) > VECTOR_CACHE:
+                self._centroid_cache.popitem(last=False)
+            return
         self._centroid_cache.pop(story, None)
 
     def _remove(self, doc: int) -> None:
@@ -519,12 +575,10 @@ class DedupIndex:
         ).fetchall()
         return [Candidate(*row) for row in rows]
 
-    def _story(
-        self, vector: dict[str, float], title: dict[str, float], day: str | None
-    ) -> str | None:
+    def _story(self, vector: dict[str, float], mine: Packed | None, day: str | None) -> str | None:
         """The story whose centroid scores best, if it passes the bar for the days between
         the newcomer and the story's nearest candidate write-up."""
-        if not vector:
+        if not mine:
             return None
         candidates = self._story_candidates(vector, day)
         gaps: dict[str, int | None] = {}  # days to the nearest dated write-up, if any
@@ -533,7 +587,7 @@ class DedupIndex:
             gaps[c.story] = gap if known is None else known if gap is None else min(known, gap)
         views = self._centroids(candidates)
         stories = list(views)
-        scores = story_scores(vector, title, [views[story] for story in stories], self.params)
+        scores = story_scores(mine, [views[story] for story in stories], self.params)
         best: tuple[float, str] | None = None
         for story, score in zip(stories, scores, strict=True):
             if score >= self.params.story_bar(gaps[story]) and (best is None or score > best[0]):
@@ -543,10 +597,9 @@ class DedupIndex:
     def _centroids(self, candidates: list[Candidate]) -> dict[str, Packed]:
         """Each candidate story's centroid: its row, or for a story of one write-up that
         write-up's own vector."""
+        cache = self._centroid_cache  # None: known to have no row (one write-up)
         stories = list(dict.fromkeys(c.story for c in candidates))
-        found = {
-            story: self._centroid_cache[story] for story in stories if story in self._centroid_cache
-        }
+        found = {story: cache[story] for story in stories if story in cache}
         missing = [story for story in stories if story not in found]
         if missing:
             rows = self.db.execute(
@@ -557,15 +610,17 @@ class DedupIndex:
             for story, size, centroid, title in rows:
                 heads = {term: w / size for term, w in json.loads(title).items()}  # the mean
                 found[story] = Packed.of(_unit(json.loads(centroid)), heads)
-                self._centroid_cache[story] = found[story]
-            while len(self._centroid_cache) > VECTOR_CACHE:
-                self._centroid_cache.popitem(last=False)
-        singles = [c for c in candidates if c.story not in found]
+            for story in missing:
+                cache[story] = found.setdefault(story, None)
+            while len(cache) > VECTOR_CACHE:
+                cache.popitem(last=False)
+        singles = [c for c in candidates if found[c.story] is None]
         singles.sort(key=lambda c: c.dup_of is not None)  # the write-up before its copies
         vectors = self._vectors_of([(c.doc, c.digest) for c in singles])
+        views: dict[str, Packed] = {}
         for c in singles:
-            found.setdefault(c.story, vectors[c.doc, c.digest])
-        return found
+            views.setdefault(c.story, vectors[c.doc, c.digest])
+        return {story: view or views[story] for story, view in found.items()}
 
     def _vectors_of(self, keys: list[tuple[int, str | None]]) -> dict[Key, Packed]:
         """Story vectors by (doc, content hash), decoded once: the same recent articles are
@@ -574,13 +629,18 @@ class DedupIndex:
         missing = [doc for doc, digest in keys if (doc, digest) not in found]
         if missing:
             rows = self.db.execute(
-                "SELECT doc, content_hash, vector, title FROM dedup_docs "
+                "SELECT doc, content_hash, packed, vector, title FROM dedup_docs "
                 "WHERE doc IN (SELECT value FROM json_each(?))",
                 (json.dumps(missing),),
             )
             found.update(
-                ((doc, digest), Packed.of(json.loads(vector), json.loads(title)))
-                for doc, digest, vector, title in rows
+                (
+                    (doc, digest),
+                    Packed.from_bytes(packed)
+                    if packed is not None
+                    else Packed.of(json.loads(vector), json.loads(title)),
+                )
+                for doc, digest, packed, vector, title in rows
             )
         for key, vector in found.items():
             self._remember(key, vector)
@@ -645,7 +705,8 @@ class DedupIndex:
         ]
         others = [*mates, *self._story_candidates(vector, day, exclude=doc)]
         views = self._vectors_of([(c.doc, c.digest) for c in others])
-        scores = story_scores(vector, title, [views[c.doc, c.digest] for c in others], self.params)
+        mine = Packed.of(vector, title)
+        scores = story_scores(mine, [views[c.doc, c.digest] for c in others], self.params)
         for c, score in zip(others, scores, strict=True):
             bar = self.params.story_bar(_days_apart(day, c.day))
             if c.id not in matches and (c.story == story or score >= bar):
@@ -667,41 +728,58 @@ class Candidate(NamedTuple):
 
 @dataclass(frozen=True)
 class Packed:
-    """A story vector as arrays, for `cosines`: its terms' hashes (Python's `hash`, which
-    only holds within one process, as the cache does) and weights, in the vector's own
-    stored order (heaviest first); with its title weights, and the hashes as a set to tell
-    which title words it holds."""
+    """A story vector as arrays, for `cosines`: its terms' keys (`term_key`, the same in
+    every process) and weights, in the vector's own stored order (heaviest first); with its
+    title weights by key, and the keys as a set to tell which title words it holds."""
 
     keys: np.ndarray
     weights: np.ndarray
-    title: dict[str, float]
+    title: dict[int, float]
     hashes: frozenset[int]
 
     @classmethod
     def of(cls, vector: dict[str, float], title: dict[str, float] | None = None) -> Packed:
         size = len(vector)
-        hashes = list(map(hash, vector))
+        keys = list(map(term_key, vector))
+        heads = {term_key(term): w for term, w in (title or {}).items()}
         return cls(
-            np.fromiter(hashes, np.int64, size),
+            np.fromiter(keys, np.int64, size),
             np.fromiter(vector.values(), np.float64, size),
-            title or {},
-            frozenset(hashes),
+            heads,
+            frozenset(keys),
         )
 
-    def __contains__(self, term: object) -> bool:
-        return hash(term) in self.hashes
+    def to_bytes(self) -> bytes:
+        """Stored beside the JSON vector, so a candidate is read without parsing JSON:
+        the vector's length, its keys, the title's keys, then both sets of weights."""
+        heads = np.fromiter(self.title, np.int64, len(self.title))
+        words = np.fromiter(self.title.values(), np.float64, len(self.title))
+        size = np.array([len(self.keys)], np.int64)
+        return b"".join(a.astype("<i8").tobytes() for a in (size, self.keys, heads)) + b"".join(
+            a.astype("<f8").tobytes() for a in (self.weights, words)
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Packed:
+        size = int.from_bytes(data[:8], "little")
+        heads = (len(data) // 8 - 1 - 2 * size) // 2
+        keys = np.frombuffer(data, "<i8", 1 + size + heads, 0)
+        weights = np.frombuffer(data, "<f8", size + heads, 8 * (1 + size + heads))
+        title = dict(zip(keys[1 + size :].tolist(), weights[size:].tolist(), strict=True))
+        vector = keys[1 : 1 + size]
+        return cls(vector, weights[:size], title, frozenset(vector.tolist()))
 
 
-def story_scores(
-    vector: dict[str, float], title: dict[str, float], others: list[Packed], params: DedupParams
-) -> list[float]:
+def story_scores(mine: Packed, others: list[Packed], params: DedupParams) -> list[float]:
     """`story_score` of a newcomer with each of `others` (articles or story centroids):
     the cosine of their vectors plus `story_title` times the overlap of their titles with
     each other's terms."""
-    scores = cosines(vector, others)
+    scores = cosines(mine, others)
     weight = params.story_title
     return [
-        score + weight * title_overlap(title, vector, other.title, other) if weight else score
+        score + weight * title_overlap(mine.title, mine.hashes, other.title, other.hashes)
+        if weight
+        else score
         for score, other in zip(scores, others, strict=True)
     ]
 
@@ -726,14 +804,14 @@ def _summed(vectors: list[dict[str, float]], keep: int | None = None) -> dict[st
     return dict(ranked[:keep])
 
 
-def cosines(query: dict[str, float], others: list[Packed]) -> list[float]:
+def cosines(query: dict[str, float] | Packed, others: list[Packed]) -> list[float]:
     """Cosines of a unit-length sparse vector with many, in a few array operations (the
     many candidates of a story share most terms, and term-by-term Python cost 10 µs each).
     Each sum runs in the other vector's stored order, so no result depends on the process
     (hash order does)."""
-    if not query or not others:
+    mine = query if isinstance(query, Packed) else Packed.of(query)
+    if not len(mine.keys) or not others:
         return [0.0] * len(others)
-    mine = Packed.of(query)
     order = np.argsort(mine.keys)
     keys, weights = mine.keys[order], mine.weights[order]
     theirs = np.concatenate([other.keys for other in others])
