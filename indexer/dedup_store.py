@@ -38,7 +38,6 @@ from arshif.dedup import (
     prepare,
     story_vector,
     term_key,
-    title_overlap,
 )
 from arshif.fingerprints import content_hash
 from arshif.record import Article
@@ -87,6 +86,9 @@ CREATE TABLE IF NOT EXISTS dedup_stories (
 # Settings made before stories were scored with titles and centroids: their story
 # threshold meant a plain cosine, so those settings give way to today's.
 _STORY_FIELDS = ("story", "story_days", "story_terms")
+# Settings made before plain term counts: their scorer, kept (`story_tf` "log").
+_TF_FIELDS = ("story", "story_title", "story_tf")
+_BEFORE_LINEAR = DedupParams(story=0.5, story_title=0.7, story_tf="log")
 
 Kind = Literal["new", "exact", "near", "unchanged"]
 CANDIDATES = 10  # story candidates compared in full, the heaviest shared terms first
@@ -149,6 +151,15 @@ class DedupIndex:
                 stored = DedupParams.from_json(row[0])
                 if "story_title" not in json.loads(row[0]):
                     stored = self._upgrade(stored)
+                elif "story_tf" not in json.loads(row[0]):
+                    # Made with damped term counts: its vectors and thresholds stay as made.
+                    stored = replace(
+                        stored, **{name: getattr(_BEFORE_LINEAR, name) for name in _TF_FIELDS}
+                    )
+                    db.execute(
+                        "UPDATE dedup_params SET value = ? WHERE key = 'params'",
+                        (stored.to_json(),),
+                    )
                 if params is not None and params != stored:
                     raise ValueError(
                         "this database's fingerprints were made with other settings "
@@ -400,8 +411,7 @@ class DedupIndex:
                     (json.dumps(missing, ensure_ascii=False),),
                 )
             )
-        p = self.params
-        vector = story_vector(counts, title, known, self._docs, p.story_terms, p.story_prior)
+        vector = story_vector(counts, title, known, self._docs, self.params)
         for term in counts:  # this document counts from the next one on
             known[term] += 1
         self._df_new.update(counts.keys())
@@ -728,60 +738,91 @@ class Candidate(NamedTuple):
 
 @dataclass(frozen=True)
 class Packed:
-    """A story vector as arrays, for `cosines`: its terms' keys (`term_key`, the same in
-    every process) and weights, in the vector's own stored order (heaviest first); with its
-    title weights by key, and the keys as a set to tell which title words it holds."""
+    """A story vector as arrays, for `story_scores`: its terms' keys (`term_key`, the same
+    in every process) and weights, in the vector's own stored order (heaviest first); and
+    its title's keys and weights."""
 
     keys: np.ndarray
     weights: np.ndarray
-    title: dict[int, float]
-    hashes: frozenset[int]
+    title_keys: np.ndarray
+    title_weights: np.ndarray
 
     @classmethod
     def of(cls, vector: dict[str, float], title: dict[str, float] | None = None) -> Packed:
-        size = len(vector)
-        keys = list(map(term_key, vector))
-        heads = {term_key(term): w for term, w in (title or {}).items()}
+        title = title or {}
         return cls(
-            np.fromiter(keys, np.int64, size),
-            np.fromiter(vector.values(), np.float64, size),
-            heads,
-            frozenset(keys),
+            np.fromiter(map(term_key, vector), np.int64, len(vector)),
+            np.fromiter(vector.values(), np.float64, len(vector)),
+            np.fromiter(map(term_key, title), np.int64, len(title)),
+            np.fromiter(title.values(), np.float64, len(title)),
         )
 
     def to_bytes(self) -> bytes:
         """Stored beside the JSON vector, so a candidate is read without parsing JSON:
         the vector's length, its keys, the title's keys, then both sets of weights."""
-        heads = np.fromiter(self.title, np.int64, len(self.title))
-        words = np.fromiter(self.title.values(), np.float64, len(self.title))
         size = np.array([len(self.keys)], np.int64)
-        return b"".join(a.astype("<i8").tobytes() for a in (size, self.keys, heads)) + b"".join(
-            a.astype("<f8").tobytes() for a in (self.weights, words)
+        keys = np.concatenate([size, self.keys, self.title_keys]).astype("<i8")
+        return (
+            keys.tobytes()
+            + np.concatenate([self.weights, self.title_weights]).astype("<f8").tobytes()
         )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Packed:
         size = int.from_bytes(data[:8], "little")
-        heads = (len(data) // 8 - 1 - 2 * size) // 2
-        keys = np.frombuffer(data, "<i8", 1 + size + heads, 0)
-        weights = np.frombuffer(data, "<f8", size + heads, 8 * (1 + size + heads))
-        title = dict(zip(keys[1 + size :].tolist(), weights[size:].tolist(), strict=True))
-        vector = keys[1 : 1 + size]
-        return cls(vector, weights[:size], title, frozenset(vector.tolist()))
+        count = (len(data) // 8 - 1) // 2  # vector and title terms
+        keys = np.frombuffer(data, "<i8", count, 8)
+        weights = np.frombuffer(data, "<f8", count, 8 * (1 + count))
+        return cls(keys[:size], weights[:size], keys[size:], weights[size:])
 
 
 def story_scores(mine: Packed, others: list[Packed], params: DedupParams) -> list[float]:
     """`story_score` of a newcomer with each of `others` (articles or story centroids):
-    the cosine of their vectors plus `story_title` times the overlap of their titles with
-    each other's terms."""
-    scores = cosines(mine, others)
-    weight = params.story_title
-    return [
-        score + weight * title_overlap(mine.title, mine.hashes, other.title, other.hashes)
-        if weight
-        else score
-        for score, other in zip(scores, others, strict=True)
-    ]
+    the cosine of their vectors plus `story_title` times the title overlap: the mean over
+    both sides of the title weight (see `story_vector`) found among the other side's terms.
+    Write-ups of one event name it in their titles, and each title's words recur in the
+    other text even when the texts' wording differs; two reports that share only a place or
+    a genre share little of it."""
+    return _scores(mine, others, params.story_title)
+
+
+def cosines(query: dict[str, float], others: list[Packed]) -> list[float]:
+    """Cosines of a unit-length sparse vector with many (`story_scores` without titles)."""
+    return _scores(Packed.of(query), others, 0.0)
+
+
+def _scores(mine: Packed, others: list[Packed], title_weight: float) -> list[float]:
+    """Cosines plus `title_weight` times the title overlaps, in a few array operations (the
+    many candidates of a story share most terms, and term-by-term Python cost 10 µs each).
+    Each sum runs in the other vector's stored order, so no result depends on the process."""
+    n = len(others)
+    if not len(mine.keys) or not n:
+        return [0.0] * n
+    theirs = np.concatenate([other.keys for other in others])
+    owner = np.repeat(np.arange(n), [len(other.keys) for other in others])
+    order = np.argsort(mine.keys)
+    at, shared = _lookup(mine.keys[order], theirs)
+    products = np.concatenate([other.weights for other in others])[shared]
+    scores = np.bincount(owner[shared], products * mine.weights[order][at[shared]], n)
+    if not title_weight:
+        return scores.tolist()
+    # My title words among their terms, then their title words among mine.
+    order = np.argsort(mine.title_keys)
+    at, hit = _lookup(mine.title_keys[order], theirs)
+    share = np.bincount(owner[hit], mine.title_weights[order][at[hit]], n)
+    heads = np.concatenate([other.title_keys for other in others])
+    owner = np.repeat(np.arange(n), [len(other.title_keys) for other in others])
+    _, hit = _lookup(np.sort(mine.keys), heads)
+    back = np.bincount(owner[hit], np.concatenate([o.title_weights for o in others])[hit], n)
+    return (scores + title_weight * (share + back) / 2).tolist()
+
+
+def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `keys` sits in `sorted_keys`, and which of them are there."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), np.int64), np.zeros(len(keys), bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return at, sorted_keys[at] == keys
 
 
 def _days_apart(day: str | None, other: str | None) -> int | None:
@@ -802,21 +843,3 @@ def _summed(vectors: list[dict[str, float]], keep: int | None = None) -> dict[st
         total.update(vector)
     ranked = sorted(((t, w) for t, w in total.items() if w > 1e-9), key=lambda tw: (-tw[1], tw[0]))
     return dict(ranked[:keep])
-
-
-def cosines(query: dict[str, float] | Packed, others: list[Packed]) -> list[float]:
-    """Cosines of a unit-length sparse vector with many, in a few array operations (the
-    many candidates of a story share most terms, and term-by-term Python cost 10 µs each).
-    Each sum runs in the other vector's stored order, so no result depends on the process
-    (hash order does)."""
-    mine = query if isinstance(query, Packed) else Packed.of(query)
-    if not len(mine.keys) or not others:
-        return [0.0] * len(others)
-    order = np.argsort(mine.keys)
-    keys, weights = mine.keys[order], mine.weights[order]
-    theirs = np.concatenate([other.keys for other in others])
-    owner = np.repeat(np.arange(len(others)), [len(other.keys) for other in others])
-    at = np.minimum(np.searchsorted(keys, theirs), len(keys) - 1)
-    shared = keys[at] == theirs
-    products = np.concatenate([other.weights for other in others])[shared] * weights[at[shared]]
-    return np.bincount(owner[shared], weights=products, minlength=len(others)).tolist()
