@@ -184,6 +184,7 @@ class DedupIndex:
         self._df: dict[str, int] = {}
         self._df_new: Counter[str] = Counter()
         self._df_docs = 0
+        self._batches = 0  # open `batch` blocks
         # Documents so far, for IDF: max(doc) is O(1) where count(*) scans; re-added
         # articles, and other processes' since this one opened, make it an estimate.
         self._docs = db.execute("SELECT coalesce(max(doc), 0) FROM dedup_docs").fetchone()[0]
@@ -248,15 +249,19 @@ class DedupIndex:
 
     @contextmanager
     def batch(self) -> Iterator[sqlite3.Connection]:
-        """Group many `add`s in one transaction (bulk loads): one commit, not one each."""
+        """Group many `add`s in one transaction (bulk loads): one commit, not one each, and
+        their document frequencies written every DF_FLUSH documents and at the end."""
         with self._transaction() as db:
-            yield db
-            self.flush()
+            self._batches += 1
+            try:
+                yield db
+                self.flush()
+            finally:
+                self._batches -= 1
 
     def flush(self) -> None:
-        """Write the document frequencies counted since the last flush. Counts not yet
-        written when a process stops are lost: IDF is an estimate, and a few hundred
-        documents do not move it."""
+        """Write the document frequencies counted since the last flush (an `add` outside
+        `batch` writes its own at once)."""
         if self._df_new:
             with self._transaction() as db:
                 db.executemany(
@@ -416,7 +421,7 @@ class DedupIndex:
             known[term] += 1
         self._df_new.update(counts.keys())
         self._df_docs += 1
-        if self._df_docs >= DF_FLUSH:
+        if self._df_docs >= DF_FLUSH or not self._batches:
             self.flush()
         return vector
 
