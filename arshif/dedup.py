@@ -46,10 +46,10 @@ class DedupParams:
     seed: int = 1  # MinHash permutation seed
     near_dup: float = 0.45  # estimated Jaccard of shingle sets at or above which: near-duplicate
     containment: float = 0.8  # or: share of the shorter text's shingles found in the other
-    story: float = 0.65  # story_score at or above which (same day): same story
+    story: float = 0.675  # story_score at or above which (same day): same story
     story_title: float = 1.0  # weight of the title overlap in story_score
     story_drift: float = 0.01  # added to the bar per day between two write-ups
-    story_undated: float = 0.03  # added to the bar when either side has no date
+    story_undated: float = 0.0  # added to the bar when either side has no date
     story_days: int = 30  # how far apart (days) write-ups are looked for at all
     story_terms: int = 150  # terms kept per story vector
     story_prior: int = 1000  # documents assumed to lack every term, so IDF is sane when few
@@ -86,8 +86,10 @@ class DedupParams:
 
     def story_bar(self, days: int | None) -> float:
         """The story score an article needs to join a story whose nearest write-up is
-        `days` apart (None: one side has no date, so text alone decides, on a stricter
-        bar). The window is a prior, not a gate: each day apart asks a little more."""
+        `days` apart (None: one side has no date, so text alone decides, on the same-day
+        bar plus `story_undated`: on real write-ups text alone decided as well as text on
+        one day, so by default it asks nothing more). The window is a prior, not a gate:
+        each day apart asks a little more."""
         if days is None:
             return self.story + self.story_undated
         return self.story + self.story_drift * days

@@ -37,11 +37,12 @@ def test_a_chain_of_neighbours_does_not_make_one_story() -> None:
     """A~B and B~C, A not like C: C stays out of the story of A and B, though it would
     join B alone."""
     # Each shares half of B's terms, in another order (no shingle in common: not copies).
-    a = words("الف", 1) + words("باء", 15)[::-1]
+    a = words("الف", 5) + words("باء", 15)[::-1]
     b = words("باء", 15) + words("جيم", 15)
-    c = words("جيم", 15)[::-1] + words("دال", 1)
-    # Every term looked up, not only the heaviest: this is about linkage, not lookup.
-    params = replace(DedupParams(), story_probes=40)
+    c = words("جيم", 15)[::-1] + words("دال", 5)
+    # Every term looked up, not only the heaviest, and a bar that B~C passes with room:
+    # this is about linkage, not lookup or the bar.
+    params = replace(DedupParams(), story_probes=40, story=0.5)
     index = DedupIndex.in_memory(params)
     first = index.add("a", "", " ".join(a), DAY)
     second = index.add("b", "", " ".join(b), DAY)
@@ -53,11 +54,12 @@ def test_a_chain_of_neighbours_does_not_make_one_story() -> None:
     assert alone.add("c", "", " ".join(c), DAY).story_id == "b"
 
 
-def test_days_apart_raise_the_bar_and_undated_sides_raise_it_too() -> None:
+def test_days_apart_raise_the_bar_and_undated_sides_take_the_same_day_bar() -> None:
     params = DedupParams()
     assert params.story_bar(0) == params.story
     assert params.story_bar(7) > params.story_bar(1) > params.story_bar(0)
-    assert params.story_bar(None) > params.story_bar(0)
+    assert params.story_bar(None) == params.story_bar(0)
+    assert replace(params, story_undated=0.05).story_bar(None) == params.story + 0.05
     seeds = [d for d in originals() if d.id.startswith(SAMARKAND)]
     for far, together in ((0, True), (400, False)):
         index = DedupIndex.in_memory(replace(params, story_days=500))
