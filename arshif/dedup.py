@@ -15,12 +15,12 @@ in different runs stay comparable.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 import zlib
 from collections import Counter
-from collections.abc import Container
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property, lru_cache
 from typing import Any
@@ -46,13 +46,14 @@ class DedupParams:
     seed: int = 1  # MinHash permutation seed
     near_dup: float = 0.45  # estimated Jaccard of shingle sets at or above which: near-duplicate
     containment: float = 0.8  # or: share of the shorter text's shingles found in the other
-    story: float = 0.5  # story_score at or above which (same day): same story
-    story_title: float = 0.7  # weight of the title overlap in story_score
+    story: float = 0.675  # story_score at or above which (same day): same story
+    story_title: float = 1.0  # weight of the title overlap in story_score
     story_drift: float = 0.01  # added to the bar per day between two write-ups
-    story_undated: float = 0.03  # added to the bar when either side has no date
+    story_undated: float = 0.0  # added to the bar when either side has no date
     story_days: int = 30  # how far apart (days) write-ups are looked for at all
     story_terms: int = 150  # terms kept per story vector
     story_prior: int = 1000  # documents assumed to lack every term, so IDF is sane when few
+    story_tf: str = "linear"  # term counts as they are ("linear") or damped ("log"; older indexes)
     story_probes: int = 12  # heaviest terms by which a story vector is looked up
     scheme: str = SCHEME  # how shingles are hashed and permuted; other schemes cannot mix
 
@@ -78,13 +79,17 @@ class DedupParams:
                 raise ValueError(f"{name} must be 0 or more, got {getattr(self, name)}")
         if self.story_days < 0 or self.story_prior < 0:
             raise ValueError("story_days and story_prior must be 0 or more")
+        if self.story_tf not in ("linear", "log"):
+            raise ValueError(f"story_tf must be 'linear' or 'log', got {self.story_tf!r}")
         if not 1 <= self.story_probes <= self.story_terms:
             raise ValueError("story_probes must be between 1 and story_terms")
 
     def story_bar(self, days: int | None) -> float:
         """The story score an article needs to join a story whose nearest write-up is
-        `days` apart (None: one side has no date, so text alone decides, on a stricter
-        bar). The window is a prior, not a gate: each day apart asks a little more."""
+        `days` apart (None: one side has no date, so text alone decides, on the same-day
+        bar plus `story_undated`: on real write-ups text alone decided as well as text on
+        one day, so by default it asks nothing more). The window is a prior, not a gate:
+        each day apart asks a little more."""
         if days is None:
             return self.story + self.story_undated
         return self.story + self.story_drift * days
@@ -205,10 +210,11 @@ class Fingerprinter:
 def story_counts(title_terms: list[str], text_terms: list[str]) -> Counter[str]:
     """Term counts for story vectors, from `analyze`d title and text: stemmed words of
     three letters or more; the title's count double."""
-    counts = Counter(t for t in text_terms if len(t) >= 3)
-    for term in title_terms:
-        if len(term) >= 3:
-            counts[term] += 2
+    counts = Counter(text_terms)  # counted in C, then the few short words dropped
+    counts.update(title_terms)
+    counts.update(title_terms)
+    for term in [t for t in counts if len(t) < 3]:
+        del counts[term]
     return counts
 
 
@@ -222,39 +228,45 @@ def story_vector(
     title: frozenset[str],
     df: dict[str, int],
     docs: int,
-    keep: int,
-    prior: int,
+    params: DedupParams,
 ) -> tuple[dict[str, float], dict[str, float]]:
-    """Unit-length TF-IDF vector of the `keep` heaviest terms (sublinear tf; idf from `df`
-    document frequencies among `docs` documents plus `prior` that hold none of the terms,
-    so that a young archive of one topic does not count the topic's own names as common),
-    and the title's terms weighted by idf, summing to at most 1 (rare title words say most)."""
-    idf = {term: math.log((docs + prior + 1) / (df.get(term, 0) + 1)) + 1 for term in counts}
-    weights = {term: (1 + math.log(n)) * idf[term] for term, n in counts.items()}
-    top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
-    norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
+    """Unit-length TF-IDF vector of the `story_terms` heaviest terms, and the title's terms
+    weighted by idf, summing to at most 1 (rare title words say most).
+
+    idf comes from `df` document frequencies among `docs` documents plus `story_prior` that
+    hold none of the terms, so that a young archive of one topic does not count the topic's
+    own names as common. tf is the plain count (`story_tf` "linear"): the names of an event
+    recur through every write-up of it, and the unit length already evens out long and short
+    texts; indexes made before keep the damped 1 + log(count) ("log") they were made with."""
+    terms = sorted(counts)  # ties in weight go to the first term, in every process
+    n = np.array([counts[t] for t in terms], np.float64)
+    known = np.array([df.get(t, 0) for t in terms], np.float64)
+    everyone = params.story_prior + docs + 1
+    idf = np.log(everyone / (known + 1)) + 1
+    tf = n if params.story_tf == "linear" else 1 + np.log(n)
+    weights = tf * idf
+    top = np.argsort(-weights, kind="stable")[: params.story_terms]
+    norm = float(np.sqrt(np.sum(weights[top] ** 2))) or 1.0
     # Each title word weighs its idf over the highest idf there can be (a word no document
     # holds), so a title of common words weighs little however many of them recur.
-    top_idf = math.log(docs + prior + 1) + 1
-    words = [term for term in sorted(title) if term in idf]
-    heads = {term: round(idf[term] / top_idf / len(words), 5) for term in words}
+    at = {term: i for i, term in enumerate(terms)}
+    words = [at[term] for term in sorted(title) if term in at]
+    heads = np.round(idf[words] / (math.log(everyone) + 1) / (len(words) or 1), 5)
     # Five decimals: the cosines move by 1e-5 at most, and stored vectors shrink by half.
-    return {term: round(w / norm, 5) for term, w in top}, heads
+    vector = np.round(weights[top] / norm, 5)
+    return (
+        dict(zip([terms[i] for i in top], vector.tolist(), strict=True)),
+        dict(zip([terms[i] for i in words], heads.tolist(), strict=True)),
+    )
 
 
-def title_overlap(
-    title: dict[str, float],
-    terms: Container[str],
-    other_title: dict[str, float],
-    other_terms: Container[str],
-) -> float:
-    """Mean over both sides of the title weight (see `story_vector`) found among the other
-    side's terms. Write-ups of one event name it in their titles, and each title's words
-    recur in the other text even when the texts' wording differs; two reports that share
-    only a place or a genre share little of it."""
-    share = sum(w for t, w in title.items() if t in other_terms)
-    back = sum(w for t, w in other_title.items() if t in terms)
-    return (share + back) / 2
+@lru_cache(maxsize=262_144)
+def term_key(term: str) -> int:
+    """A signed 64-bit key of a story term, the same in every process (Python's `hash` of a
+    string is not), so story vectors can be stored as arrays of keys and weights."""
+    return int.from_bytes(
+        hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little", signed=True
+    )
 
 
 def day_of(*stamps: str | None) -> str | None:

@@ -76,7 +76,11 @@ def dedup_jsonl(
     report = DedupReport()
     temp = target.with_name(f".{target.name}.part")
     try:
-        with source.open(encoding="utf-8") as src, temp.open("w", encoding="utf-8") as out:
+        with (
+            source.open(encoding="utf-8") as src,
+            temp.open("w", encoding="utf-8") as out,
+            index.batch(),
+        ):
             for number, line in enumerate(src, 1):
                 if not line.strip():
                     continue

@@ -37,7 +37,7 @@ from arshif.dedup import (
     fingerprinter,
     prepare,
     story_vector,
-    title_overlap,
+    term_key,
 )
 from arshif.fingerprints import content_hash
 from arshif.record import Article
@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS dedup_docs (
     day          TEXT,
     vector       TEXT NOT NULL,  -- JSON {term: weight}, unit length
     title        TEXT NOT NULL DEFAULT '{}',  -- JSON {term: weight}: title terms, sum ≤ 1
+    packed       BLOB,  -- vector and title as `Packed.to_bytes` (NULL: read the JSON)
     dup_cluster  TEXT NOT NULL,
     dup_of       TEXT,
     story_id     TEXT NOT NULL
@@ -85,12 +86,17 @@ CREATE TABLE IF NOT EXISTS dedup_stories (
 # Settings made before stories were scored with titles and centroids: their story
 # threshold meant a plain cosine, so those settings give way to today's.
 _STORY_FIELDS = ("story", "story_days", "story_terms")
+# Settings made before plain term counts: their scorer, kept (`story_tf` "log").
+_TF_FIELDS = ("story", "story_title", "story_tf")
+_BEFORE_LINEAR = DedupParams(story=0.5, story_title=0.7, story_tf="log")
 
 Kind = Literal["new", "exact", "near", "unchanged"]
 CANDIDATES = 10  # story candidates compared in full, the heaviest shared terms first
 POSTINGS = 100  # latest window articles each heavy term is looked up in
 MERGE_MIN, MERGE_SHARE = 2000, 10  # new LSH entries merge at 2,000 documents or 1/10th
 VECTOR_CACHE = 1000  # decoded story vectors kept (about 2 KB each)
+DF_FLUSH = 500  # documents whose term counts are written to dedup_df at once
+DF_CACHE = 500_000  # document frequencies kept in memory before the cache starts afresh
 Key = tuple[int, str | None]  # a stored document: (doc, content hash), so a reused doc misses
 
 
@@ -133,7 +139,7 @@ class DedupIndex:
         self._transaction = transaction
         self.stories = stories  # off: near-duplicates only, each cluster its own story
         self._vector_cache: OrderedDict[Key, Packed] = OrderedDict()
-        self._centroid_cache: OrderedDict[str, Packed] = OrderedDict()  # by story id
+        self._centroid_cache: OrderedDict[str, Packed | None] = OrderedDict()  # by story id
         with transaction():
             for statement in _SCHEMA.split(";\n"):
                 db.execute(statement)
@@ -145,12 +151,26 @@ class DedupIndex:
                 stored = DedupParams.from_json(row[0])
                 if "story_title" not in json.loads(row[0]):
                     stored = self._upgrade(stored)
+                elif "story_tf" not in json.loads(row[0]):
+                    # Made with damped term counts: its vectors and thresholds stay as made.
+                    stored = replace(
+                        stored, **{name: getattr(_BEFORE_LINEAR, name) for name in _TF_FIELDS}
+                    )
+                    db.execute(
+                        "UPDATE dedup_params SET value = ? WHERE key = 'params'",
+                        (stored.to_json(),),
+                    )
                 if params is not None and params != stored:
                     raise ValueError(
                         "this database's fingerprints were made with other settings "
                         f"({stored.to_json()}); use those or start a new database"
                     )
                 params = stored
+            columns = {
+                row[0] for row in db.execute("SELECT name FROM pragma_table_info('dedup_docs')")
+            }
+            if "packed" not in columns:  # made before vectors were stored packed
+                db.execute("ALTER TABLE dedup_docs ADD COLUMN packed BLOB")
         self.params = params
         self.fingerprinter = fingerprinter(params)
         # Whether any article was indexed without a day (then lookups search those too).
@@ -158,6 +178,16 @@ class DedupIndex:
             db.execute("SELECT count(*) FROM dedup_params WHERE key = 'undated'").fetchone()[0]
         )
         self._fresh = 0  # documents this instance added to dedup_lsh_new since a merge
+        # Document frequencies read so far (plus this instance's own counts), and the counts
+        # not yet written to dedup_df: written every DF_FLUSH documents and at the end of a
+        # batch, not one row per term per document.
+        self._df: dict[str, int] = {}
+        self._df_new: Counter[str] = Counter()
+        self._df_docs = 0
+        self._batches = 0  # open `batch` blocks
+        # Documents so far, for IDF: max(doc) is O(1) where count(*) scans; re-added
+        # articles, and other processes' since this one opened, make it an estimate.
+        self._docs = db.execute("SELECT coalesce(max(doc), 0) FROM dedup_docs").fetchone()[0]
 
     def _upgrade(self, stored: DedupParams) -> DedupParams:
         """Bring an index made before titles and centroids up to date: today's story
@@ -217,9 +247,32 @@ class DedupIndex:
 
     # ------------------------------------------------------------------ writing
 
-    def batch(self) -> AbstractContextManager[sqlite3.Connection]:
-        """Group many `add`s in one transaction (bulk loads): one commit, not one each."""
-        return self._transaction()
+    @contextmanager
+    def batch(self) -> Iterator[sqlite3.Connection]:
+        """Group many `add`s in one transaction (bulk loads): one commit, not one each, and
+        their document frequencies written every DF_FLUSH documents and at the end."""
+        with self._transaction() as db:
+            self._batches += 1
+            try:
+                yield db
+                self.flush()
+            finally:
+                self._batches -= 1
+
+    def flush(self) -> None:
+        """Write the document frequencies counted since the last flush (an `add` outside
+        `batch` writes its own at once)."""
+        if self._df_new:
+            with self._transaction() as db:
+                db.executemany(
+                    "INSERT INTO dedup_df (term, df) VALUES (?, ?) "
+                    "ON CONFLICT (term) DO UPDATE SET df = df + excluded.df",
+                    list(self._df_new.items()),
+                )
+        self._df_new.clear()
+        self._df_docs = 0
+        if len(self._df) > DF_CACHE:
+            self._df.clear()
 
     def add(
         self,
@@ -265,6 +318,7 @@ class DedupIndex:
             title: dict[str, float] = {}
             if self.stories and prepared.counts:
                 vector, title = self._vector(prepared.counts, prepared.title)
+            packed = Packed.of(vector, title) if vector else None
             joined = None
             if dup_of:
                 cluster, story = db.execute(
@@ -272,11 +326,12 @@ class DedupIndex:
                 ).fetchone()
             else:
                 cluster, similarity = article_id, None
-                joined = self._story(vector, title, day)
+                joined = self._story(vector, packed, day)
                 story = joined or article_id
             cursor = db.execute(
                 "INSERT INTO dedup_docs (id, content_hash, signature, size, day, vector, "
-                "title, dup_cluster, dup_of, story_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "title, packed, dup_cluster, dup_of, story_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     article_id,
                     digest,
@@ -285,16 +340,18 @@ class DedupIndex:
                     day,
                     json.dumps(vector, ensure_ascii=False),
                     json.dumps(title, ensure_ascii=False),
+                    packed.to_bytes() if packed else None,
                     cluster,
                     dup_of,
                     story,
                 ),
             )
             doc = cursor.lastrowid
+            self._docs = max(self._docs, doc or 0)
             if joined:
                 self._join(joined, doc, vector, title)
-            if vector:
-                self._remember((doc, digest), Packed.of(vector, title))
+            if packed:
+                self._remember((doc, digest), packed)
             if fp is not None:
                 db.executemany(
                     "INSERT OR IGNORE INTO dedup_lsh_new (bucket, doc) VALUES (?, ?)",
@@ -349,18 +406,24 @@ class DedupIndex:
     ) -> tuple[dict[str, float], dict[str, float]]:
         """The story vector and title weights, with IDF from the documents so far; counts
         this one in."""
-        # max(doc) is O(1) where count(*) scans; re-added articles make it an estimate.
-        docs = self.db.execute("SELECT coalesce(max(doc), 0) FROM dedup_docs").fetchone()[0]
-        # One pass counts the document in and returns each term's frequency before it.
-        df = dict(
-            self.db.execute(
-                "INSERT INTO dedup_df (term, df) SELECT value, 1 FROM json_each(?) WHERE true "
-                "ON CONFLICT (term) DO UPDATE SET df = df + 1 RETURNING term, df - 1",
-                (json.dumps(list(counts), ensure_ascii=False),),
-            ).fetchall()
-        )
-        p = self.params
-        return story_vector(counts, title, df, docs, p.story_terms, p.story_prior)
+        known = self._df
+        missing = [term for term in counts if term not in known]
+        if missing:
+            known.update(dict.fromkeys(missing, 0))
+            known.update(
+                self.db.execute(
+                    "SELECT term, df FROM dedup_df WHERE term IN (SELECT value FROM json_each(?))",
+                    (json.dumps(missing, ensure_ascii=False),),
+                )
+            )
+        vector = story_vector(counts, title, known, self._docs, self.params)
+        for term in counts:  # this document counts from the next one on
+            known[term] += 1
+        self._df_new.update(counts.keys())
+        self._df_docs += 1
+        if self._df_docs >= DF_FLUSH or not self._batches:
+            self.flush()
+        return vector
 
     def _join(
         self, story: str, doc: int, vector: dict[str, float], title: dict[str, float]
@@ -399,6 +462,14 @@ class DedupIndex:
                     json.dumps(title, ensure_ascii=False),
                 ),
             )
+            # Kept as `_centroids` would read it back: this story is likely the next one
+            # compared.
+            heads = {term: w / size for term, w in title.items()}
+            self._centroid_cache[story] = Packed.of(_unit(centroid), heads)
+            self._centroid_cache.move_to_end(story)
+            while len(self._centroid_cache) > VECTOR_CACHE:
+                self._centroid_cache.popitem(last=False)
+            return
         self._centroid_cache.pop(story, None)
 
     def _remove(self, doc: int) -> None:
@@ -519,12 +590,10 @@ class DedupIndex:
         ).fetchall()
         return [Candidate(*row) for row in rows]
 
-    def _story(
-        self, vector: dict[str, float], title: dict[str, float], day: str | None
-    ) -> str | None:
+    def _story(self, vector: dict[str, float], mine: Packed | None, day: str | None) -> str | None:
         """The story whose centroid scores best, if it passes the bar for the days between
         the newcomer and the story's nearest candidate write-up."""
-        if not vector:
+        if not mine:
             return None
         candidates = self._story_candidates(vector, day)
         gaps: dict[str, int | None] = {}  # days to the nearest dated write-up, if any
@@ -533,7 +602,7 @@ class DedupIndex:
             gaps[c.story] = gap if known is None else known if gap is None else min(known, gap)
         views = self._centroids(candidates)
         stories = list(views)
-        scores = story_scores(vector, title, [views[story] for story in stories], self.params)
+        scores = story_scores(mine, [views[story] for story in stories], self.params)
         best: tuple[float, str] | None = None
         for story, score in zip(stories, scores, strict=True):
             if score >= self.params.story_bar(gaps[story]) and (best is None or score > best[0]):
@@ -543,10 +612,9 @@ class DedupIndex:
     def _centroids(self, candidates: list[Candidate]) -> dict[str, Packed]:
         """Each candidate story's centroid: its row, or for a story of one write-up that
         write-up's own vector."""
+        cache = self._centroid_cache  # None: known to have no row (one write-up)
         stories = list(dict.fromkeys(c.story for c in candidates))
-        found = {
-            story: self._centroid_cache[story] for story in stories if story in self._centroid_cache
-        }
+        found = {story: cache[story] for story in stories if story in cache}
         missing = [story for story in stories if story not in found]
         if missing:
             rows = self.db.execute(
@@ -557,15 +625,17 @@ class DedupIndex:
             for story, size, centroid, title in rows:
                 heads = {term: w / size for term, w in json.loads(title).items()}  # the mean
                 found[story] = Packed.of(_unit(json.loads(centroid)), heads)
-                self._centroid_cache[story] = found[story]
-            while len(self._centroid_cache) > VECTOR_CACHE:
-                self._centroid_cache.popitem(last=False)
-        singles = [c for c in candidates if c.story not in found]
+            for story in missing:
+                cache[story] = found.setdefault(story, None)
+            while len(cache) > VECTOR_CACHE:
+                cache.popitem(last=False)
+        singles = [c for c in candidates if found[c.story] is None]
         singles.sort(key=lambda c: c.dup_of is not None)  # the write-up before its copies
         vectors = self._vectors_of([(c.doc, c.digest) for c in singles])
+        views: dict[str, Packed] = {}
         for c in singles:
-            found.setdefault(c.story, vectors[c.doc, c.digest])
-        return found
+            views.setdefault(c.story, vectors[c.doc, c.digest])
+        return {story: view or views[story] for story, view in found.items()}
 
     def _vectors_of(self, keys: list[tuple[int, str | None]]) -> dict[Key, Packed]:
         """Story vectors by (doc, content hash), decoded once: the same recent articles are
@@ -574,13 +644,18 @@ class DedupIndex:
         missing = [doc for doc, digest in keys if (doc, digest) not in found]
         if missing:
             rows = self.db.execute(
-                "SELECT doc, content_hash, vector, title FROM dedup_docs "
+                "SELECT doc, content_hash, packed, vector, title FROM dedup_docs "
                 "WHERE doc IN (SELECT value FROM json_each(?))",
                 (json.dumps(missing),),
             )
             found.update(
-                ((doc, digest), Packed.of(json.loads(vector), json.loads(title)))
-                for doc, digest, vector, title in rows
+                (
+                    (doc, digest),
+                    Packed.from_bytes(packed)
+                    if packed is not None
+                    else Packed.of(json.loads(vector), json.loads(title)),
+                )
+                for doc, digest, packed, vector, title in rows
             )
         for key, vector in found.items():
             self._remember(key, vector)
@@ -645,7 +720,8 @@ class DedupIndex:
         ]
         others = [*mates, *self._story_candidates(vector, day, exclude=doc)]
         views = self._vectors_of([(c.doc, c.digest) for c in others])
-        scores = story_scores(vector, title, [views[c.doc, c.digest] for c in others], self.params)
+        mine = Packed.of(vector, title)
+        scores = story_scores(mine, [views[c.doc, c.digest] for c in others], self.params)
         for c, score in zip(others, scores, strict=True):
             bar = self.params.story_bar(_days_apart(day, c.day))
             if c.id not in matches and (c.story == story or score >= bar):
@@ -667,43 +743,91 @@ class Candidate(NamedTuple):
 
 @dataclass(frozen=True)
 class Packed:
-    """A story vector as arrays, for `cosines`: its terms' hashes (Python's `hash`, which
-    only holds within one process, as the cache does) and weights, in the vector's own
-    stored order (heaviest first); with its title weights, and the hashes as a set to tell
-    which title words it holds."""
+    """A story vector as arrays, for `story_scores`: its terms' keys (`term_key`, the same
+    in every process) and weights, in the vector's own stored order (heaviest first); and
+    its title's keys and weights."""
 
     keys: np.ndarray
     weights: np.ndarray
-    title: dict[str, float]
-    hashes: frozenset[int]
+    title_keys: np.ndarray
+    title_weights: np.ndarray
 
     @classmethod
     def of(cls, vector: dict[str, float], title: dict[str, float] | None = None) -> Packed:
-        size = len(vector)
-        hashes = list(map(hash, vector))
+        title = title or {}
         return cls(
-            np.fromiter(hashes, np.int64, size),
-            np.fromiter(vector.values(), np.float64, size),
-            title or {},
-            frozenset(hashes),
+            np.fromiter(map(term_key, vector), np.int64, len(vector)),
+            np.fromiter(vector.values(), np.float64, len(vector)),
+            np.fromiter(map(term_key, title), np.int64, len(title)),
+            np.fromiter(title.values(), np.float64, len(title)),
         )
 
-    def __contains__(self, term: object) -> bool:
-        return hash(term) in self.hashes
+    def to_bytes(self) -> bytes:
+        """Stored beside the JSON vector, so a candidate is read without parsing JSON:
+        the vector's length, its keys, the title's keys, then both sets of weights."""
+        size = np.array([len(self.keys)], np.int64)
+        keys = np.concatenate([size, self.keys, self.title_keys]).astype("<i8")
+        return (
+            keys.tobytes()
+            + np.concatenate([self.weights, self.title_weights]).astype("<f8").tobytes()
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Packed:
+        size = int.from_bytes(data[:8], "little")
+        count = (len(data) // 8 - 1) // 2  # vector and title terms
+        keys = np.frombuffer(data, "<i8", count, 8)
+        weights = np.frombuffer(data, "<f8", count, 8 * (1 + count))
+        return cls(keys[:size], weights[:size], keys[size:], weights[size:])
 
 
-def story_scores(
-    vector: dict[str, float], title: dict[str, float], others: list[Packed], params: DedupParams
-) -> list[float]:
+def story_scores(mine: Packed, others: list[Packed], params: DedupParams) -> list[float]:
     """`story_score` of a newcomer with each of `others` (articles or story centroids):
-    the cosine of their vectors plus `story_title` times the overlap of their titles with
-    each other's terms."""
-    scores = cosines(vector, others)
-    weight = params.story_title
-    return [
-        score + weight * title_overlap(title, vector, other.title, other) if weight else score
-        for score, other in zip(scores, others, strict=True)
-    ]
+    the cosine of their vectors plus `story_title` times the title overlap: the mean over
+    both sides of the title weight (see `story_vector`) found among the other side's terms.
+    Write-ups of one event name it in their titles, and each title's words recur in the
+    other text even when the texts' wording differs; two reports that share only a place or
+    a genre share little of it."""
+    return _scores(mine, others, params.story_title)
+
+
+def cosines(query: dict[str, float], others: list[Packed]) -> list[float]:
+    """Cosines of a unit-length sparse vector with many (`story_scores` without titles)."""
+    return _scores(Packed.of(query), others, 0.0)
+
+
+def _scores(mine: Packed, others: list[Packed], title_weight: float) -> list[float]:
+    """Cosines plus `title_weight` times the title overlaps, in a few array operations (the
+    many candidates of a story share most terms, and term-by-term Python cost 10 µs each).
+    Each sum runs in the other vector's stored order, so no result depends on the process."""
+    n = len(others)
+    if not len(mine.keys) or not n:
+        return [0.0] * n
+    theirs = np.concatenate([other.keys for other in others])
+    owner = np.repeat(np.arange(n), [len(other.keys) for other in others])
+    order = np.argsort(mine.keys)
+    at, shared = _lookup(mine.keys[order], theirs)
+    products = np.concatenate([other.weights for other in others])[shared]
+    scores = np.bincount(owner[shared], products * mine.weights[order][at[shared]], n)
+    if not title_weight:
+        return scores.tolist()
+    # My title words among their terms, then their title words among mine.
+    order = np.argsort(mine.title_keys)
+    at, hit = _lookup(mine.title_keys[order], theirs)
+    share = np.bincount(owner[hit], mine.title_weights[order][at[hit]], n)
+    heads = np.concatenate([other.title_keys for other in others])
+    owner = np.repeat(np.arange(n), [len(other.title_keys) for other in others])
+    _, hit = _lookup(np.sort(mine.keys), heads)
+    back = np.bincount(owner[hit], np.concatenate([o.title_weights for o in others])[hit], n)
+    return (scores + title_weight * (share + back) / 2).tolist()
+
+
+def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `keys` sits in `sorted_keys`, and which of them are there."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), np.int64), np.zeros(len(keys), bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return at, sorted_keys[at] == keys
 
 
 def _days_apart(day: str | None, other: str | None) -> int | None:
@@ -724,21 +848,3 @@ def _summed(vectors: list[dict[str, float]], keep: int | None = None) -> dict[st
         total.update(vector)
     ranked = sorted(((t, w) for t, w in total.items() if w > 1e-9), key=lambda tw: (-tw[1], tw[0]))
     return dict(ranked[:keep])
-
-
-def cosines(query: dict[str, float], others: list[Packed]) -> list[float]:
-    """Cosines of a unit-length sparse vector with many, in a few array operations (the
-    many candidates of a story share most terms, and term-by-term Python cost 10 µs each).
-    Each sum runs in the other vector's stored order, so no result depends on the process
-    (hash order does)."""
-    if not query or not others:
-        return [0.0] * len(others)
-    mine = Packed.of(query)
-    order = np.argsort(mine.keys)
-    keys, weights = mine.keys[order], mine.weights[order]
-    theirs = np.concatenate([other.keys for other in others])
-    owner = np.repeat(np.arange(len(others)), [len(other.keys) for other in others])
-    at = np.minimum(np.searchsorted(keys, theirs), len(keys) - 1)
-    shared = keys[at] == theirs
-    products = np.concatenate([other.weights for other in others])[shared] * weights[at[shared]]
-    return np.bincount(owner[shared], weights=products, minlength=len(others)).tolist()
