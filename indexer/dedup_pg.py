@@ -299,8 +299,7 @@ class PgClusters:
                 (sorted(counts),),
             ).fetchall()
         )
-        p = self.params
-        return story_vector(counts, title, df, docs, p.story_terms, p.story_prior)
+        return story_vector(counts, title, df, docs, self.params)
 
     def _probes(self, vector: dict[str, float]) -> list[str]:
         return list(vector)[: self.params.story_probes]
@@ -354,7 +353,7 @@ class PgClusters:
             gaps[c.story] = gap if known is None else known if gap is None else min(known, gap)
         views = self._centroids(candidates)
         stories = list(views)
-        scores = story_scores(vector, title, [views[story] for story in stories], self.params)
+        scores = story_scores(Packed.of(vector, title), [views[story] for story in stories], self.params)
         best: tuple[float, str] | None = None
         for story, score in zip(stories, scores, strict=True):
             if score >= self.params.story_bar(gaps[story]) and (best is None or score > best[0]):
@@ -487,7 +486,7 @@ class PgClusters:
         ]
         others = [*mates, *self._story_candidates(vector, day, exclude=doc)]
         views = self._vectors_of([c.doc for c in others])
-        scores = story_scores(vector, title, [views[c.doc] for c in others], self.params)
+        scores = story_scores(Packed.of(vector, title), [views[c.doc] for c in others], self.params)
         for c, score in zip(others, scores, strict=True):
             bar = self.params.story_bar(_days_apart(day, c.day))
             if c.id not in matches and (c.story == story or score >= bar):
