@@ -125,6 +125,11 @@ def test_other_processes_read_each_commit_while_one_writes(tmp_path: Path) -> No
             for step in range(4):
                 assert writer.stdout.readline().strip() == f"committed {step}"
                 assert index.count("قمة") == 10 * (step + 1), "the reader sees the commit"
+                # Aggregations are kept per commit: each commit is counted afresh.
+                assert index.facets("قمة", Filters())["outlet"] == {"alpha": 10 * (step + 1)}
+                assert index.coverage("قمة", Filters(), "month") == {
+                    "2022-09-01": {"alpha": 10 * (step + 1)}
+                }
                 assert archive.pending_count() == 0
                 try:
                     index.drain(archive)

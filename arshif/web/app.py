@@ -19,7 +19,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -321,8 +321,10 @@ class App:
 
     def series(self, archive: Archive, req: WebQuery, texts: list[str | None]) -> Any:
         """The attention chart's series of each query in `texts`, with `req`'s filters."""
+        index = self.index(archive)
         return attention.series(
-            lambda text: self.coverage(archive, replace(req, text=text)),
+            lambda text, period: index.coverage(text, req.filters, period),
+            lambda text: index.span(text, req.filters),
             texts, req.filters.since, req.filters.until,
         )  # fmt: skip
 
