@@ -530,6 +530,9 @@ class Writer:
                 ) from None
             raise _os_error(exc, index.path) or exc from None
         self._sent: list[tuple[str, str]] = []  # (id, updated_at) added since the last commit
+        # The `--dedup` flag of each article added since the last commit (None: untracked,
+        # in a rebuild, which gives every article its final flag as it comes).
+        self._flags: dict[str, bool] | None = {}
 
     def put(
         self,
@@ -544,14 +547,36 @@ class Writer:
         for pk, _, article in rows:
             cols = analysed.get(article.id) or columns(article.title, article.lead, article.text)
             self._add(pk, article, cols, article.id in reps)
-        for pk, article in _rows_by_id(self.archive, list(siblings)):
-            self._add(pk, article, columns(article.title, article.lead, article.text),
-                      article.id in reps)  # fmt: skip
+        if self._flags is not None:
+            for pk, article in _rows_by_id(self.archive, self._flag_changes(siblings, reps)):
+                self._add(pk, article, columns(article.title, article.lead, article.text),
+                          article.id in reps)  # fmt: skip
         self._sent.extend((a.id, stamp) for _, stamp, a in rows)
+
+    def _flag_changes(self, siblings: Mapping[str, str], reps: set[str]) -> list[str]:
+        """The siblings whose flag is not the one they should have: a cluster has one
+        representative, so when a member arrives at most one or two of its others change,
+        and only those are analysed and written again (not the whole cluster, each time)."""
+        assert self._flags is not None
+        unknown = [i for i in siblings if i not in self._flags]
+        flagged: set[str] = set()
+        searcher = self.index._searcher() if unknown else None
+        if searcher is not None:
+            query = Query.boolean_query(
+                [
+                    (Occur.Must, Query.term_set_query(SCHEMA, "id", unknown)),
+                    (Occur.Must, _term("dup_rep", 1)),
+                ]
+            )
+            found = searcher.search(query, len(unknown), count=False)
+            flagged = {searcher.doc(address)["id"][0] for _, address in found.hits}
+        return [i for i in siblings if self._flags.get(i, i in flagged) != (i in reps)]
 
     def _add(self, pk: int, article: Article, cols: Columns, representative: bool) -> None:
         self._writer.delete_documents_by_term("id", article.id)
         self._writer.add_document(document(pk, article, cols, representative))
+        if self._flags is not None:
+            self._flags[article.id] = representative
 
     def commit(self) -> int:
         """Make what was put durable and searchable, then acknowledge it in the outbox;
@@ -561,6 +586,8 @@ class Writer:
         except ValueError as exc:
             raise _os_error(exc, self.index.path) or exc from None
         sent, self._sent = self._sent, []
+        if self._flags is not None:
+            self._flags.clear()  # the index holds them now
         self.archive.acknowledge(sent, self.index.name)
         return len(sent)
 
@@ -581,6 +608,7 @@ class Writer:
 
     def rebuild(self, batch: int, progress: Callable[[int], None] | None, analyse: Analyse) -> int:
         started = now()
+        self._flags = None
         self._writer.delete_all_documents()
         count, last = 0, 0
         while rows := _rows_after(self.archive, last, batch):
