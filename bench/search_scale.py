@@ -128,9 +128,12 @@ def import_file(code: Path, home: Path, source: Path, *flags: str) -> dict[str, 
     return {"seconds": seconds, "load": sum(loads) / len(loads)}
 
 
-def dedup_share(source: Path, lines: int) -> dict[str, dict[str, float]]:
+def dedup_share(
+    source: Path, lines: int, compare: tuple[str, Path] | None = None
+) -> dict[str, dict[str, float]]:
     """The first `lines` records imported with stories, near-duplicates only and without
-    dedup, each into an empty archive."""
+    dedup, each into an empty archive; and by another tree (`compare`: label, code) as it
+    imports by default."""
     work = Path(tempfile.mkdtemp(prefix="arshif-scale-dedup-"))
     try:
         sample = work / "sample.jsonl"
@@ -138,13 +141,16 @@ def dedup_share(source: Path, lines: int) -> dict[str, dict[str, float]]:
             for _, line in zip(range(lines), fh, strict=False):
                 out.write(line)
         out_: dict[str, dict[str, float]] = {}
-        for label, flags in (
-            ("without dedup (--no-dedup)", ("--no-dedup",)),
-            ("near-duplicates only (--no-stories)", ("--no-stories",)),
-            ("near-duplicates and stories (default)", ()),
-        ):
-            home = work / label.split()[0]
-            out_[label] = import_file(ROOT, home, sample, *flags)
+        runs: list[tuple[str, Path, tuple[str, ...]]] = [
+            ("without dedup (--no-dedup)", ROOT, ("--no-dedup",)),
+            ("near-duplicates only (--no-stories)", ROOT, ("--no-stories",)),
+            ("near-duplicates and stories (default)", ROOT, ()),
+        ]
+        if compare:
+            runs.append((f"{compare[0]}: near-duplicates and stories (default)", compare[1], ()))
+        for n, (label, code, flags) in enumerate(runs):
+            home = work / str(n)
+            out_[label] = import_file(code, home, sample, *flags)
             print(f"dedup sample, {label}: {out_[label]['seconds']:.0f} s", flush=True)
             shutil.rmtree(home, ignore_errors=True)
         return out_
@@ -355,7 +361,8 @@ def report(n: int, runs: dict[str, dict], dedup: dict[str, dict[str, float]], sa
         share = 1 - bare / run["seconds"]
         lines.append(
             f"| {label} | {run['seconds']:.0f} | {sample / run['seconds']:,.0f} | "
-            f"{'–' if run['seconds'] == bare else f'{share:.0%}'} | {run['load']:.1f} |"
+            f"{'–' if run['seconds'] == bare or ':' in label else f'{share:.0%}'} | "
+            f"{run['load']:.1f} |"
         )
     lines += [
         "",
@@ -384,7 +391,8 @@ def main() -> None:
         source = work / "articles.jsonl"
         write_jsonl(source, articles)
         del articles
-        dedup = dedup_share(source, args.dedup_sample) if args.dedup_sample else {}
+        compare = (args.compare_label, args.compare) if args.compare else None
+        dedup = dedup_share(source, args.dedup_sample, compare) if args.dedup_sample else {}
         home = work / "data"
         loaded = import_file(ROOT, home, source, "--no-dedup")
         print(f"imported {args.articles:,} articles in {loaded['seconds']:.0f} s", flush=True)
