@@ -134,14 +134,23 @@ def _process_page(item: PageItem, work: PageWork, rules: Topics | None) -> PageR
     except ExtractionError as exc:
         return PageResult(None, exc.reason)
     topics = None if rules is None else rules.tag_article(article)
-    if work.dedup is None and not work.search:
-        return PageResult(article, topics=topics)
-    # The text is split and analysed once, for both the fingerprint and the search row.
-    words = tokens(article.text)
-    title_terms, text_terms = analyze(article.title), terms_of(words)
-    prepared = search = None
-    if work.dedup is not None:
-        prepared = prepare_words(work.dedup, words, title_terms, text_terms, stories=work.stories)
-    if work.search:
-        search = columns(article.title, article.lead, article.text, words, title_terms)
+    prepared, search = analysed(article, work.dedup, work.stories, work.search)
     return PageResult(article, topics=topics, prepared=prepared, search_columns=search)
+
+
+def analysed(
+    article: Article, dedup: DedupParams | None, stories: bool, search: bool
+) -> tuple[Prepared | None, Columns | None]:
+    """The record's dedup fingerprint (with `dedup`'s settings) and its search index row
+    (with `search`), from one split and analysis of its text."""
+    if dedup is None and not search:
+        return None, None
+    words = tokens(article.text)
+    title_terms = analyze(article.title)
+    prepared = (
+        None
+        if dedup is None
+        else prepare_words(dedup, words, title_terms, terms_of(words), stories=stories)
+    )
+    row = columns(article.title, article.lead, article.text, words, title_terms) if search else None
+    return prepared, row

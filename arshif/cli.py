@@ -554,14 +554,14 @@ def _import_progress(label: str, enabled: bool) -> Iterator[Callable[..., None]]
 
 @contextmanager
 def _page_workers(args: argparse.Namespace, kinds: list[str]) -> Iterator[Any]:
-    """The processes a WARC import runs the page work in (as a crawl's extraction
-    workers); None for one worker or a JSONL-only import."""
+    """The processes an import runs the page work (WARC) or the record work (JSONL) in,
+    as a crawl's extraction workers; None for one worker."""
     from concurrent.futures import ProcessPoolExecutor
 
     from crawler.workers import worker_context, worker_count
 
     workers = worker_count(args.workers)
-    if workers < 2 or "warc" not in kinds:
+    if workers < 2:
         yield None
         return
     pool = ProcessPoolExecutor(workers, mp_context=worker_context())
@@ -609,12 +609,20 @@ def cmd_import(args: argparse.Namespace) -> int:
     topics = _topics(args)
     check_writable(_home(args), "warc")
     with _archive(args, must_exist=False) as archive, _page_workers(args, kinds) as pool:
-        loader = Loader(archive, topics)
-        for source, kind in zip(sources, kinds, strict=True):
-            if kind == "jsonl":
-                _import_jsonl(args, loader, Path(source), hosts)
-            else:
-                _import_warc(args, loader, source, hosts, pool)
+        writer = _import_writer(args, archive) if "jsonl" in kinds else None
+        loader = Loader(
+            archive, topics, dedup=not args.no_dedup, stories=not args.no_stories, writer=writer
+        )
+        try:
+            for source, kind in zip(sources, kinds, strict=True):
+                if kind == "jsonl":
+                    _import_jsonl(args, loader, Path(source), hosts, pool)
+                else:
+                    _import_warc(args, loader, source, hosts, pool)
+            loader.index()
+        finally:
+            if writer is not None:
+                writer.close()
         if _indexed_here(args):
             with _search_index(args, archive) as index:
                 total = archive.pending_count()
@@ -637,7 +645,8 @@ def _enqueue_imports(args: argparse.Namespace, sources: list[str]) -> int:
     from importer.sources import source_key
 
     options = [flag for flag, on in (("--stop-on-error", args.stop_on_error), ("--copy", args.copy),
-               ("--any-host", args.any_host)) if on]  # fmt: skip
+               ("--any-host", args.any_host), ("--no-dedup", args.no_dedup),
+               ("--no-stories", args.no_stories)) if on]  # fmt: skip
     for flag, value in (("--since", args.since), ("--until", args.until),
                         ("--topics", args.topics), ("--backend", args.backend)):  # fmt: skip
         if value:
@@ -648,16 +657,35 @@ def _enqueue_imports(args: argparse.Namespace, sources: list[str]) -> int:
         return enqueue_imports([source_key(s) for s in sources], options, console)
 
 
-def _import_jsonl(args: argparse.Namespace, loader: Any, path: Path, hosts: Any) -> None:
+def _import_writer(args: argparse.Namespace, archive: Any) -> Any:
+    """The embedded index's writer, for a JSONL import to index as it archives; None with
+    Elasticsearch or PostgreSQL, or while another process writes the index (it drains what
+    is left)."""
+    if _backend_name(args) != "embedded" or not _indexed_here(args):
+        return None
+    from indexer.embedded import EmbeddedIndex, IndexBusy
+
+    try:
+        return EmbeddedIndex(archive).writer()
+    except IndexBusy:
+        return None
+
+
+def _import_jsonl(args: argparse.Namespace, loader: Any, path: Path, hosts: Any, pool: Any) -> None:
+    from crawler.workers import worker_count
     from importer.jsonl import import_jsonl
     from importer.state import summary
 
     total = path.stat().st_size
+    work = loader.record_work(topics=getattr(args, "topics", None) or "", outlets=args.outlets)
     with _import_progress(path.name, not args.no_progress) as update:
         report = import_jsonl(
             loader,
             path,
             hosts,
+            work=work,
+            pool=pool,
+            workers=worker_count(args.workers),
             stop_on_error=args.stop_on_error,
             progress=lambda done, counts: update(done, total, summary(counts, ())),
             report_bad=lambda n, why: err_console.print(
@@ -1242,6 +1270,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--copy", action="store_true", help="WARC: copy archived records into the data folder"
     )
     p.add_argument(
+        "--no-dedup", action="store_true",
+        help="no exact/near-duplicate or story placement (a crawl's ARSHIF_DEDUP off)",
+    )  # fmt: skip
+    p.add_argument(
+        "--no-stories", action="store_true",
+        help="near-duplicates only, no story grouping (a crawl's ARSHIF_DEDUP_STORIES off)",
+    )  # fmt: skip
+    p.add_argument(
         "--any-host",
         action="store_true",
         help="WARC: pages of every host, not only catalogue outlets",
@@ -1253,7 +1289,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--workers", type=int, default=0,
-        help="WARC: processes for the page work (default 0: one per core; 1: this process)",
+        help="processes for the page (WARC) or record (JSONL) work (default 0: one per core; 1: this process)",
     )  # fmt: skip
     p.add_argument("--topics", help="topic folder or file (default: $ARSHIF_TOPICS or shipped)")
     p.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from arshif.record import FIELDS, FLOAT_FIELDS, INT_FIELDS, LIST_FIELDS, Article
 from arshif.urls import article_id, canonical_url
 from importer.hosts import OutletHosts, url_host
 from importer.load import Loader
+from importer.record_work import RecordWork, lines_of, ready_lines
 from importer.state import SourceState, count
 
 REQUIRED = ("url", "title", "text")
@@ -103,54 +105,64 @@ def import_jsonl(
     stop_on_error: bool = False,
     progress: Callable[[int, dict[str, int]], None] | None = None,
     report_bad: Callable[[int, str], None] | None = None,
+    work: RecordWork | None = None,
+    pool: Executor | None = None,
+    workers: int = 1,
 ) -> JsonlReport:
     """Archive the records of `path` through `loader`, resuming where a killed import of the
-    same file stopped. `progress(bytes read, counts)` follows the file."""
+    same file stopped. `progress(bytes read, counts)` follows the file. Each line's record,
+    tags, fingerprint and index row are made by `work` in `pool`'s `workers` processes
+    (here without a pool, with `hosts` and the loader's topics)."""
     source = str(path.resolve())
     size = path.stat().st_size
     state = loader.log.get(source, "jsonl", size)
     report = JsonlReport(already_done=state.done)
     if state.done:
         return report
+    work = work or loader.record_work()
     line_no = state.counts.get("lines", 0)
     before = dict(state.counts)
     report.first_line = line_no + 1
     counts = report.counts
+    position = state.position
     with path.open("rb") as fh:
         fh.seek(state.position)
         if progress:
             progress(state.position, counts)
-        for raw in fh:
-            line_no += 1
-            try:
-                if not raw.strip():
-                    raise BadRecord("empty line")
-                try:
-                    data = json.loads(raw)
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    raise BadRecord(f"not valid JSON: {exc}") from None
-                article, keep = to_article(data, hosts)
-            except BadRecord as exc:
-                count(counts, "bad")
-                if len(report.bad) < MAX_BAD_SHOWN:
-                    report.bad.append((line_no, str(exc)))
-                if report_bad:
-                    report_bad(line_no, str(exc))
-                if stop_on_error:
-                    report.stopped_at = line_no
-                    _save(
-                        loader, state, before, counts, line_no - 1, fh.tell() - len(raw), done=False
+        lines = lines_of(fh, line_no)
+        ready = ready_lines(lines, work, pool, workers, hosts=hosts, rules=loader.topics)
+        try:
+            for item in ready:
+                line_no, position = item.line.number, item.line.end
+                if item.error is not None:
+                    count(counts, "bad")
+                    if len(report.bad) < MAX_BAD_SHOWN:
+                        report.bad.append((line_no, item.error))
+                    if report_bad:
+                        report_bad(line_no, item.error)
+                    if stop_on_error:
+                        report.stopped_at = line_no
+                        _save(loader, state, before, counts, line_no - 1, item.line.start, False)
+                        return report
+                else:
+                    assert item.article is not None
+                    loader.add(
+                        item.article,
+                        counts,
+                        prepared=item.prepared,
+                        topics=item.topics,
+                        keep=item.keep,
+                        search_columns=item.search_columns,
                     )
-                    return report
-            else:
-                loader.add(article, counts, keep=keep)
-            if loader.due():
-                _save(loader, state, before, counts, line_no, fh.tell(), done=False)
-                if progress:
-                    progress(fh.tell(), counts)
-        _save(loader, state, before, counts, line_no, fh.tell(), done=True)
+                if loader.due():
+                    _save(loader, state, before, counts, line_no, position, done=False)
+                    if progress:
+                        progress(position, counts)
+        finally:
+            ready.close()
+        _save(loader, state, before, counts, line_no, position, done=True)
         if progress:
-            progress(fh.tell(), counts)
+            progress(position, counts)
     return report
 
 

@@ -353,7 +353,9 @@ class PgClusters:
             gaps[c.story] = gap if known is None else known if gap is None else min(known, gap)
         views = self._centroids(candidates)
         stories = list(views)
-        scores = story_scores(Packed.of(vector, title), [views[story] for story in stories], self.params)
+        scores = story_scores(
+            Packed.of(vector, title), [views[story] for story in stories], self.params
+        )
         best: tuple[float, str] | None = None
         for story, score in zip(stories, scores, strict=True):
             if score >= self.params.story_bar(gaps[story]) and (best is None or score > best[0]):

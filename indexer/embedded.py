@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import tempfile
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -47,6 +48,9 @@ from indexer.search import (
     Hit,
     SearchQuery,
     SearchResult,
+    Table,
+    by_period,
+    check_period,
     parse_optional,
     parse_query,
     ranked,
@@ -67,8 +71,16 @@ TEXT_FIELDS: tuple[tuple[str, str, float], ...] = (
 VARIANT_WEIGHT = 0.3
 UNDATED_LAST = 2**62  # the `oldest` sort key of an undated article
 FACET_SIZE = 1000
-DAY_HISTOGRAM = {"field": "day", "interval": 1, "min_doc_count": 1}
 DAYS = 100_000  # buckets enough for every month (or day) of any archive
+# The coverage chart's buckets by period: days counted from 1970-01-01, a Thursday, so
+# weeks offset by 4 days start on Monday; months (and years) from the `month` field.
+PERIOD_AGGS: dict[str, dict[str, Any]] = {
+    "day": {"histogram": {"field": "day", "interval": 1, "min_doc_count": 1}},
+    "week": {"histogram": {"field": "day", "interval": 7, "offset": 4, "min_doc_count": 1}},
+    "month": {"terms": {"field": "month", "size": DAYS}},
+    "year": {"terms": {"field": "month", "size": DAYS}},  # summed into years here
+}
+CACHED_AGGREGATES = 256  # per process: a page's parts asked again, the totals under a chart
 WRITER_HEAP = 64_000_000
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 EPOCH = date(1970, 1, 1)
@@ -96,6 +108,8 @@ def schema() -> tantivy.Schema:
 SCHEMA = schema()
 _READERS: dict[Path, tantivy.Index] = {}  # one open index per folder and process
 _READERS_LOCK = Lock()
+# (folder, commit, query text, filters, aggregations) -> result, newest last
+_AGGREGATES: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 
 
 def _dates(published: str | None) -> tuple[int | None, int | None]:
@@ -400,16 +414,12 @@ class EmbeddedIndex:
         return SearchResult(total=found.count, hits=hits, page=query.page, limit=query.limit)
 
     def facets(self, text: str | None, filters: Filters) -> dict[str, dict[str, int]]:
-        searcher = self._searcher()
-        parsed = parse_optional(text)
         wanted = {
             "outlet": ("outlet", replace(filters, outlets=())),
             "topics": ("topics", replace(filters, topics=())),
             "language": ("language", replace(filters, languages=())),
         }
         out: dict[str, dict[str, int]] = {name: {} for name in (*wanted, "month")}
-        if searcher is None:
-            return out
         # Facets whose filters are the same share one pass over the matches.
         groups: dict[Filters, dict[str, Any]] = {}
         for name, (field, own) in wanted.items():
@@ -419,28 +429,68 @@ class EmbeddedIndex:
             groups.setdefault(own, {})[name] = {"terms": agg}
         groups.setdefault(filters, {})["month"] = {"terms": {"field": "month", "size": DAYS}}
         for group_filters, aggs in groups.items():
-            result = searcher.aggregate(build_query(parsed, group_filters), aggs)
-            for name, agg in result.items():
+            result = self._aggregate(text, group_filters, aggs)
+            for name, agg in (result or {}).items():
                 out[name] = ranked({str(b["key"]): b["doc_count"] for b in agg["buckets"]})
         return out
 
-    def coverage(self, text: str | None, filters: Filters) -> dict[str, dict[str, int]]:
-        searcher = self._searcher()
-        if searcher is None:
-            return {}
-        # Few outlets, each with its days: cheaper than a bucket per day holding outlets.
+    def coverage(self, text: str | None, filters: Filters, period: str = "day") -> Table:
+        check_period(period)
+        # Few outlets, each with its periods: cheaper than a bucket per period of outlets.
         aggs = {
             "outlet": {
                 "terms": {"field": "outlet", "size": FACET_SIZE},
-                "aggs": {"day": {"histogram": DAY_HISTOGRAM}},
+                "aggs": {"period": PERIOD_AGGS[period]},
             }
         }
-        result = searcher.aggregate(build_query(parse_optional(text), filters), aggs)
-        table: dict[str, dict[str, int]] = {}
+        result = self._aggregate(text, filters, aggs)
+        if result is None:
+            return {}
+        table: Table = {}
         for outlet in result["outlet"]["buckets"]:
-            for b in outlet["day"]["buckets"]:
-                table.setdefault(_iso_day(b["key"]), {})[outlet["key"]] = b["doc_count"]
-        return {day: dict(sorted(table[day].items())) for day in sorted(table)}
+            for b in outlet["period"]["buckets"]:
+                key = _iso_day(b["key"]) if isinstance(b["key"], float | int) else b["key"]
+                table.setdefault(key, {})[outlet["key"]] = b["doc_count"]
+        if period in ("month", "year"):  # keys are months: their first days, or years'
+            table = by_period({f"{m}-01": row for m, row in table.items()}, period)
+        return {key: dict(sorted(table[key].items())) for key in sorted(table)}
+
+    def span(self, text: str | None, filters: Filters) -> tuple[str, str] | None:
+        result = self._aggregate(text, filters, {"day": {"stats": {"field": "day"}}})
+        if not result or not result["day"]["count"]:
+            return None
+        return _iso_day(result["day"]["min"]), _iso_day(result["day"]["max"])
+
+    def _aggregate(
+        self, text: str | None, filters: Filters, aggs: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The engine's aggregation of the matches, None without an index. Results are kept
+        per commit of the index, so a page's parts asked again (the chart's totals under
+        every query, the facets of a query the API just answered) cost nothing."""
+        generation = self._generation()
+        searcher = self._searcher()
+        if searcher is None or generation is None:
+            return None
+        key = (self.path, generation, text, filters, json.dumps(aggs, sort_keys=True))
+        with _READERS_LOCK:
+            if key in _AGGREGATES:
+                _AGGREGATES.move_to_end(key)
+                return _AGGREGATES[key]
+        result = searcher.aggregate(build_query(parse_optional(text), filters), aggs)
+        with _READERS_LOCK:
+            _AGGREGATES[key] = result
+            while len(_AGGREGATES) > CACHED_AGGREGATES:
+                _AGGREGATES.popitem(last=False)
+        return result
+
+    def _generation(self) -> tuple[int, int, int] | None:
+        """Which commit the index is at: tantivy replaces meta.json at every commit. Read
+        before the searcher, so a commit in between only makes a later lookup miss."""
+        try:
+            meta = (self.path / "meta.json").stat()
+        except FileNotFoundError:
+            return None
+        return meta.st_mtime_ns, meta.st_size, meta.st_ino
 
     def iter_matches(
         self, text: str | None = None, filters: Filters | None = None, batch: int = 500
@@ -480,6 +530,9 @@ class Writer:
                 ) from None
             raise _os_error(exc, index.path) or exc from None
         self._sent: list[tuple[str, str]] = []  # (id, updated_at) added since the last commit
+        # The `--dedup` flag of each article added since the last commit (None: untracked,
+        # in a rebuild, which gives every article its final flag as it comes).
+        self._flags: dict[str, bool] | None = {}
 
     def put(
         self,
@@ -494,14 +547,36 @@ class Writer:
         for pk, _, article in rows:
             cols = analysed.get(article.id) or columns(article.title, article.lead, article.text)
             self._add(pk, article, cols, article.id in reps)
-        for pk, article in _rows_by_id(self.archive, list(siblings)):
-            self._add(pk, article, columns(article.title, article.lead, article.text),
-                      article.id in reps)  # fmt: skip
+        if self._flags is not None:
+            for pk, article in _rows_by_id(self.archive, self._flag_changes(siblings, reps)):
+                self._add(pk, article, columns(article.title, article.lead, article.text),
+                          article.id in reps)  # fmt: skip
         self._sent.extend((a.id, stamp) for _, stamp, a in rows)
+
+    def _flag_changes(self, siblings: Mapping[str, str], reps: set[str]) -> list[str]:
+        """The siblings whose flag is not the one they should have: a cluster has one
+        representative, so when a member arrives at most one or two of its others change,
+        and only those are analysed and written again (not the whole cluster, each time)."""
+        assert self._flags is not None
+        unknown = [i for i in siblings if i not in self._flags]
+        flagged: set[str] = set()
+        searcher = self.index._searcher() if unknown else None
+        if searcher is not None:
+            query = Query.boolean_query(
+                [
+                    (Occur.Must, Query.term_set_query(SCHEMA, "id", unknown)),
+                    (Occur.Must, _term("dup_rep", 1)),
+                ]
+            )
+            found = searcher.search(query, len(unknown), count=False)
+            flagged = {searcher.doc(address)["id"][0] for _, address in found.hits}
+        return [i for i in siblings if self._flags.get(i, i in flagged) != (i in reps)]
 
     def _add(self, pk: int, article: Article, cols: Columns, representative: bool) -> None:
         self._writer.delete_documents_by_term("id", article.id)
         self._writer.add_document(document(pk, article, cols, representative))
+        if self._flags is not None:
+            self._flags[article.id] = representative
 
     def commit(self) -> int:
         """Make what was put durable and searchable, then acknowledge it in the outbox;
@@ -511,6 +586,8 @@ class Writer:
         except ValueError as exc:
             raise _os_error(exc, self.index.path) or exc from None
         sent, self._sent = self._sent, []
+        if self._flags is not None:
+            self._flags.clear()  # the index holds them now
         self.archive.acknowledge(sent, self.index.name)
         return len(sent)
 
@@ -531,6 +608,7 @@ class Writer:
 
     def rebuild(self, batch: int, progress: Callable[[int], None] | None, analyse: Analyse) -> int:
         started = now()
+        self._flags = None
         self._writer.delete_all_documents()
         count, last = 0, 0
         while rows := _rows_after(self.archive, last, batch):

@@ -43,6 +43,9 @@ from indexer.search import (
     Hit,
     SearchQuery,
     SearchResult,
+    Table,
+    by_period,
+    check_period,
     parse_optional,
     parse_query,
     ranked,
@@ -613,7 +616,9 @@ class ElasticIndex:
         out["month"] = ranked(months)
         return out
 
-    def coverage(self, text: str | None, filters: Filters) -> dict[str, dict[str, int]]:
+    def coverage(self, text: str | None, filters: Filters, period: str = "day") -> Table:
+        """The days as the outlet wrote them (`published_day`), summed into periods."""
+        check_period(period)
         aggs = {
             "day": {
                 "terms": {"field": "published_day", "size": DAYS},
@@ -625,7 +630,13 @@ class ElasticIndex:
             b["key"]: {o["key"]: o["doc_count"] for o in b["outlet"]["buckets"]}
             for b in result["day"]["buckets"]
         }
-        return {day: dict(sorted(table[day].items())) for day in sorted(table)}
+        return by_period(table, period)
+
+    def span(self, text: str | None, filters: Filters) -> tuple[str, str] | None:
+        days = {"f": {"terms": {"field": "published_day", "size": DAYS}}}
+        result = self._aggregate(build_query(parse_optional(text), filters), days)
+        found = [b["key"] for b in result["f"]["buckets"]]
+        return (min(found), max(found)) if found else None
 
     def _sort_values_at(
         self, es_query: dict[str, Any], sort: list[dict[str, Any]], start: int

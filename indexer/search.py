@@ -8,8 +8,9 @@ series and iteration for exports.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from indexer.filters import Filters
@@ -27,6 +28,8 @@ __all__ = [
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_LIMIT = 1000
+PERIODS = ("day", "week", "month", "year")  # what the coverage series is counted by
+Table = dict[str, dict[str, int]]  # {first day of a period: {outlet: articles}}
 
 
 @dataclass
@@ -92,8 +95,14 @@ class SearchIndex(Protocol):
         stay visible with their counts."""
         ...
 
-    def coverage(self, text: str | None, filters: Filters) -> dict[str, dict[str, int]]:
-        """{day: {outlet: articles}} of the dated matches, days in order (the chart)."""
+    def coverage(self, text: str | None, filters: Filters, period: str = "day") -> Table:
+        """{first day of a period: {outlet: articles}} of the dated matches, periods in
+        order (the chart): counted by the engine at the chart's granularity, so a common
+        word over years is a few hundred buckets, not one per day and outlet."""
+        ...
+
+    def span(self, text: str | None, filters: Filters) -> tuple[str, str] | None:
+        """First and last day of the dated matches (the chart's range); None if none."""
         ...
 
     def iter_matches(
@@ -119,6 +128,34 @@ def parse_optional(text: str | None) -> Parsed | None:
 def ranked(counts: dict[str, int]) -> dict[str, int]:
     """Facet counts most first, then by value."""
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def period_start(day: date, period: str) -> date:
+    """The first day of the period holding `day`; weeks start on Monday."""
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    if period == "year":
+        return day.replace(month=1, day=1)
+    check_period(period)
+    return day
+
+
+def check_period(period: str) -> None:
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
+
+
+def by_period(days: Mapping[str, Mapping[str, int]], period: str) -> Table:
+    """A {day: {outlet: n}} table summed into periods, both levels in order."""
+    table: Table = {}
+    for day, row in days.items():
+        key = period_start(date.fromisoformat(day), period).isoformat()
+        into = table.setdefault(key, {})
+        for outlet, n in row.items():
+            into[outlet] = into.get(outlet, 0) + n
+    return {key: dict(sorted(table[key].items())) for key in sorted(table)}
 
 
 def search(

@@ -16,8 +16,9 @@ from functools import lru_cache
 
 from arshif.arabic import normalize, stem
 
-# Words of the original text, keeping harakat and tatweel inside the word they belong to.
-_WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]+")
+# Words of the original text, keeping harakat and tatweel inside the word they belong to;
+# split on them, a text is [before, word, between, word, ..., word, after].
+_WORD = re.compile(r"([\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]+)")
 _SPACE = re.compile(r"\s+")
 
 
@@ -33,27 +34,28 @@ def snippet(
     """About `words` words of `text` around the densest cluster of query-term hits, hits
     wrapped in `highlight` markers. With `html=True` the text (not the markers) is
     HTML-escaped, so `<mark>`/`</mark>` markers are safe to put in a page."""
-    spans = [m.span() for m in _WORD.finditer(text)]
-    if not spans:
+    parts = _WORD.split(text)
+    found = parts[1::2]
+    if not found:
         return ""
-    # The query term (or word, for a prefix) each word matches, "" for none.
-    keys = []
-    for start, end in spans:
-        form, key = _analysed(text[start:end])
-        keys.append(
+    # The query term (or word, for a prefix) each distinct word matches, "" for none.
+    key_of = {}
+    for word in set(found):
+        form, key = _analysed(word)
+        key_of[word] = (
             key if key in terms else (form if prefixes and form.startswith(prefixes) else "")
         )
+    keys = [key_of[word] for word in found]
     first = _best_window(keys, words)
-    window = range(first, min(first + words, len(spans)))
+    window = range(first, min(first + words, len(found)))
     escape = html_lib.escape if html else str
     out = ["… " if first > 0 else ""]
     for i in window:
-        start, end = spans[i]
         if i > first:
-            out.append(escape(_SPACE.sub(" ", text[spans[i - 1][1] : start])))
-        word = escape(text[start:end])
+            out.append(escape(_SPACE.sub(" ", parts[2 * i])))
+        word = escape(found[i])
         out.append(f"{highlight[0]}{word}{highlight[1]}" if keys[i] else word)
-    if window.stop < len(spans):
+    if window.stop < len(found):
         out.append(" …")
     return "".join(out)
 
@@ -67,18 +69,26 @@ def _analysed(word: str) -> tuple[str, str]:
 
 def _best_window(keys: list[str], size: int) -> int:
     """Start of the window of `size` tokens with the most distinct terms, then most hits;
-    the earliest such window wins (0 when nothing matches)."""
-    counts: Counter[str] = Counter(k for k in keys[:size] if k)
-    best, best_score = 0, (len(counts), counts.total())
-    for start in range(1, max(len(keys) - size, 0) + 1):
-        leaving, entering = keys[start - 1], keys[start + size - 1]
-        if leaving:
-            counts[leaving] -= 1
-            if not counts[leaving]:
-                del counts[leaving]
-        if entering:
-            counts[entering] += 1
-        score = (len(counts), counts.total())
+    the earliest such window wins (0 when nothing matches). Only starts where a hit enters
+    can do better than the start before, so only those are scored."""
+    hits = [(i, key) for i, key in enumerate(keys) if key]
+    inside = sum(1 for i, _ in hits if i < size)
+    counts: Counter[str] = Counter(key for _, key in hits[:inside])
+    total = inside
+    best, best_score = 0, (len(counts), total)
+    leaving = 0
+    for position, key in hits[inside:]:
+        start = position - size + 1
+        counts[key] += 1
+        total += 1
+        while hits[leaving][0] < start:
+            gone = hits[leaving][1]
+            counts[gone] -= 1
+            if not counts[gone]:
+                del counts[gone]
+            total -= 1
+            leaving += 1
+        score = (len(counts), total)
         if score > best_score:
             best, best_score = start, score
     return best

@@ -125,6 +125,11 @@ def test_other_processes_read_each_commit_while_one_writes(tmp_path: Path) -> No
             for step in range(4):
                 assert writer.stdout.readline().strip() == f"committed {step}"
                 assert index.count("قمة") == 10 * (step + 1), "the reader sees the commit"
+                # Aggregations are kept per commit: each commit is counted afresh.
+                assert index.facets("قمة", Filters())["outlet"] == {"alpha": 10 * (step + 1)}
+                assert index.coverage("قمة", Filters(), "month") == {
+                    "2022-09-01": {"alpha": 10 * (step + 1)}
+                }
                 assert archive.pending_count() == 0
                 try:
                     index.drain(archive)
@@ -235,3 +240,28 @@ def test_large_drains_analyse_in_worker_processes_to_the_same_index(
                 for h in index.search(SearchQuery("القمة الاقتصاد", limit=30)).hits
             )  # equal scores come in segment order, which may differ
     assert made["workers"] == made["here"] and len(made["here"]) == 30
+
+
+def test_dedup_flags_follow_a_cluster_whose_representative_changes(tmp_path: Path) -> None:
+    """Only the siblings whose flag changes are written again: whichever member arrives,
+    and whether the writer commits between arrivals or not, `--dedup` keeps one per
+    cluster, the one the archive's own rule keeps."""
+    days = ["2022-09-10", "2022-09-05", "2022-09-20", "2022-09-01", "2022-09-30"]
+    for commit_each in (True, False):
+        home = tmp_path / str(commit_each)
+        with Archive(home / "archive.sqlite") as archive:
+            index = EmbeddedIndex(archive)
+            writer = index.writer()
+            try:
+                for n, day in enumerate(days):
+                    archive.upsert(make(n, published=f"{day}T10:00:00+03:00", dup_cluster="c"))
+                    archive.upsert(make(100 + n, dup_cluster=f"alone{n}"))
+                    writer.put(archive.pending_rows(100))
+                    if commit_each or n == len(days) - 1:
+                        writer.commit()
+                        kept = [a.id for a in archive.iter_articles(Filters(dedup=True))]
+                        found = index.search(SearchQuery("قمة", Filters(dedup=True), limit=100))
+                        assert sorted(h.id for h in found.hits) == sorted(kept)
+                        assert found.total == 2 + n
+            finally:
+                writer.close()

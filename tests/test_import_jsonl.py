@@ -160,3 +160,26 @@ def test_unknown_kind_is_refused(tmp_path: Path, name: str) -> None:
     (tmp_path / name).write_text("x")
     done = run_arshif(tmp_path / "data", "import", str(tmp_path / name))
     assert done.returncode == 2 and "cannot tell what" in flat(done.stderr)
+
+
+def test_record_workers_archive_and_index_what_one_process_does(tmp_path: Path) -> None:
+    """The record work in worker processes (in file order) gives the archive and the index
+    that working each line in the importing process gives."""
+    records = real_records(copies=2)
+    source = write_jsonl(tmp_path / "records.jsonl", records, {5: "{broken"})
+    kept = ("id", "url", "outlet", "language", "content_hash", "topics", "dup_cluster",
+            "dup_of", "story_id", "title", "text")  # fmt: skip
+    found = {}
+    for workers in ("1", "2"):
+        home = tmp_path / workers
+        done = run_arshif(home, "import", str(source), "--workers", workers, "--no-progress")
+        assert done.returncode == 0, done.stderr
+        assert "line 5" in flat(done.stderr)
+        rows = [{k: a[k] for k in kept} for a in archived(home)]
+        word = records[0]["title"].split()[0]
+        search = run_arshif(home, "search", word, "--json", "--limit", "100")
+        assert search.returncode == 0, search.stderr
+        found[workers] = (rows, sorted(h["id"] for h in json.loads(search.stdout)["hits"]))
+    assert len(found["1"][0]) == len({r["url"] for r in records})
+    assert found["1"] == found["2"]
+    assert found["2"][1], "the search finds what was imported"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -178,6 +179,21 @@ def test_facets_and_coverage_equal_counts_over_the_archive(
             coverage = backend.coverage(text, filters)
             assert {(d, o): n for d, row in coverage.items() for o, n in row.items()} == days
             assert list(coverage) == sorted(coverage)
+            dated = [(date.fromisoformat(a.published[:10]), a.outlet) for a in matched
+                     if a and a.published]  # fmt: skip
+            starts = {
+                "week": lambda d: d - timedelta(days=d.weekday()),  # Monday
+                "month": lambda d: d.replace(day=1),
+                "year": lambda d: d.replace(month=1, day=1),
+            }
+            for period, start in starts.items():
+                by = Counter((start(d).isoformat(), o) for d, o in dated)
+                table = backend.coverage(text, filters, period)
+                assert {(d, o): n for d, row in table.items() for o, n in row.items()} == by
+                assert list(table) == sorted(table)
+            first_last = (min(d for d, _ in dated), max(d for d, _ in dated)) if dated else None
+            span = backend.span(text, filters)
+            assert span == (first_last and tuple(d.isoformat() for d in first_last))
 
 
 def test_iteration_for_exports_is_in_archive_order(backend: SearchIndex, archive: Archive) -> None:

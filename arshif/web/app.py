@@ -19,8 +19,9 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, quote, unquote_plus, urlencode
@@ -324,8 +325,10 @@ class App:
 
     def series(self, archive: Archive, req: WebQuery, texts: list[str | None]) -> Any:
         """The attention chart's series of each query in `texts`, with `req`'s filters."""
+        index = self.index(archive)
         return attention.series(
-            lambda text: self.coverage(archive, replace(req, text=text)),
+            lambda text, period: index.coverage(text, req.filters, period),
+            lambda text: index.span(text, req.filters),
             texts, req.filters.since, req.filters.until,
         )  # fmt: skip
 
@@ -528,6 +531,8 @@ def create_app(
                 error = {"error": exc.message(ui), "error_field": exc.field,
                          "error_at": exc.values.get("position"), "facets": {}}  # fmt: skip
                 return render(request, "search.html", {**base, **error}, 400)
+        # One link per period, asked for by both charts, the table and the month facet.
+        narrow = cache(lambda start, end: _narrow_url(params, start, end))
         chart = data and attention.context(
             data,
             t=t,
@@ -537,7 +542,7 @@ def create_app(
             order=texts if compared else list(state.catalogue),  # type: ignore[arg-type]
             share=share,
             lines=bool(compared),
-            narrow_url=lambda start, end: _narrow_url(params, start, end),
+            narrow_url=narrow,
         )
         pages = max(1, math.ceil(result.total / req.limit)) if result else 1
         past_end = result is not None and result.total > 0 and req.page > pages
@@ -550,7 +555,7 @@ def create_app(
                 "result": result,
                 "facets": facets,
                 "chart": chart,
-                "month_url": lambda month: _narrow_url(params, *_month_range(month)),
+                "month_url": lambda month: narrow(*_month_range(month)),
                 "measure_url": lambda measure: _set_url(params, "measure", measure),
                 "sort_url": lambda sort: _set_url(params, "sort", sort),
                 "series_url": "/api/series?" + _encode([*series, ("format", "csv")]),

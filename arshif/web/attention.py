@@ -13,22 +13,26 @@ Table = dict[str, dict[str, int]]
 
 
 def series(
-    coverage: Callable[[str | None], Table],
+    coverage: Callable[[str | None, str], Table],
+    span: Callable[[str | None], tuple[str, str] | None],
     texts: Sequence[str | None],
     since: str | None,
     until: str | None,
 ) -> chart.Series | None:
     """One query (or none: the whole archive) by outlet, or several queries one line each,
-    over since..until, else over the days that have matches. None when nothing is dated."""
-    tables = {text or "": coverage(text) for text in texts}
-    totals = tables[""] if "" in tables else coverage(None)  # no query: the table is all
-    found = chart.data_range(*tables.values()) or chart.data_range(totals)
-    if found is None:
-        if not (since and until):
+    over since..until, else over the days that have matches. None when nothing is dated.
+    The range is found first, so the backend counts at the granularity drawn."""
+    if since and until:
+        first, last = date.fromisoformat(since), date.fromisoformat(until)
+    else:
+        spans = [s for s in map(span, texts) if s] or [s for s in [span(None)] if s]
+        if not spans:
             return None
-        found = date.fromisoformat(since), date.fromisoformat(until)
-    first = date.fromisoformat(since) if since else found[0]
-    last = date.fromisoformat(until) if until else found[1]
+        first = date.fromisoformat(since or min(s[0] for s in spans))
+        last = date.fromisoformat(until or max(s[1] for s in spans))
+    period = chart.granularity_for(first, last)
+    tables = {text or "": coverage(text, period) for text in texts}
+    totals = tables[""] if "" in tables else coverage(None, period)  # no query: all
     return chart.build(tables, totals, first, last, by_outlet=len(texts) == 1)
 
 

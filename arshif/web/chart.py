@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
 
+from indexer.search import period_start
+
 # Colour-blind-safe first (Okabe-Ito), then Tableau's; an outlet keeps its slot (catalogue
 # order, or a hash of its id) whatever else the search shows.
 PALETTE = (
@@ -57,22 +59,12 @@ def granularity_for(first: date, last: date) -> str:
 def periods(first: date, last: date, granularity: str) -> list[tuple[date, date]]:
     """Every period from the one holding `first` to the one holding `last`."""
     out = []
-    start = _period_start(first, granularity)
+    start = period_start(first, granularity)
     while start <= last:
         following = _next_start(start, granularity)
         out.append((start, following - timedelta(days=1)))
         start = following
     return out
-
-
-def _period_start(day: date, granularity: str) -> date:
-    if granularity == "week":
-        return day - timedelta(days=day.weekday())
-    if granularity == "month":
-        return day.replace(day=1)
-    if granularity == "year":
-        return day.replace(month=1, day=1)
-    return day
 
 
 def _next_start(start: date, granularity: str) -> date:
