@@ -619,11 +619,3 @@ class Archive(SqliteState):
                 f"VALUES (?, ?, {', '.join('?' * len(POLL_COLUMNS))}, ?)",
                 [schedule, outlet, *values, now()],
             )
-
-    def crawl_outcomes(self, schedule_run: int) -> dict[str, tuple[str, int]]:
-        rows = self._conn.execute(
-            "SELECT outlet, status, new_articles FROM crawl_runs "
-            "WHERE json_extract(info, '$.schedule_run') = ? ORDER BY id",
-            (schedule_run,),
-        ).fetchall()
-        return {outlet: (status, new) for outlet, status, new in rows}

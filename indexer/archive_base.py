@@ -159,11 +159,6 @@ class ArchiveStore(ABC):
     def save_poll_state(self, schedule: str, outlet: str, state: dict[str, Any]) -> None:
         """Insert or replace one outlet's listing state (POLL_COLUMNS)."""
 
-    @abstractmethod
-    def crawl_outcomes(self, schedule_run: int) -> dict[str, tuple[str, int]]:
-        """The crawls of one schedule run (tagged `schedule_run` in their info), by outlet:
-        the latest one's status and new articles."""
-
     # What the web page, stats, search indexes and imports ask beyond articles: each
     # backend answers with its own SQL, so no caller reaches into a backend's tables.
 

@@ -497,11 +497,3 @@ class PgArchive(PgState):
         values = [state[name] for name in POLL_COLUMNS]
         with self.transaction() as conn:
             conn.execute(_SAVE_POLL, [schedule, outlet, *values, now()])
-
-    def crawl_outcomes(self, schedule_run: int) -> dict[str, tuple[str, int]]:
-        rows = self._conn.execute(
-            "SELECT outlet, status, new_articles FROM crawl_runs "
-            "WHERE info->>'schedule_run' = %s ORDER BY id",
-            (str(schedule_run),),
-        ).fetchall()
-        return {outlet: (status, new) for outlet, status, new in rows}

@@ -149,7 +149,7 @@ def settle(
         if run is None:
             continue
         if run not in outcomes:
-            outcomes[run] = archive.crawl_outcomes(run)
+            outcomes[run] = crawl_outcomes(archive, run)
         status, new = outcomes[run].get(outlet, (NOT_STARTED, 0))
         stale = state.last_listing is None or now - state.last_listing > timedelta(seconds=upper)
         if status in ("running", NOT_STARTED) and not (ended or stale):
@@ -208,3 +208,9 @@ def skip_note(skipped: dict[str, str]) -> str:
     return f"{count} not due, skipped: " + "; ".join(
         f"{outlet} {why}" for outlet, why in sorted(skipped.items())
     )
+
+
+def crawl_outcomes(archive: ArchiveStore, schedule_run: int) -> dict[str, tuple[str, int]]:
+    """The crawls of one schedule run, by outlet: the latest one's status and new articles."""
+    runs = archive.schedule_crawl_runs(schedule_run)  # newest first
+    return {run["outlet"]: (run["status"], run["new_articles"]) for run in reversed(runs)}

@@ -154,8 +154,8 @@ def test_crawl_outcomes_by_schedule_run(store: ArchiveStore) -> None:
     _crawl_run(store, "busy", 3, 4, "finished")
     _crawl_run(store, "quiet", 3, 0, "running")
     _crawl_run(store, "busy", 4, 9, "finished")
-    assert store.crawl_outcomes(3) == {"busy": ("finished", 4), "quiet": ("running", 0)}
-    assert store.crawl_outcomes(5) == {}
+    assert polling.crawl_outcomes(store, 3) == {"busy": ("finished", 4), "quiet": ("running", 0)}
+    assert polling.crawl_outcomes(store, 5) == {}
 
 
 def test_queued_crawls_settle_when_they_end(store: ArchiveStore, tmp_path: Path) -> None:
