@@ -352,18 +352,19 @@ def report(n: int, runs: dict[str, dict], dedup: dict[str, dict[str, float]], sa
         [f"{p(runs[k]['page'], 0.5):.0f} / {p(runs[k]['page'], 0.95):.0f}" for k in names])  # fmt: skip
     row("load average while timing", [f"{runs[k]['load']:.1f}" for k in names])
     row("HTTP statuses", [str(runs[k]["statuses"]) for k in names])
-    lines += ["", f"Dedup, on the first {sample:,} records (`arshif import` of this tree, "
-              "each into an empty archive):", "",
-              "| import | seconds | articles/s | share of the time in dedup | load average |",
-              "|---|---|---|---|---|"]  # fmt: skip
-    bare = next(iter(dedup.values()))["seconds"]
-    for label, run in dedup.items():
-        share = 1 - bare / run["seconds"]
-        lines.append(
-            f"| {label} | {run['seconds']:.0f} | {sample / run['seconds']:,.0f} | "
-            f"{'–' if run['seconds'] == bare or ':' in label else f'{share:.0%}'} | "
-            f"{run['load']:.1f} |"
-        )
+    if dedup:  # `--dedup-sample 0` skips that part
+        lines += ["", f"Dedup, on the first {sample:,} records (`arshif import` of this tree, "
+                  "each into an empty archive):", "",
+                  "| import | seconds | articles/s | share of the time in dedup | load average |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        bare = next(iter(dedup.values()))["seconds"]
+        for label, run in dedup.items():
+            share = 1 - bare / run["seconds"]
+            lines.append(
+                f"| {label} | {run['seconds']:.0f} | {sample / run['seconds']:,.0f} | "
+                f"{'–' if run['seconds'] == bare or ':' in label else f'{share:.0%}'} | "
+                f"{run['load']:.1f} |"
+            )
     lines += [
         "",
         "Targets at 200,000 articles: /api/search p95 <= 20 ms, search page <= 100 ms, "
