@@ -17,6 +17,7 @@ not with the closest single article, keeps A~B, B~C from pulling in an unrelated
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import sqlite3
@@ -24,7 +25,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
@@ -41,6 +42,7 @@ from arshif.dedup import (
 )
 from arshif.fingerprints import content_hash
 from arshif.record import Article
+from indexer.story_postings import UNDATED, StoryPostings
 
 if TYPE_CHECKING:
     from indexer.archive import Archive
@@ -95,6 +97,7 @@ CANDIDATES = 10  # story candidates compared in full, the heaviest shared terms 
 POSTINGS = 100  # latest window articles each heavy term is looked up in
 MERGE_MIN, MERGE_SHARE = 2000, 10  # new LSH entries merge at 2,000 documents or 1/10th
 VECTOR_CACHE = 1000  # decoded story vectors kept (about 2 KB each)
+CANDIDATE_CACHE = 50_000  # documents' candidate rows kept (about 300 bytes each)
 DF_FLUSH = 500  # documents whose term counts are written to dedup_df at once
 DF_CACHE = 500_000  # document frequencies kept in memory before the cache starts afresh
 Key = tuple[int, str | None]  # a stored document: (doc, content hash), so a reused doc misses
@@ -139,6 +142,10 @@ class DedupIndex:
         self._transaction = transaction
         self.stories = stories  # off: near-duplicates only, each cluster its own story
         self._vector_cache: OrderedDict[Key, Packed] = OrderedDict()
+        self._postings = StoryPostings()  # dedup_terms, in memory
+        # Recent documents as story candidates, by doc: reading one from dedup_docs walks
+        # the overflow pages of its vectors to reach its story.
+        self._candidate_cache: OrderedDict[int, Candidate] = OrderedDict()
         self._centroid_cache: OrderedDict[str, Packed | None] = OrderedDict()  # by story id
         with transaction():
             for statement in _SCHEMA.split(";\n"):
@@ -188,6 +195,30 @@ class DedupIndex:
         # Documents so far, for IDF: max(doc) is O(1) where count(*) scans; re-added
         # articles, and other processes' since this one opened, make it an estimate.
         self._docs = db.execute("SELECT coalesce(max(doc), 0) FROM dedup_docs").fetchone()[0]
+        self._version = db.execute("PRAGMA data_version").fetchone()[0]
+
+    def _catch_up(self) -> None:
+        """Bring the caches up to what other connections committed since this one last
+        looked (`PRAGMA data_version` moves only for them): their documents' postings
+        added, centroids and document frequencies read afresh when next needed."""
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._version:
+            return
+        self._version = version
+        self._centroid_cache.clear()
+        self._candidate_cache.clear()
+        self._df.clear()
+        self._undated = bool(
+            self.db.execute("SELECT count(*) FROM dedup_params WHERE key = 'undated'").fetchone()[0]
+        )
+        rows = self.db.execute(
+            "SELECT doc, day, vector FROM dedup_docs WHERE doc > ? ORDER BY doc", (self._docs,)
+        )
+        for doc, day, vector_json in rows:
+            vector = json.loads(vector_json)
+            for term in self._probes(vector):
+                self._postings.add(term, day, doc, vector[term])
+            self._docs = doc
 
     def _upgrade(self, stored: DedupParams) -> DedupParams:
         """Bring an index made before titles and centroids up to date: today's story
@@ -294,6 +325,7 @@ class DedupIndex:
         # The hash alone first: an article added again unchanged needs no fingerprint.
         digest = prepared.content_hash if prepared else content_hash(text)
         with self._transaction() as db:
+            self._catch_up()
             row = db.execute(
                 "SELECT doc, content_hash, dup_cluster, dup_of, story_id FROM dedup_docs "
                 "WHERE id = ?",
@@ -348,6 +380,7 @@ class DedupIndex:
             )
             doc = cursor.lastrowid
             self._docs = max(self._docs, doc or 0)
+            self._candidate(Candidate(doc, digest, article_id, story, day, dup_of))
             if joined:
                 self._join(joined, doc, vector, title)
             if packed:
@@ -365,10 +398,13 @@ class DedupIndex:
                     "INSERT INTO dedup_params VALUES ('undated', 'yes') ON CONFLICT DO NOTHING"
                 )
                 self._undated = True
+            probes = self._probes(vector)
             db.executemany(
                 "INSERT INTO dedup_terms (term, day, doc, weight) VALUES (?, ?, ?, ?)",
-                [(term, day or "", doc, vector[term]) for term in self._probes(vector)],
+                [(term, day or "", doc, vector[term]) for term in probes],
             )
+            for term in probes:
+                self._postings.add(term, day, doc, vector[term])
         return Assignment(digest, cluster, dup_of, story, kind, similarity)
 
     def place(self, article: Article, prepared: Prepared | None = None) -> Assignment:
@@ -396,10 +432,12 @@ class DedupIndex:
         )  # fmt: skip
         if article.dup_cluster and article.story_id:
             with self._transaction() as db:
-                db.execute(
-                    "UPDATE dedup_docs SET dup_cluster = ?, dup_of = ?, story_id = ? WHERE id = ?",
+                row = db.execute(
+                    "UPDATE dedup_docs SET dup_cluster = ?, dup_of = ?, story_id = ? WHERE id = ? "
+                    "RETURNING doc",
                     (article.dup_cluster, article.dup_of, article.story_id, article.id),
-                )
+                ).fetchone()
+                self._candidate_cache.pop(row[0], None)
 
     def _vector(
         self, counts: Counter[str], title: frozenset[str]
@@ -498,11 +536,15 @@ class DedupIndex:
             buckets = [(b, doc) for b in self.fingerprinter.buckets(fp)]
             for table in ("dedup_lsh", "dedup_lsh_new"):
                 db.executemany(f"DELETE FROM {table} WHERE bucket = ? AND doc = ?", buckets)
+        probes = self._probes(json.loads(vector))
         db.executemany(
             "DELETE FROM dedup_terms WHERE term = ? AND day = ? AND doc = ?",
-            [(term, day or "", doc) for term in self._probes(json.loads(vector))],
+            [(term, day or "", doc) for term in probes],
         )
+        for term in probes:
+            self._postings.remove(term, day, doc)
         db.execute("DELETE FROM dedup_docs WHERE doc = ?", (doc,))
+        self._candidate_cache.pop(doc, None)
 
     def _merge(self) -> None:
         """Move the new LSH entries into the main table in bucket order.
@@ -563,32 +605,41 @@ class DedupIndex:
         probes = self._probes(vector)
         if not probes:
             return []
-        first, last = self._window(day) if day else ("0", "9")  # "" (undated) sorts first
+        self._postings.load(self.db, probes)
+        if day:
+            center, span = date.fromisoformat(day).toordinal(), self.params.story_days
+            first, last = center - span, center + span
+        else:
+            first, last = UNDATED + 1, date.max.toordinal()
         # Each posting scores its weight times the term's weight here: summed over the
         # heavy terms both share, the part of the cosine that ranks candidates best.
-        latest = (
-            "SELECT doc, weight * ? AS part FROM (SELECT t.doc, t.weight FROM dedup_terms t "
-            "WHERE t.term = ? AND t.day BETWEEN ? AND ? AND t.doc != ? "
-            "ORDER BY t.day DESC, t.doc DESC LIMIT ?)"
-        )
-        undated = (
-            "SELECT doc, weight * ? AS part FROM (SELECT t.doc, t.weight FROM dedup_terms t "
-            "WHERE t.term = ? AND t.day = '' AND t.doc != ? ORDER BY t.doc DESC LIMIT ?)"
-        )
-        selects, values = [], []
+        parts: dict[int, float] = {}
         for term in probes:
-            selects.append(latest)
-            values += (vector[term], term, first, last, exclude, POSTINGS)
+            mine = vector[term]
+            found = self._postings.latest(term, first, last, exclude, POSTINGS)
             if self._undated:  # only `arshif dedup` records can lack a day; a crawl's never
-                selects.append(undated)
-                values += (vector[term], term, exclude, POSTINGS)
-        rows = self.db.execute(
-            "SELECT d.doc, d.content_hash, d.id, d.story_id, d.day, d.dup_of FROM dedup_docs d "
-            f"WHERE d.doc IN (SELECT doc FROM ({' UNION ALL '.join(selects)}) "
-            "GROUP BY doc ORDER BY sum(part) DESC, doc LIMIT ?)",
-            [*values, CANDIDATES],
-        ).fetchall()
-        return [Candidate(*row) for row in rows]
+                found += self._postings.latest(term, UNDATED, UNDATED, exclude, POSTINGS)
+            for doc, weight in found:
+                parts[doc] = parts.get(doc, 0.0) + weight * mine
+        best = heapq.nsmallest(CANDIDATES, parts.items(), key=lambda part: (-part[1], part[0]))
+        cache = self._candidate_cache
+        missing = [doc for doc, _ in best if doc not in cache]
+        if missing:
+            rows = self.db.execute(
+                "SELECT doc, content_hash, id, story_id, day, dup_of FROM dedup_docs "
+                "WHERE doc IN (SELECT value FROM json_each(?))",
+                (json.dumps(missing),),
+            )
+            for row in rows:
+                self._candidate(Candidate(*row))
+        return sorted((cache[doc] for doc, _ in best if doc in cache), key=lambda c: c.doc)
+
+    def _candidate(self, candidate: Candidate) -> None:
+        """Keep a document's candidate row as the most recently used."""
+        self._candidate_cache[candidate.doc] = candidate
+        self._candidate_cache.move_to_end(candidate.doc)
+        while len(self._candidate_cache) > CANDIDATE_CACHE:
+            self._candidate_cache.popitem(last=False)
 
     def _story(self, vector: dict[str, float], mine: Packed | None, day: str | None) -> str | None:
         """The story whose centroid scores best, if it passes the bar for the days between
@@ -668,11 +719,6 @@ class DedupIndex:
         self._vector_cache.move_to_end(key)
         while len(self._vector_cache) > VECTOR_CACHE:
             self._vector_cache.popitem(last=False)
-
-    def _window(self, day: str) -> tuple[str, str]:
-        center = date.fromisoformat(day)
-        span = timedelta(days=self.params.story_days)
-        return (center - span).isoformat(), (center + span).isoformat()
 
     def assignment(self, article_id: str) -> Assignment | None:
         row = self.db.execute(

@@ -167,3 +167,49 @@ def test_an_index_made_with_damped_term_counts_keeps_its_scorer() -> None:
     assert DedupIndex(index.db, index._transaction).params == again.params  # written back
     last = again.add(seeds[2].id, seeds[2].title, seeds[2].text, seeds[2].published)
     assert last.story_id == story
+
+
+def test_a_story_written_by_another_connection_is_found(tmp_path: Path) -> None:
+    """Two processes placing into one archive: what the other committed is a candidate,
+    though this one had already read the same terms' postings into memory."""
+    from indexer.archive import Archive
+
+    seeds = [d for d in originals() if d.id.startswith(SAMARKAND)]
+    with Archive(tmp_path / "a.sqlite") as first, Archive(tmp_path / "a.sqlite") as second:
+        mine, theirs = DedupIndex.for_archive(first), DedupIndex.for_archive(second)
+        # The same words backwards (no shingle in common), years away: this connection
+        # reads the story terms' postings into memory, and the article is no candidate.
+        backwards = " ".join(seeds[1].text.split()[::-1])
+        mine.add("elsewhere", seeds[1].title, backwards, "2020-01-01")
+        theirs.add(seeds[0].id, seeds[0].title, seeds[0].text, seeds[0].published)
+        joined = mine.add(seeds[1].id, seeds[1].title, seeds[1].text, seeds[1].published)
+        assert joined.story_id == seeds[0].id
+        assert joined.dup_of is None
+
+
+def test_postings_in_memory_give_the_latest_of_a_window_and_follow_removals() -> None:
+    """The in-memory postings answer as the table's query did: the latest by day then
+    document, within the window, without the excluded document, and undated apart."""
+    import sqlite3
+
+    from indexer.story_postings import UNDATED, StoryPostings, ordinal
+
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE dedup_terms (term TEXT, day TEXT, doc INTEGER, weight REAL)")
+    rows = [("t", "2024-05-01", 1, 0.1), ("t", "2024-05-03", 2, 0.2), ("t", "", 3, 0.3)]
+    db.executemany("INSERT INTO dedup_terms VALUES (?, ?, ?, ?)", rows)
+    postings = StoryPostings()
+    postings.load(db, ["t", "u"])
+    postings.add("t", "2024-05-02", 4, 0.4)
+    postings.add("t", "2024-05-02", 5, 0.5)
+    postings.add("u", "2024-05-02", 5, 0.6)  # a term nobody had: held from now on
+    first, last = ordinal("2024-05-01"), ordinal("2024-05-02")
+    assert postings.latest("t", first, last, 0, 10) == [(5, 0.5), (4, 0.4), (1, 0.1)]
+    assert postings.latest("t", first, last, 5, 2) == [(4, 0.4), (1, 0.1)]
+    assert postings.latest("t", UNDATED, UNDATED, 0, 10) == [(3, 0.3)]
+    assert postings.latest("u", first, last, 0, 10) == [(5, 0.6)]
+    postings.remove("t", "2024-05-02", 5)
+    assert postings.latest("t", first, last, 0, 1) == [(4, 0.4)]
+    postings.add("v", DAY, 6, 0.7)  # not held: left for the table to give when needed
+    postings.load(db, ["v"])
+    assert postings.latest("v", 0, ordinal("9999-12-31"), 0, 10) == []
