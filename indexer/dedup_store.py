@@ -5,7 +5,7 @@ restarts; the same class over an in-memory database dedups a JSONL file (`arshif
 so both take one code path. Tables: `dedup_params` (the fingerprint settings, fixed at
 creation so every stored signature stays comparable), `dedup_docs` (signature, sizes and the
 assignment of each article), `dedup_lsh` (LSH bucket -> document; new entries gather in
-`dedup_lsh_new` and are merged in bulk, see `_merge`), `dedup_terms` (each
+`dedup_lsh_pending`, one row per document, and are merged in bulk, see `_merge`), `dedup_terms` (each
 story vector's heaviest terms, by term and day ('' when undated), to find story candidates
 near a date), `dedup_stories` (the centroid of each story of two write-ups or more) and
 `dedup_df` (document frequencies for IDF).
@@ -42,6 +42,8 @@ from arshif.dedup import (
 )
 from arshif.fingerprints import content_hash
 from arshif.record import Article
+from indexer import lsh_pending
+from indexer.lsh_pending import PendingBuckets
 from indexer.story_postings import UNDATED, StoryPostings
 
 if TYPE_CHECKING:
@@ -69,9 +71,9 @@ CREATE INDEX IF NOT EXISTS dedup_docs_story ON dedup_docs (story_id);
 CREATE TABLE IF NOT EXISTS dedup_lsh (
     bucket INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (bucket, doc)
 ) STRICT, WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS dedup_lsh_new (
-    bucket INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (bucket, doc)
-) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dedup_lsh_pending (
+    doc INTEGER PRIMARY KEY, buckets BLOB NOT NULL  -- int64 little-endian, one per band
+) STRICT;
 CREATE TABLE IF NOT EXISTS dedup_terms (
     term TEXT NOT NULL, day TEXT NOT NULL, doc INTEGER NOT NULL,
     weight REAL NOT NULL DEFAULT 0,  -- the term's weight in the document's vector
@@ -95,7 +97,7 @@ _BEFORE_LINEAR = DedupParams(story=0.5, story_title=0.7, story_tf="log")
 Kind = Literal["new", "exact", "near", "unchanged"]
 CANDIDATES = 10  # story candidates compared in full, the heaviest shared terms first
 POSTINGS = 100  # latest window articles each heavy term is looked up in
-MERGE_MIN, MERGE_SHARE = 2000, 10  # new LSH entries merge at 2,000 documents or 1/10th
+MERGE_MIN, MERGE_SHARE = 2000, 10  # pending LSH entries merge at 2,000 documents or 1/10th
 VECTOR_CACHE = 1000  # decoded story vectors kept (about 2 KB each)
 CANDIDATE_CACHE = 50_000  # documents' candidate rows kept (about 300 bytes each)
 DF_FLUSH = 500  # documents whose term counts are written to dedup_df at once
@@ -143,6 +145,7 @@ class DedupIndex:
         self.stories = stories  # off: near-duplicates only, each cluster its own story
         self._vector_cache: OrderedDict[Key, Packed] = OrderedDict()
         self._postings = StoryPostings()  # dedup_terms, in memory
+        self._pending = PendingBuckets()  # dedup_lsh_pending, searchable in memory
         # Recent documents as story candidates, by doc: reading one from dedup_docs walks
         # the overflow pages of its vectors to reach its story.
         self._candidate_cache: OrderedDict[int, Candidate] = OrderedDict()
@@ -178,13 +181,17 @@ class DedupIndex:
             }
             if "packed" not in columns:  # made before vectors were stored packed
                 db.execute("ALTER TABLE dedup_docs ADD COLUMN packed BLOB")
+            old = "SELECT 1 FROM sqlite_master WHERE name = 'dedup_lsh_new'"
+            if db.execute(old).fetchone():  # made when new entries waited as rows
+                db.execute("INSERT OR IGNORE INTO dedup_lsh SELECT bucket, doc FROM dedup_lsh_new")
+                db.execute("DROP TABLE dedup_lsh_new")
+            self._pending.add_rows(db.execute("SELECT doc, buckets FROM dedup_lsh_pending"))
         self.params = params
         self.fingerprinter = fingerprinter(params)
         # Whether any article was indexed without a day (then lookups search those too).
         self._undated = bool(
             db.execute("SELECT count(*) FROM dedup_params WHERE key = 'undated'").fetchone()[0]
         )
-        self._fresh = 0  # documents this instance added to dedup_lsh_new since a merge
         # Document frequencies read so far (plus this instance's own counts), and the counts
         # not yet written to dedup_df: written every DF_FLUSH documents and at the end of a
         # batch, not one row per term per document.
@@ -210,6 +217,13 @@ class DedupIndex:
         self._df.clear()
         self._undated = bool(
             self.db.execute("SELECT count(*) FROM dedup_params WHERE key = 'undated'").fetchone()[0]
+        )
+        merged = self.db.execute("SELECT min(doc) FROM dedup_lsh_pending").fetchone()[0]
+        self._pending.drop_below(self._docs + 1 if merged is None else merged)
+        self._pending.add_rows(
+            self.db.execute(
+                "SELECT doc, buckets FROM dedup_lsh_pending WHERE doc > ?", (self._docs,)
+            )
         )
         rows = self.db.execute(
             "SELECT doc, day, vector FROM dedup_docs WHERE doc > ? ORDER BY doc", (self._docs,)
@@ -386,12 +400,13 @@ class DedupIndex:
             if packed:
                 self._remember((doc, digest), packed)
             if fp is not None:
-                db.executemany(
-                    "INSERT OR IGNORE INTO dedup_lsh_new (bucket, doc) VALUES (?, ?)",
-                    [(b, doc) for b in self.fingerprinter.buckets(fp)],
+                buckets = self.fingerprinter.buckets(fp)
+                db.execute(
+                    "INSERT INTO dedup_lsh_pending (doc, buckets) VALUES (?, ?)",
+                    (doc, lsh_pending.to_bytes(buckets)),
                 )
-                self._fresh += 1
-                if self._fresh >= max(MERGE_MIN, (doc or 0) // MERGE_SHARE):
+                self._pending.add(doc, buckets)
+                if len(self._pending) >= max(MERGE_MIN, (doc or 0) // MERGE_SHARE):
                     self._merge()
             if vector and not day and not self._undated:
                 db.execute(
@@ -534,8 +549,9 @@ class DedupIndex:
         if signature is not None:
             fp = Fingerprint.from_bytes(signature, size)
             buckets = [(b, doc) for b in self.fingerprinter.buckets(fp)]
-            for table in ("dedup_lsh", "dedup_lsh_new"):
-                db.executemany(f"DELETE FROM {table} WHERE bucket = ? AND doc = ?", buckets)
+            db.executemany("DELETE FROM dedup_lsh WHERE bucket = ? AND doc = ?", buckets)
+        db.execute("DELETE FROM dedup_lsh_pending WHERE doc = ?", (doc,))
+        self._pending.remove(doc)
         probes = self._probes(json.loads(vector))
         db.executemany(
             "DELETE FROM dedup_terms WHERE term = ? AND day = ? AND doc = ?",
@@ -547,18 +563,18 @@ class DedupIndex:
         self._candidate_cache.pop(doc, None)
 
     def _merge(self) -> None:
-        """Move the new LSH entries into the main table in bucket order.
+        """Move the pending LSH entries into the main table in bucket order.
 
-        Each document adds one entry per band at a random place in the bucket index; once
+        Each document has one entry per band at a random place in the bucket index; once
         that index outgrows memory, every entry dirtied its own page, and the cost per
-        document grew with the archive. New entries go to a small table instead, merged in
-        key order (each page of the big one written once per merge) when they reach a
-        fixed share of the archive, so the cost per document stays flat as it grows."""
-        self.db.execute(
-            "INSERT OR IGNORE INTO dedup_lsh (bucket, doc) SELECT bucket, doc FROM dedup_lsh_new"
+        document grew with the archive. Entries wait as one row per document instead, and
+        are merged in key order (each page of the big table written once per merge) when
+        they reach a fixed share of the archive, so the cost per document stays flat."""
+        self.db.executemany(
+            "INSERT OR IGNORE INTO dedup_lsh (bucket, doc) VALUES (?, ?)", self._pending.entries()
         )
-        self.db.execute("DELETE FROM dedup_lsh_new")
-        self._fresh = 0
+        self.db.execute("DELETE FROM dedup_lsh_pending")
+        self._pending.clear()
 
     # ------------------------------------------------------------------ reading
 
@@ -572,12 +588,12 @@ class DedupIndex:
 
     def _candidates(self, fp: Fingerprint) -> Iterator[tuple[int, str, Fingerprint]]:
         """Documents sharing at least one LSH bucket with `fp`."""
+        buckets = self.fingerprinter.buckets(fp)
         rows = self.db.execute(
-            "WITH b AS (SELECT value FROM json_each(?)) "
             "SELECT d.doc, d.id, d.signature, d.size FROM dedup_docs d WHERE d.doc IN "
-            "(SELECT doc FROM dedup_lsh WHERE bucket IN b "
-            "UNION SELECT doc FROM dedup_lsh_new WHERE bucket IN b)",
-            (json.dumps(self.fingerprinter.buckets(fp)),),
+            "(SELECT doc FROM dedup_lsh WHERE bucket IN (SELECT value FROM json_each(?)) "
+            "UNION SELECT value FROM json_each(?))",
+            (json.dumps(buckets), json.dumps(sorted(self._pending.documents(buckets)))),
         )
         for doc, article_id, signature, size in rows:
             yield doc, article_id, Fingerprint.from_bytes(signature, size)

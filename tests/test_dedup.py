@@ -143,16 +143,17 @@ def test_index_persists_in_the_archive_across_connections(
 def test_copies_are_found_before_and_after_the_lsh_merge(
     monkeypatch: pytest.MonkeyPatch, docs: dict[str, Doc]
 ) -> None:
-    """New LSH entries wait in a small table and are merged in bulk: a copy must meet its
-    original wherever each one's entries are, and a re-added article must leave both."""
+    """New LSH entries wait as one row per document and are merged in bulk: a copy must
+    meet its original wherever each one's entries are, and a re-added article must leave
+    both."""
     monkeypatch.setattr(dedup_store, "MERGE_MIN", 3)
     index = DedupIndex.in_memory()
     originals_ = list(docs.values())[:4]
     for doc in originals_:
         add(index, doc)
-    lsh = "SELECT (SELECT count(*) FROM dedup_lsh), (SELECT count(*) FROM dedup_lsh_new)"
-    merged, fresh = index.db.execute(lsh).fetchone()
-    assert merged == 3 * index.params.bands and fresh == index.params.bands
+    lsh = "SELECT (SELECT count(*) FROM dedup_lsh), (SELECT count(*) FROM dedup_lsh_pending)"
+    merged, pending = index.db.execute(lsh).fetchone()
+    assert merged == 3 * index.params.bands and pending == 1
     for n, doc in enumerate(originals_):  # three in the merged table, one not yet merged
         copy = index.add(f"copy{n}", "عنوان", "عمان - " + doc.text[:-100], doc.published)
         assert copy.dup_of == doc.id, n
@@ -160,9 +161,47 @@ def test_copies_are_found_before_and_after_the_lsh_merge(
     assert add(index, moved).dup_of == originals_[1].id
     stale = index.db.execute(
         "SELECT count(*) FROM (SELECT doc FROM dedup_lsh UNION ALL SELECT doc FROM "
-        "dedup_lsh_new) WHERE doc NOT IN (SELECT doc FROM dedup_docs)"
+        "dedup_lsh_pending) WHERE doc NOT IN (SELECT doc FROM dedup_docs)"
     ).fetchone()[0]
     assert stale == 0, "no bucket entry outlives its document"
+
+
+def test_pending_entries_survive_a_restart_and_another_connection_sees_them(
+    tmp_path: Path, docs: dict[str, Doc]
+) -> None:
+    """Pending LSH entries are in the archive, not only in memory: an index opened later,
+    or on another connection while this one places, finds copies of those articles."""
+    original, other = list(docs.values())[:2]
+    with Archive(tmp_path / "a.sqlite") as first, Archive(tmp_path / "a.sqlite") as second:
+        mine, theirs = DedupIndex.for_archive(first), DedupIndex.for_archive(second)
+        add(mine, other)
+        add(theirs, original)  # placed by the other connection after this one opened
+        copy = mine.add("copy", "عنوان", "عمان - " + original.text[:-100], original.published)
+        assert copy.dup_of == original.id
+    with Archive(tmp_path / "a.sqlite") as again:
+        later = DedupIndex.for_archive(again)
+        copy = later.add("copy2", "عنوان", "بغداد - " + other.text[:-80], other.published)
+        assert copy.dup_of == other.id
+
+
+def test_an_index_with_new_entries_as_rows_is_migrated(
+    monkeypatch: pytest.MonkeyPatch, docs: dict[str, Doc]
+) -> None:
+    """Indexes made before entries waited as one row per document kept them as rows of
+    `dedup_lsh_new`: those join the main table, and their copies are still found."""
+    monkeypatch.setattr(dedup_store, "MERGE_MIN", 1)  # the entries go to dedup_lsh at once
+    index = DedupIndex.in_memory()
+    original = next(iter(docs.values()))
+    add(index, original)
+    db = index.db
+    db.execute("CREATE TABLE dedup_lsh_new (bucket INTEGER, doc INTEGER)")
+    db.execute("INSERT INTO dedup_lsh_new SELECT bucket, doc FROM dedup_lsh")
+    db.execute("DELETE FROM dedup_lsh")
+    again = DedupIndex(db, index._transaction)
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert "dedup_lsh_new" not in tables
+    copy = again.add("copy", "عنوان", "عمان - " + original.text[:-100], original.published)
+    assert copy.dup_of == original.id
 
 
 def test_story_vector_cache_smaller_than_the_candidates(
