@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
@@ -271,10 +270,13 @@ def test_each_heavy_term_is_looked_up_in_its_latest_window_articles_only(
     for day in range(1, 7):
         text = " ".join(rng.choice(words) for _ in range(300))
         index.add(f"d{day}", "عنوان", text, f"2024-03-0{day}")
-    doc, vector = index.db.execute("SELECT doc, vector FROM dedup_docs WHERE id = 'd6'").fetchone()
+    doc, *stored = index.db.execute(
+        "SELECT doc, vector, title, packed FROM dedup_docs WHERE id = 'd6'"
+    ).fetchone()
+    vector, _ = dedup_store._read_vector(*stored)
 
     def candidates() -> set[str]:
-        found = index._story_candidates(json.loads(vector), "2024-03-06", exclude=doc)
+        found = index._story_candidates(vector, "2024-03-06", exclude=doc)
         return {c.id for c in found}
 
     assert candidates() == {"d1", "d2", "d3", "d4", "d5"}

@@ -12,7 +12,7 @@ import pytest
 from arshif.dedup import DedupParams
 from bench.dedup_eval import ONE_DAY, PAIRS, originals, pair_stories
 from indexer.dedup_file import _when
-from indexer.dedup_store import DedupIndex, Packed, story_scores
+from indexer.dedup_store import DedupIndex, Packed, _read_vector, story_scores
 
 SAMARKAND = "/news/2022/"
 DAY = "2024-05-02"
@@ -91,6 +91,10 @@ def test_an_index_from_the_older_scorer_is_brought_up_to_date(tmp_path: Path) ->
         del old[name]
     old["story"] = 0.2
     db.execute("UPDATE dedup_params SET value = ? WHERE key = 'params'", (json.dumps(old),))
+    rows = db.execute("SELECT doc, vector, title, packed FROM dedup_docs").fetchall()
+    for doc, *stored in rows:  # its vectors were JSON, with no packed copy
+        vector = json.dumps(_read_vector(*stored)[0], ensure_ascii=False)
+        db.execute("UPDATE dedup_docs SET vector = ?, packed = NULL WHERE doc = ?", (vector, doc))
     db.execute("ALTER TABLE dedup_terms DROP COLUMN weight")
     db.execute("ALTER TABLE dedup_docs DROP COLUMN title")
     db.execute("DELETE FROM dedup_stories")
@@ -132,6 +136,22 @@ def test_packed_vectors_read_back_as_written() -> None:
     expected = 0.6 + params.story_title * 0.25
     assert story_scores(packed, [other], params) == pytest.approx([expected])
     assert story_scores(again, [other], params) == story_scores(packed, [other], params)
+
+
+def test_a_stored_vector_reads_back_with_its_terms_and_weights() -> None:
+    """Stored as terms plus the packed arrays: the vector comes back unit length, heaviest
+    first, its title weights with it, and the packed keys are those terms' keys."""
+    seed = next(d for d in originals() if d.id.startswith(SAMARKAND))
+    index = DedupIndex.in_memory()
+    index.add(seed.id, seed.title, seed.text, DAY)
+    stored = index.db.execute("SELECT vector, title, packed FROM dedup_docs").fetchone()
+    assert not stored[0].startswith("{")
+    vector, title = _read_vector(*stored)
+    assert len(vector) == index.params.story_terms and title
+    assert sum(w * w for w in vector.values()) == pytest.approx(1, abs=1e-3)
+    assert list(vector.values()) == sorted(vector.values(), reverse=True)
+    again = Packed.of(vector, title)
+    assert again.keys.tolist() == Packed.from_bytes(stored[2]).keys.tolist()
 
 
 def test_document_frequencies_are_written_at_the_end_of_a_batch_and_at_once_outside() -> None:
