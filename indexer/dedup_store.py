@@ -42,7 +42,6 @@ from arshif.dedup import (
 )
 from arshif.fingerprints import content_hash
 from arshif.record import Article
-from indexer import lsh_pending
 from indexer.lsh_pending import PendingBuckets
 from indexer.story_postings import UNDATED, StoryPostings
 
@@ -72,7 +71,7 @@ CREATE TABLE IF NOT EXISTS dedup_lsh (
     bucket INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (bucket, doc)
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dedup_lsh_pending (
-    doc INTEGER PRIMARY KEY, buckets BLOB NOT NULL  -- int64 little-endian, one per band
+    doc INTEGER PRIMARY KEY, buckets TEXT NOT NULL  -- JSON array, one bucket per band
 ) STRICT;
 CREATE TABLE IF NOT EXISTS dedup_terms (
     term TEXT NOT NULL, day TEXT NOT NULL, doc INTEGER NOT NULL,
@@ -404,7 +403,7 @@ class DedupIndex:
                 buckets = self.fingerprinter.buckets(fp)
                 db.execute(
                     "INSERT INTO dedup_lsh_pending (doc, buckets) VALUES (?, ?)",
-                    (doc, lsh_pending.to_bytes(buckets)),
+                    (doc, json.dumps(buckets)),
                 )
                 self._pending.add(doc, buckets)
                 if len(self._pending) >= max(MERGE_MIN, (doc or 0) // MERGE_SHARE):
@@ -574,8 +573,9 @@ class DedupIndex:
         document grew with the archive. Entries wait as one row per document instead, and
         are merged in key order (each page of the big table written once per merge) when
         they reach a fixed share of the archive, so the cost per document stays flat."""
-        self.db.executemany(
-            "INSERT OR IGNORE INTO dedup_lsh (bucket, doc) VALUES (?, ?)", self._pending.entries()
+        self.db.execute(
+            "INSERT OR IGNORE INTO dedup_lsh (bucket, doc) SELECT j.value, p.doc "
+            "FROM dedup_lsh_pending p, json_each(p.buckets) j ORDER BY 1, 2"
         )
         self.db.execute("DELETE FROM dedup_lsh_pending")
         self._pending.clear()

@@ -2,13 +2,14 @@
 
 Each placed article has one bucket per band (40). Inserting them as 40 rows into an index
 table cost more than the rest of near-duplicate placement together; instead each article's
-buckets are written as one row of `dedup_lsh_pending` (doc, buckets as an int64 array) and
-kept here, in a sorted array plus a small dictionary of the latest, so a lookup is a binary
+buckets are written as one row of `dedup_lsh_pending` (doc, buckets as a JSON array, which
+SQLite's json_each expands when they are merged) and kept here, in a sorted array plus a small dictionary of the latest, so a lookup is a binary
 search. `DedupIndex` merges them into `dedup_lsh` in bulk, in bucket order, now and then.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 import numpy as np
@@ -40,11 +41,11 @@ class PendingBuckets:
         if self._recent_size >= FOLD:
             self._fold()
 
-    def add_rows(self, rows: Iterable[tuple[int, bytes]]) -> None:
-        """Add (doc, buckets as `to_bytes`) rows read from the table, in bulk."""
+    def add_rows(self, rows: Iterable[tuple[int, str]]) -> None:
+        """Add (doc, buckets as a JSON array) rows read from the table, in bulk."""
         docs, keys = [], []
-        for doc, blob in rows:
-            found = np.frombuffer(blob, "<i8")
+        for doc, stored in rows:
+            found = np.array(json.loads(stored), np.int64)
             keys.append(found)
             docs.append(np.full(len(found), doc, np.int64))
             self.docs.add(doc)
@@ -79,11 +80,6 @@ class PendingBuckets:
         for old in [d for d in self.docs if d < doc]:
             self.remove(old)
 
-    def entries(self) -> list[tuple[int, int]]:
-        """Every (bucket, doc), in bucket order, for the merge."""
-        self._fold()
-        return list(zip(self._keys.tolist(), self._docs.tolist(), strict=True))
-
     def _fold(self, keys: np.ndarray | None = None, docs: np.ndarray | None = None) -> None:
         """Move the dictionary's entries (and `keys`/`docs`) into the sorted arrays."""
         parts_k, parts_d = [self._keys], [self._docs]
@@ -101,7 +97,3 @@ class PendingBuckets:
         all_keys, all_docs = np.concatenate(parts_k), np.concatenate(parts_d)
         order = np.lexsort((all_docs, all_keys))
         self._keys, self._docs = all_keys[order], all_docs[order]
-
-
-def to_bytes(buckets: list[int]) -> bytes:
-    return np.asarray(buckets, "<i8").tobytes()
