@@ -158,6 +158,7 @@ class Fingerprinter:
         # Per-row multipliers fold each band's rows into one 64-bit bucket key.
         rng = np.random.default_rng(params.seed)
         self._row_mix = rng.integers(1, 2**63, size=params.rows, dtype=np.uint64) | np.uint64(1)
+        self._band = np.arange(params.bands, dtype=np.uint64) + np.uint64(1)  # mixed in too
 
     def fingerprint(self, text: str) -> Fingerprint | None:
         """The text's fingerprint, or None when it has no words."""
@@ -190,11 +191,11 @@ class Fingerprinter:
 
     def buckets(self, fp: Fingerprint) -> list[int]:
         """One signed 64-bit LSH bucket key per band (band index mixed in)."""
-        p = self.params
-        rows = fp.signature.astype(np.uint64).reshape(p.bands, p.rows)
-        with np.errstate(over="ignore"):
-            keys = (rows * self._row_mix).sum(axis=1, dtype=np.uint64)
-            keys = (keys ^ (np.arange(p.bands, dtype=np.uint64) + np.uint64(1))) * _MIX
+        rows = fp.signature.astype(np.uint64).reshape(self.params.bands, self.params.rows)
+        # Integer arrays wrap around silently: the sum of products modulo 2**64, in one call.
+        keys = rows @ self._row_mix
+        keys ^= self._band
+        keys *= _MIX
         return keys.view(np.int64).tolist()
 
     def is_near_dup(self, a: Fingerprint, b: Fingerprint) -> tuple[bool, float]:
