@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from arshif.dedup import DedupParams
+from arshif.dedup import DedupParams, story_vector
 from bench.dedup_eval import ONE_DAY, PAIRS, originals, pair_stories
 from indexer.dedup_file import _when
 from indexer.dedup_store import DedupIndex, Packed, story_scores
@@ -134,6 +135,18 @@ def test_packed_vectors_read_back_as_written() -> None:
     expected = 0.6 + params.story_title * 0.25
     assert story_scores(packed, [other], params) == pytest.approx([expected])
     assert story_scores(again, [other], params) == story_scores(packed, [other], params)
+
+
+def test_story_vector_ranks_equal_weights_by_term() -> None:
+    """Terms of equal weight rank by the term, whatever order they were counted in, so the
+    cut at `story_terms` and the vector's order (in which scores are summed) are the same
+    in every process."""
+    counts = Counter({"ياء": 1, "باء": 1, "ثاء": 2, "الف": 1, "تاء": 1})
+    title = frozenset({"تاء", "باء", "غائب"})
+    vector, heads = story_vector(counts, title, {}, 0, DedupParams(story_terms=3, story_probes=3))
+    assert list(vector) == ["ثاء", "الف", "باء"]
+    assert vector["الف"] == vector["باء"] < vector["ثاء"]
+    assert list(heads) == ["باء", "تاء"] and heads["باء"] == heads["تاء"]
 
 
 def _plain_score(mine: Packed, other: Packed, title_weight: float) -> float:
