@@ -20,9 +20,11 @@ import json
 import math
 import re
 import zlib
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property, lru_cache
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -156,6 +158,7 @@ class Fingerprinter:
         # Per-row multipliers fold each band's rows into one 64-bit bucket key.
         rng = np.random.default_rng(params.seed)
         self._row_mix = rng.integers(1, 2**63, size=params.rows, dtype=np.uint64) | np.uint64(1)
+        self._band = np.arange(params.bands, dtype=np.uint64) + np.uint64(1)  # mixed in too
 
     def fingerprint(self, text: str) -> Fingerprint | None:
         """The text's fingerprint, or None when it has no words."""
@@ -188,11 +191,11 @@ class Fingerprinter:
 
     def buckets(self, fp: Fingerprint) -> list[int]:
         """One signed 64-bit LSH bucket key per band (band index mixed in)."""
-        p = self.params
-        rows = fp.signature.astype(np.uint64).reshape(p.bands, p.rows)
-        with np.errstate(over="ignore"):
-            keys = (rows * self._row_mix).sum(axis=1, dtype=np.uint64)
-            keys = (keys ^ (np.arange(p.bands, dtype=np.uint64) + np.uint64(1))) * _MIX
+        rows = fp.signature.astype(np.uint64).reshape(self.params.bands, self.params.rows)
+        # Integer arrays wrap around silently: the sum of products modulo 2**64, in one call.
+        keys = rows @ self._row_mix
+        keys ^= self._band
+        keys *= _MIX
         return keys.view(np.int64).tolist()
 
     def is_near_dup(self, a: Fingerprint, b: Fingerprint) -> tuple[bool, float]:
@@ -239,24 +242,26 @@ def story_vector(
     recur through every write-up of it, and the unit length already evens out long and short
     texts; indexes made before keep the damped 1 + log(count) ("log") they were made with."""
     terms = sorted(counts)  # ties in weight go to the first term, in every process
-    n = np.array([counts[t] for t in terms], np.float64)
-    known = np.array([df.get(t, 0) for t in terms], np.float64)
+    size = len(terms)
+    n = np.fromiter(map(counts.get, terms), np.float64, size)
+    known = np.fromiter(map(df.get, terms, repeat(0, size)), np.float64, size)
     everyone = params.story_prior + docs + 1
     idf = np.log(everyone / (known + 1)) + 1
     tf = n if params.story_tf == "linear" else 1 + np.log(n)
     weights = tf * idf
-    top = np.argsort(-weights, kind="stable")[: params.story_terms]
-    norm = float(np.sqrt(np.sum(weights[top] ** 2))) or 1.0
+    top = (-weights).argsort(kind="stable")[: params.story_terms]
+    heaviest = weights[top]
+    norm = math.sqrt((heaviest**2).sum()) or 1.0
     # Each title word weighs its idf over the highest idf there can be (a word no document
     # holds), so a title of common words weighs little however many of them recur.
-    at = {term: i for i, term in enumerate(terms)}
-    words = [at[term] for term in sorted(title) if term in at]
-    heads = np.round(idf[words] / (math.log(everyone) + 1) / (len(words) or 1), 5)
+    words = [bisect_left(terms, term) for term in sorted(title) if term in counts]
+    heads = (idf[words] / (math.log(everyone) + 1) / (len(words) or 1)).round(5)
     # Five decimals: the cosines move by 1e-5 at most, and stored vectors shrink by half.
-    vector = np.round(weights[top] / norm, 5)
+    vector = (heaviest / norm).round(5)
+    names = np.array(terms, object)  # indexed by arrays in C, not term by term in Python
     return (
-        dict(zip([terms[i] for i in top], vector.tolist(), strict=True)),
-        dict(zip([terms[i] for i in words], heads.tolist(), strict=True)),
+        dict(zip(names[top].tolist(), vector.tolist(), strict=True)),
+        dict(zip(names[words].tolist(), heads.tolist(), strict=True)),
     )
 
 

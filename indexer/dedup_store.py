@@ -869,31 +869,49 @@ def _scores(mine: Packed, others: list[Packed], title_weight: float) -> list[flo
     n = len(others)
     if not len(mine.keys) or not n:
         return [0.0] * n
-    theirs = np.concatenate([other.keys for other in others])
-    owner = np.repeat(np.arange(n), [len(other.keys) for other in others])
-    order = np.argsort(mine.keys)
-    at, shared = _lookup(mine.keys[order], theirs)
-    products = np.concatenate([other.weights for other in others])[shared]
-    scores = np.bincount(owner[shared], products * mine.weights[order][at[shared]], n)
+    # Their vectors' terms, then their titles' words, looked up among my terms in one pass:
+    # a vector term found adds its weight times mine, a title word found its own weight.
+    groups = [other.keys for other in others]
+    weights = [other.weights for other in others]
+    if title_weight:
+        groups += [other.title_keys for other in others]
+        weights += [other.title_weights for other in others]
+    sizes = [len(group) for group in groups]
+    theirs = np.concatenate(groups)
+    owner = np.arange(len(groups)).repeat(sizes)
+    at, hit = _lookup(mine.keys, theirs)
+    factor = mine.weights[at]
+    vector = sum(sizes[:n])
+    factor[vector:] = 1.0
+    sums = np.bincount(owner[hit], (np.concatenate(weights) * factor)[hit], len(groups))
     if not title_weight:
-        return scores.tolist()
-    # My title words among their terms, then their title words among mine.
-    order = np.argsort(mine.title_keys)
-    at, hit = _lookup(mine.title_keys[order], theirs)
-    share = np.bincount(owner[hit], mine.title_weights[order][at[hit]], n)
-    heads = np.concatenate([other.title_keys for other in others])
-    owner = np.repeat(np.arange(n), [len(other.title_keys) for other in others])
-    _, hit = _lookup(np.sort(mine.keys), heads)
-    back = np.bincount(owner[hit], np.concatenate([o.title_weights for o in others])[hit], n)
-    return (scores + title_weight * (share + back) / 2).tolist()
+        return sums.tolist()
+    # My title words among their vector terms.
+    at, hit = _lookup(mine.title_keys, theirs[:vector])
+    share = np.bincount(owner[:vector][hit], mine.title_weights[at[hit]], n)
+    return (sums[:n] + title_weight * (share + sums[n:]) / 2).tolist()
 
 
-def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where each of `keys` sits in `sorted_keys`, and which of them are there."""
-    if not len(sorted_keys):
-        return np.zeros(len(keys), np.int64), np.zeros(len(keys), bool)
-    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
-    return at, sorted_keys[at] == keys
+def _lookup(table: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `keys` sits in `table`, and which of them are there. The keys are
+    hashes already, so their low bits index a table of places, 32 or more per key of
+    `table`, in a few array operations (a binary search, mispredicting its branches, took
+    three times as long); the few keys that lose their place to another are compared one
+    by one (one in 64 of them, so one or two of a story vector's 150)."""
+    if not len(table):
+        return np.zeros(len(keys), np.intp), np.zeros(len(keys), bool)
+    mask = (1 << (32 * len(table)).bit_length()) - 1
+    slots = table & mask
+    index = np.arange(len(table))
+    places = np.zeros(mask + 1, np.intp)
+    places[slots] = index  # of keys that share a slot, one takes it
+    at = places[keys & mask]
+    hit = table[at] == keys
+    for lost in np.flatnonzero(places[slots] != index).tolist():
+        same = keys == table[lost]
+        at[same] = lost
+        hit |= same
+    return at, hit
 
 
 def _read_vector(

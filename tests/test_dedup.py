@@ -291,6 +291,24 @@ def test_lsh_buckets_depend_on_every_band() -> None:
     assert fp.fingerprint("  ...  ") is None
 
 
+def test_lsh_bucket_keys_are_the_mixed_rows_modulo_two_to_the_64() -> None:
+    """Bucket keys are stored in archives, so they are pinned to their formula in plain
+    integers: each band's rows times the row multipliers, summed modulo 2**64 (the sums
+    wrap around), the band's number mixed in, as a signed 64-bit key."""
+    params = DedupParams()
+    fp = Fingerprinter(params)
+    a = fp.fingerprint("واحد اثنان ثلاثة اربعة خمسة ستة سبعة ثمانية تسعة عشرة احد عشر")
+    assert a is not None
+    rows, mix, wrap = a.signature.tolist(), fp._row_mix.tolist(), 2**64
+    expected = []
+    for band in range(params.bands):
+        row = rows[band * params.rows : (band + 1) * params.rows]
+        total = sum(v * m for v, m in zip(row, mix, strict=True)) % wrap
+        key = ((total ^ (band + 1)) * 0x9E3779B97F4A7C15) % wrap
+        expected.append(key - wrap if key >= 2**63 else key)
+    assert fp.buckets(a) == expected
+
+
 def article(n: int, cluster: str | None, published: str | None, text: str, **kw) -> Article:
     return Article(
         id=f"id{n}", url=f"https://x.example/{n}", canonical_url=f"https://x.example/{n}",

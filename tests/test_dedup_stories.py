@@ -4,12 +4,15 @@ upgrade of an index made by the older scorer, and the real SemEval dev pairs."""
 from __future__ import annotations
 
 import json
+import random
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from arshif.dedup import DedupParams
+from arshif.dedup import DedupParams, story_vector
 from bench.dedup_eval import ONE_DAY, PAIRS, originals, pair_stories
 from indexer.dedup_file import _when
 from indexer.dedup_store import DedupIndex, Packed, _read_vector, story_scores
@@ -152,6 +155,63 @@ def test_a_stored_vector_reads_back_with_its_terms_and_weights() -> None:
     assert list(vector.values()) == sorted(vector.values(), reverse=True)
     again = Packed.of(vector, title)
     assert again.keys.tolist() == Packed.from_bytes(stored[2]).keys.tolist()
+
+
+def test_story_vector_ranks_equal_weights_by_term() -> None:
+    """Terms of equal weight rank by the term, whatever order they were counted in, so the
+    cut at `story_terms` and the vector's order (in which scores are summed) are the same
+    in every process."""
+    counts = Counter({"ياء": 1, "باء": 1, "ثاء": 2, "الف": 1, "تاء": 1})
+    title = frozenset({"تاء", "باء", "غائب"})
+    vector, heads = story_vector(counts, title, {}, 0, DedupParams(story_terms=3, story_probes=3))
+    assert list(vector) == ["ثاء", "الف", "باء"]
+    assert vector["الف"] == vector["باء"] < vector["ثاء"]
+    assert list(heads) == ["باء", "تاء"] and heads["باء"] == heads["تاء"]
+
+
+def _plain_score(mine: Packed, other: Packed, title_weight: float) -> float:
+    """`story_scores` term by term: each sum in the other vector's stored order."""
+    vector = dict(zip(mine.keys.tolist(), mine.weights.tolist(), strict=True))
+    title = dict(zip(mine.title_keys.tolist(), mine.title_weights.tolist(), strict=True))
+    cosine = share = back = 0.0
+    for key, weight in zip(other.keys.tolist(), other.weights.tolist(), strict=True):
+        if key in vector:
+            cosine += weight * vector[key]
+        if key in title:
+            share += title[key]
+    for key, weight in zip(other.title_keys.tolist(), other.title_weights.tolist(), strict=True):
+        if key in vector:
+            back += weight
+    return cosine + title_weight * (share + back) / 2
+
+
+def test_story_scores_tell_apart_keys_alike_in_their_low_bits() -> None:
+    """Term keys that share their low bits (the lookup's table slot) are still told apart,
+    and each score is exactly the plain sum in the other vector's stored order."""
+    rng = random.Random(11)
+
+    def keys(count: int) -> list[int]:  # signed 64-bit, low 20 bits one of three values
+        return [(rng.getrandbits(44) << 20 | rng.choice((1, 2, 3))) - 2**63 for _ in range(count)]
+
+    def packed(vector: list[int], title: list[int]) -> Packed:
+        return Packed(
+            np.array(vector, np.int64),
+            np.array([rng.random() for _ in vector]),
+            np.array(title, np.int64),
+            np.array([rng.random() / 10 for _ in title]),
+        )
+
+    own, strange = keys(40), keys(200)
+    mine = packed(own, rng.sample(own, 4) + strange[:2])
+    others = [
+        packed(rng.sample(own, 15) + rng.sample(strange, 15), rng.sample(own + strange, 5))
+        for _ in range(6)
+    ] + [packed([], []), packed(strange[2:20], own[:3])]
+    for title_weight in (1.0, 0.4, 0.0):
+        expected = [_plain_score(mine, other, title_weight) for other in others]
+        got = story_scores(mine, others, DedupParams(story_title=title_weight))
+        assert got == expected, title_weight
+        assert min(got[:6]) > 0 and got[-2] == 0.0
 
 
 def test_document_frequencies_are_written_at_the_end_of_a_batch_and_at_once_outside() -> None:
