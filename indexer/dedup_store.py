@@ -7,7 +7,7 @@ creation so every stored signature stays comparable), `dedup_docs` (signature, s
 assignment of each article), `dedup_lsh` (LSH bucket -> document; new entries gather in
 `dedup_lsh_pending`, one row per document, and are merged in bulk, see `_merge`), `dedup_terms` (each
 story vector's heaviest terms, by term and day ('' when undated), to find story candidates
-near a date), `dedup_stories` (the centroid of each story of two write-ups or more) and
+near a date; new ones wait in `dedup_terms_pending` likewise), `dedup_stories` (the centroid of each story of two write-ups or more) and
 `dedup_df` (document frequencies for IDF).
 
 A newcomer joins the story whose centroid it is closest to, when its `story_score` passes
@@ -78,6 +78,10 @@ CREATE TABLE IF NOT EXISTS dedup_terms (
     weight REAL NOT NULL DEFAULT 0,  -- the term's weight in the document's vector
     PRIMARY KEY (term, day, doc)
 ) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dedup_terms_pending (
+    doc INTEGER PRIMARY KEY, day TEXT NOT NULL,
+    terms TEXT NOT NULL  -- JSON [[term, weight], ...]: the rows it adds to dedup_terms
+) STRICT;
 CREATE TABLE IF NOT EXISTS dedup_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS dedup_stories (
     story_id TEXT PRIMARY KEY,
@@ -97,6 +101,7 @@ Kind = Literal["new", "exact", "near", "unchanged"]
 CANDIDATES = 10  # story candidates compared in full, the heaviest shared terms first
 POSTINGS = 100  # latest window articles each heavy term is looked up in
 MERGE_MIN, MERGE_SHARE = 2000, 10  # pending LSH entries merge at 2,000 documents or 1/10th
+TERMS_PENDING = 20_000  # story postings wait for at most so many documents (held in memory)
 VECTOR_CACHE = 1000  # decoded story vectors kept (about 2 KB each)
 CANDIDATE_CACHE = 50_000  # documents' candidate rows kept (about 300 bytes each)
 DF_FLUSH = 500  # documents whose term counts are written to dedup_df at once
@@ -185,6 +190,9 @@ class DedupIndex:
                 db.execute("INSERT OR IGNORE INTO dedup_lsh SELECT bucket, doc FROM dedup_lsh_new")
                 db.execute("DROP TABLE dedup_lsh_new")
             self._pending.add_rows(db.execute("SELECT doc, buckets FROM dedup_lsh_pending"))
+            for doc, day, terms in db.execute("SELECT doc, day, terms FROM dedup_terms_pending"):
+                for term, weight in json.loads(terms):
+                    self._postings.add(term, day, doc, weight)
         self.params = params
         self.fingerprinter = fingerprinter(params)
         # Whether any article was indexed without a day (then lookups search those too).
@@ -219,6 +227,8 @@ class DedupIndex:
         )
         merged = self.db.execute("SELECT min(doc) FROM dedup_lsh_pending").fetchone()[0]
         self._pending.drop_below(self._docs + 1 if merged is None else merged)
+        merged = self.db.execute("SELECT min(doc) FROM dedup_terms_pending").fetchone()[0]
+        self._postings.drop_below(self._docs + 1 if merged is None else merged)
         self._pending.add_rows(
             self.db.execute(
                 "SELECT doc, buckets FROM dedup_lsh_pending WHERE doc > ?", (self._docs,)
@@ -414,12 +424,20 @@ class DedupIndex:
                 )
                 self._undated = True
             probes = self._probes(vector)
-            db.executemany(
-                "INSERT INTO dedup_terms (term, day, doc, weight) VALUES (?, ?, ?, ?)",
-                [(term, day or "", doc, vector[term]) for term in probes],
-            )
-            for term in probes:
-                self._postings.add(term, day, doc, vector[term])
+            if probes:
+                db.execute(
+                    "INSERT INTO dedup_terms_pending (doc, day, terms) VALUES (?, ?, ?)",
+                    (
+                        doc,
+                        day or "",
+                        json.dumps([[t, vector[t]] for t in probes], ensure_ascii=False),
+                    ),
+                )
+                for term in probes:
+                    self._postings.add(term, day, doc, vector[term])
+                pending = len(self._postings.pending_docs)
+                if pending >= max(MERGE_MIN, min((doc or 0) // MERGE_SHARE, TERMS_PENDING)):
+                    self._merge_terms()
         return Assignment(digest, cluster, dup_of, story, kind, similarity)
 
     def place(self, article: Article, prepared: Prepared | None = None) -> Assignment:
@@ -560,6 +578,7 @@ class DedupIndex:
             "DELETE FROM dedup_terms WHERE term = ? AND day = ? AND doc = ?",
             [(term, day or "", doc) for term in probes],
         )
+        db.execute("DELETE FROM dedup_terms_pending WHERE doc = ?", (doc,))
         for term in probes:
             self._postings.remove(term, day, doc)
         db.execute("DELETE FROM dedup_docs WHERE doc = ?", (doc,))
@@ -579,6 +598,16 @@ class DedupIndex:
         )
         self.db.execute("DELETE FROM dedup_lsh_pending")
         self._pending.clear()
+
+    def _merge_terms(self) -> None:
+        """Move the pending story postings into dedup_terms, in key order (as `_merge`)."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO dedup_terms (term, day, doc, weight) "
+            "SELECT j.value ->> 0, p.day, p.doc, j.value ->> 1 "
+            "FROM dedup_terms_pending p, json_each(p.terms) j ORDER BY 1, 2, 3"
+        )
+        self.db.execute("DELETE FROM dedup_terms_pending")
+        self._postings.merged()
 
     # ------------------------------------------------------------------ reading
 

@@ -80,9 +80,14 @@ def test_the_day_of_a_record_without_published() -> None:
     assert _when({"url": "https://example.org/a/123"}) is None
 
 
-def test_an_index_from_the_older_scorer_is_brought_up_to_date(tmp_path: Path) -> None:
+def test_an_index_from_the_older_scorer_is_brought_up_to_date(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Its plain-cosine threshold gives way, its articles gain a title column and its
     stories of two write-ups or more a centroid; new articles still join them."""
+    from indexer import dedup_store
+
+    monkeypatch.setattr(dedup_store, "MERGE_MIN", 1)  # its postings were all in dedup_terms
     seeds = [d for d in originals() if d.id.startswith(SAMARKAND)]
     index = DedupIndex.in_memory()
     for doc in seeds[:3]:
@@ -282,7 +287,8 @@ def test_postings_in_memory_give_the_latest_of_a_window_and_follow_removals() ->
     postings.load(db, ["t", "u"])
     postings.add("t", "2024-05-02", 4, 0.4)
     postings.add("t", "2024-05-02", 5, 0.5)
-    postings.add("u", "2024-05-02", 5, 0.6)  # a term nobody had: held from now on
+    postings.add("u", "2024-05-02", 5, 0.6)  # a term nobody had: pending, then loaded
+    postings.load(db, ["u"])
     first, last = ordinal("2024-05-01"), ordinal("2024-05-02")
     assert postings.latest("t", first, last, 0, 10) == [(5, 0.5), (4, 0.4), (1, 0.1)]
     assert postings.latest("t", first, last, 5, 2) == [(4, 0.4), (1, 0.1)]
@@ -290,6 +296,43 @@ def test_postings_in_memory_give_the_latest_of_a_window_and_follow_removals() ->
     assert postings.latest("u", first, last, 0, 10) == [(5, 0.6)]
     postings.remove("t", "2024-05-02", 5)
     assert postings.latest("t", first, last, 0, 1) == [(4, 0.4)]
-    postings.add("v", DAY, 6, 0.7)  # not held: left for the table to give when needed
+    everything = (UNDATED, ordinal("9999-12-31"))
+    postings.add("v", DAY, 6, 0.7)  # pending: the table does not have it yet
+    postings.clear()  # past the budget: loaded terms go, pending postings stay
     postings.load(db, ["v"])
-    assert postings.latest("v", 0, ordinal("9999-12-31"), 0, 10) == []
+    assert postings.latest("v", *everything, 0, 10) == [(6, 0.7)]
+    postings.merged()  # now the table's to give (this test's table never got it)
+    postings.clear()
+    postings.load(db, ["v"])
+    assert postings.latest("v", *everything, 0, 10) == []
+
+
+def test_postings_started_afresh_past_their_budget_give_the_same_stories(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A cache that keeps a handful of terms (cleared over and over, pending postings kept)
+    places the seeds as one that keeps them all."""
+    from indexer import story_postings
+
+    seeds = originals()
+    full = DedupIndex.in_memory()
+    expected = [full.add(d.id, d.title, d.text, d.published).story_id for d in seeds]
+    monkeypatch.setattr(story_postings, "TERMS", 15)
+    small = DedupIndex.in_memory()
+    assert [small.add(d.id, d.title, d.text, d.published).story_id for d in seeds] == expected
+
+
+def test_pending_story_postings_survive_a_restart(tmp_path: Path) -> None:
+    """Story postings wait outside dedup_terms until merged: an index opened later still
+    finds the write-ups placed before it, merged or not."""
+    from indexer.archive import Archive
+
+    seeds = [d for d in originals() if d.id.startswith(SAMARKAND)]
+    with Archive(tmp_path / "a.sqlite") as archive:
+        first = DedupIndex.for_archive(archive).add(
+            seeds[0].id, seeds[0].title, seeds[0].text, seeds[0].published
+        )
+    with Archive(tmp_path / "a.sqlite") as archive:
+        index = DedupIndex.for_archive(archive)
+        mate = index.add(seeds[1].id, seeds[1].title, seeds[1].text, seeds[1].published)
+    assert mate.story_id == first.story_id == seeds[0].id
