@@ -780,6 +780,7 @@ class DedupIndex:
         """Near-duplicates (same cluster, or sharing an LSH bucket and passing the test) and
         story mates (same story, or passing the story bar on their own: `story_score`), most
         similar first. Raises KeyError for an id the index does not hold."""
+        self._catch_up()
         row = self.db.execute(
             "SELECT doc, signature, size, day, vector, title, packed, dup_cluster, story_id "
             "FROM dedup_docs WHERE id = ?",
