@@ -10,7 +10,7 @@ search. `DedupIndex` merges them into `dedup_lsh` in bulk, in bucket order, now 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -66,19 +66,22 @@ class PendingBuckets:
         return found
 
     def remove(self, doc: int) -> None:
-        if doc not in self.docs:
-            return
-        self.docs.discard(doc)
-        keep = self._docs != doc
-        self._keys, self._docs = self._keys[keep], self._docs[keep]
-        for bucket in [b for b, docs in self._recent.items() if doc in docs]:
-            self._recent[bucket] = [d for d in self._recent[bucket] if d != doc]
-            self._recent_size -= 1
+        if doc in self.docs:
+            self._keep(lambda d: d != doc)
 
     def drop_below(self, doc: int) -> None:
         """Forget the documents below `doc`: another connection merged them."""
-        for old in [d for d in self.docs if d < doc]:
-            self.remove(old)
+        if any(d < doc for d in self.docs):
+            self._keep(lambda d: d >= doc)
+
+    def _keep(self, wanted: Callable[[int], bool]) -> None:
+        """Keep only the documents `wanted` says yes to, in one pass."""
+        self.docs = {d for d in self.docs if wanted(d)}
+        keep = np.fromiter(map(wanted, self._docs.tolist()), bool, len(self._docs))
+        self._keys, self._docs = self._keys[keep], self._docs[keep]
+        recent = {b: [d for d in docs if wanted(d)] for b, docs in self._recent.items()}
+        self._recent = {b: docs for b, docs in recent.items() if docs}
+        self._recent_size = sum(map(len, self._recent.values()))
 
     def _fold(self, keys: np.ndarray | None = None, docs: np.ndarray | None = None) -> None:
         """Move the dictionary's entries (and `keys`/`docs`) into the sorted arrays."""

@@ -340,3 +340,23 @@ def test_dedup_filter_keeps_earliest_published_then_longest(tmp_path: Path) -> N
         "beta": {"articles": 2, "duplicates": 2, "rate": 1.0},
         "alpha": {"articles": 6, "duplicates": 2, "rate": 0.3333},
     }
+
+
+def test_pending_buckets_found_folded_removed_and_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The in-memory pending buckets answer the same before and after they are folded into
+    the sorted arrays, and forget removed documents and those another connection merged."""
+    from indexer import lsh_pending
+
+    monkeypatch.setattr(lsh_pending, "FOLD", 4)  # the second document's add folds
+    pending = lsh_pending.PendingBuckets()
+    pending.add(1, [10, 20])
+    pending.add(2, [20, 30])
+    pending.add(3, [30, 40])  # still in the dictionary
+    pending.add_rows([(4, "[40, 50]")])
+    assert pending.documents([20]) == {1, 2}
+    assert pending.documents([30, 40]) == {2, 3, 4}
+    assert pending.documents([99]) == set()
+    pending.remove(2)
+    assert pending.documents([20, 30]) == {1, 3}
+    pending.drop_below(4)  # 1 and 3 were merged elsewhere
+    assert pending.documents([10, 20, 30, 40, 50]) == {4} and len(pending) == 1
