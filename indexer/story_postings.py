@@ -1,6 +1,6 @@
 """The story index's postings (`dedup_terms`: heavy term -> day, document, weight) held in
 memory, so finding a newcomer's story candidates costs dictionary and array lookups instead
-of a dozen index range scans in SQLite (two thirds of placing an article with stories).
+of a dozen index range scans in SQLite (an eighth of the time placing an article took).
 
 Each term's postings are loaded from the table the first time a newcomer probes it, one
 query for all of a newcomer's missing terms, and kept in two arrays sorted by (day, doc):
