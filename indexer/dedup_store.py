@@ -5,10 +5,11 @@ restarts; the same class over an in-memory database dedups a JSONL file (`arshif
 so both take one code path. Tables: `dedup_params` (the fingerprint settings, fixed at
 creation so every stored signature stays comparable), `dedup_docs` (signature, sizes and the
 assignment of each article), `dedup_lsh` (LSH bucket -> document; new entries gather in
-`dedup_lsh_pending`, one row per document, and are merged in bulk, see `_merge`), `dedup_terms` (each
-story vector's heaviest terms, by term and day ('' when undated), to find story candidates
-near a date; new ones wait in `dedup_terms_pending` likewise), `dedup_stories` (the centroid of each story of two write-ups or more) and
-`dedup_df` (document frequencies for IDF).
+`dedup_lsh_pending`, one row per document, and are merged in bulk, see `_merge`),
+`dedup_terms` (each story vector's heaviest terms, by term and day ('' when undated), to
+find story candidates near a date; new ones wait in `dedup_terms_pending` likewise),
+`dedup_stories` (the centroid of each story of two write-ups or more) and `dedup_df`
+(document frequencies for IDF).
 
 A newcomer joins the story whose centroid it is closest to, when its `story_score` passes
 the bar for the days between them (`DedupParams.story_bar`); comparing with the centroid,
@@ -196,9 +197,7 @@ class DedupIndex:
         self.params = params
         self.fingerprinter = fingerprinter(params)
         # Whether any article was indexed without a day (then lookups search those too).
-        self._undated = bool(
-            db.execute("SELECT count(*) FROM dedup_params WHERE key = 'undated'").fetchone()[0]
-        )
+        self._undated = self._any_undated()
         # Document frequencies read so far (plus this instance's own counts), and the counts
         # not yet written to dedup_df: written every DF_FLUSH documents and at the end of a
         # batch, not one row per term per document.
@@ -222,13 +221,14 @@ class DedupIndex:
         self._centroid_cache.clear()
         self._candidate_cache.clear()
         self._df.clear()
-        self._undated = bool(
-            self.db.execute("SELECT count(*) FROM dedup_params WHERE key = 'undated'").fetchone()[0]
-        )
-        merged = self.db.execute("SELECT min(doc) FROM dedup_lsh_pending").fetchone()[0]
-        self._pending.drop_below(self._docs + 1 if merged is None else merged)
-        merged = self.db.execute("SELECT min(doc) FROM dedup_terms_pending").fetchone()[0]
-        self._postings.drop_below(self._docs + 1 if merged is None else merged)
+        self._undated = self._any_undated()
+        # What another connection merged has left its pending table: forget it here too.
+        for table, held in (
+            ("dedup_lsh_pending", self._pending),
+            ("dedup_terms_pending", self._postings),
+        ):
+            first = self.db.execute(f"SELECT min(doc) FROM {table}").fetchone()[0]
+            held.drop_below(self._docs + 1 if first is None else first)
         self._pending.add_rows(
             self.db.execute(
                 "SELECT doc, buckets FROM dedup_lsh_pending WHERE doc > ?", (self._docs,)
@@ -243,6 +243,10 @@ class DedupIndex:
             for term in self._probes(vector):
                 self._postings.add(term, day, doc, vector[term])
             self._docs = doc
+
+    def _any_undated(self) -> bool:
+        row = self.db.execute("SELECT count(*) FROM dedup_params WHERE key = 'undated'")
+        return bool(row.fetchone()[0])
 
     def _upgrade(self, stored: DedupParams) -> DedupParams:
         """Bring an index made before titles and centroids up to date: today's story
